@@ -1,0 +1,373 @@
+// CPU convolution as GEMM over an implicit im2col matrix: packers read input windows straight
+// into gemm panels, so the im2col matrix never exists in full. 1-D and 2-D are 3-D with unit dims.
+//   forward        out_g  = W_g [Og, Cg*KV] @ cols_g [Cg*KV, N*OV]
+//   input grad     cols_g = W_g^T @ dY_g, scattered back into dX (col2im)
+//   weight grad    dW_g   = dY_g [Og, N*OV] @ cols_g^T
+// Rows of cols are taps r = (c, kz, ky, kx); columns are output positions j = (n, oz, oy, ox).
+
+import { registerKernel } from '../kernels.js';
+import type { ConvAttrs } from '../ops/conv.js';
+import type { Tensor } from '../tensor.js';
+import { buf, empty, readContiguous } from './backend.js';
+import { gemmPacked, type PackA, type PackB, packStridedA, reserve, type UnpackC, wasm } from './gemm.js';
+
+/** Conv geometry with spatial dims padded to 3 (leading unit dims). */
+interface Geo {
+  N: number;
+  C: number;
+  Cout: number;
+  G: number;
+  Cg: number;
+  Og: number;
+  inSize: number[];
+  k: number[];
+  out: number[];
+  stride: number[];
+  pad: number[];
+  dil: number[];
+  KV: number;
+  OV: number;
+}
+
+function to3(v: readonly number[], fill: number): number[] {
+  return [...new Array<number>(3 - v.length).fill(fill), ...v];
+}
+
+function geometry(
+  xShape: readonly number[],
+  wShape: readonly number[],
+  outSpatial: readonly number[],
+  a: ConvAttrs,
+): Geo {
+  const k = to3(wShape.slice(2), 1);
+  const out = to3(outSpatial, 1);
+  return {
+    N: xShape[0],
+    C: xShape[1],
+    Cout: wShape[0],
+    G: a.groups,
+    Cg: xShape[1] / a.groups,
+    Og: wShape[0] / a.groups,
+    inSize: to3(xShape.slice(2), 1),
+    k,
+    out,
+    stride: to3(a.stride, 1),
+    pad: to3(a.padBefore, 0),
+    dil: to3(a.dilation, 1),
+    KV: k[0] * k[1] * k[2],
+    OV: out[0] * out[1] * out[2],
+  };
+}
+
+/** Strides [n, c, z, y, x] of a tensor (a view with any strides), spatial padded to 3 dims. */
+function strides5(shape: readonly number[], strides: readonly number[]): number[] {
+  void shape;
+  return [strides[0], strides[1], ...to3(strides.slice(2), 0)];
+}
+
+/**
+ * Walks the im2col matrix of one group row by row. For tap row r and columns [jLo, jHi), calls
+ * `seg(j, len, src, x)` once per output row: columns j..j+len-1 read input offset
+ * `src + (x + t*strideX) * sX` for t < len, valid where 0 <= x + t*strideX < W; `src` is -1 when
+ * the whole run falls in the z/y padding.
+ */
+class Windows {
+  constructor(
+    readonly g: Geo,
+    readonly s: number[],
+    readonly offset: number,
+    readonly group: number,
+  ) {}
+
+  rows(
+    r: number,
+    jLo: number,
+    jHi: number,
+    seg: (j: number, len: number, src: number, x: number) => void,
+  ): void {
+    const { g, s } = this;
+    const c = this.group * g.Cg + Math.floor(r / g.KV);
+    let rem = r % g.KV;
+    const kx = rem % g.k[2];
+    rem = (rem - kx) / g.k[2];
+    const ky = rem % g.k[1];
+    const kz = (rem - ky) / g.k[1];
+    const [OD, OH, OW] = g.out;
+    const [D, H] = g.inSize;
+    const dz = kz * g.dil[0] - g.pad[0];
+    const dy = ky * g.dil[1] - g.pad[1];
+    const dx = kx * g.dil[2] - g.pad[2];
+    let j = jLo;
+    while (j < jHi) {
+      const n = Math.floor(j / g.OV);
+      const o = j - n * g.OV;
+      const oz = Math.floor(o / (OH * OW));
+      const oy = Math.floor((o - oz * OH * OW) / OW);
+      const ox = o - oz * OH * OW - oy * OW;
+      const len = Math.min(jHi - j, OW - ox);
+      const z = oz * g.stride[0] + dz;
+      const y = oy * g.stride[1] + dy;
+      const valid = z >= 0 && z < D && y >= 0 && y < H;
+      seg(
+        j,
+        len,
+        valid ? this.offset + n * s[0] + c * s[1] + z * s[2] + y * s[3] : -1,
+        ox * g.stride[2] + dx,
+      );
+      j += len;
+      void OD;
+    }
+  }
+
+  /**
+   * gemm B panels of the im2col matrix: rows = taps, columns = positions (forward), or the
+   * transpose (weight gradient: rows = positions, columns = taps). Columns go in blocks of 64
+   * so the panels being written stay in cache while every tap row is visited.
+   */
+  pack(data: ArrayLike<number>, transposed: boolean): PackB {
+    const W = this.g.inSize[2];
+    const sx = this.g.stride[2];
+    const sX = this.s[4];
+    return (dst, base, K, n0, nc, ld) => {
+      dst.fill(0, base, base + K * ld);
+      const panelStride = K * 8;
+      const CB = Number(process.env.CB ?? 64);
+      for (let b0 = 0; b0 < nc; b0 += CB) {
+        const b1 = Math.min(nc, b0 + CB);
+        if (!transposed) {
+          // Column a (= j - n0) of tap row r goes to panel a >> 3, slot a & 7.
+          for (let r = 0; r < K; r++) {
+            const row = base + r * 8;
+            this.rows(r, n0 + b0, n0 + b1, (j, len, src, x) => {
+              if (src < 0) return;
+              for (let t = 0, a = j - n0; t < len; t++, a++, x += sx) {
+                if (x >>> 0 < W) dst[row + (a >> 3) * panelStride + (a & 7)] = data[src + x * sX];
+              }
+            });
+          }
+        } else {
+          // Tap a (= r - n0) is a column; positions j are the rows.
+          for (let a = b0; a < b1; a++) {
+            const col = base + (a >> 3) * panelStride + (a & 7);
+            this.rows(n0 + a, 0, K, (j, len, src, x) => {
+              if (src < 0) return;
+              for (let t = 0; t < len; t++, x += sx)
+                if (x >>> 0 < W) dst[col + (j + t) * 8] = data[src + x * sX];
+            });
+          }
+        }
+      }
+    };
+  }
+}
+
+/** Row tables (rowOff, rowZ, rowY, rowX) then column tables (colOff, colZ, colY, colX), per geometry. */
+const tableCache = new Map<string, Int32Array>();
+
+function im2colTables(g: Geo, group: number): Int32Array {
+  const key = JSON.stringify([g, group]);
+  let t = tableCache.get(key);
+  if (t) return t;
+  const rows = g.Cg * g.KV;
+  const cols = g.N * g.OV;
+  const [D, H, W] = g.inSize;
+  const DHW = D * H * W;
+  t = new Int32Array(4 * rows + 4 * cols);
+  for (let r = 0; r < rows; r++) {
+    const c = group * g.Cg + Math.floor(r / g.KV);
+    let rem = r % g.KV;
+    const kx = rem % g.k[2];
+    rem = (rem - kx) / g.k[2];
+    const ky = rem % g.k[1];
+    const kz = (rem - ky) / g.k[1];
+    t[r] = c * DHW;
+    t[rows + r] = kz * g.dil[0] - g.pad[0];
+    t[2 * rows + r] = ky * g.dil[1] - g.pad[1];
+    t[3 * rows + r] = kx * g.dil[2] - g.pad[2];
+  }
+  const [, OH, OW] = g.out;
+  const c0 = 4 * rows;
+  for (let j = 0; j < cols; j++) {
+    const n = Math.floor(j / g.OV);
+    const o = j - n * g.OV;
+    const oz = Math.floor(o / (OH * OW));
+    const oy = Math.floor((o - oz * OH * OW) / OW);
+    t[c0 + j] = n * g.C * DHW;
+    t[c0 + cols + j] = oz * g.stride[0];
+    t[c0 + 2 * cols + j] = oy * g.stride[1];
+    t[c0 + 3 * cols + j] = (o - oz * OH * OW - oy * OW) * g.stride[2];
+  }
+  if (tableCache.size > 32) tableCache.clear();
+  tableCache.set(key, t);
+  return t;
+}
+
+/**
+ * float32 forward packing on the wasm im2col kernel: copies the input (contiguous) and the index
+ * tables into wasm memory below `heapStart`, and returns the packer and where gemm may start.
+ */
+function wasmIm2col(g: Geo, x: Tensor, group: number): { packB: PackB; heapStart: number } {
+  const rows = g.Cg * g.KV;
+  const cols = g.N * g.OV;
+  const xData = readContiguous(x);
+  const tables = im2colTables(g, group);
+  const t0 = xData.length;
+  const heapStart = t0 + tables.length;
+  const { f32, i32 } = reserve(heapStart);
+  f32.set(xData, 0);
+  i32.set(tables, t0);
+  const [D, H, W] = g.inSize;
+  // Byte addresses of the eight tables.
+  const at = [0, 1, 2, 3]
+    .map((i) => (t0 + i * rows) * 4)
+    .concat([0, 1, 2, 3].map((i) => (t0 + 4 * rows + i * cols) * 4));
+  const packB: PackB = (_dst, base, K, n0, nc) => {
+    if (K > 0) wasm().im2col(0, base * 4, K, nc, n0, D, H, W, ...at);
+  };
+  return { packB, heapStart };
+}
+
+/** dY of one group as a [Og, N*OV] matrix view of contiguous dY data. */
+function dyMatrix(g: Geo, dy: ArrayLike<number>, group: number) {
+  // Row co, column j = (n, o): dy[(n*Cout + group*Og + co)*OV + o].
+  const row0 = group * g.Og * g.OV;
+  const asA: PackA = (dst, base, M, K) => {
+    for (let p = 0; p < M; p += 4) {
+      const panel = base + p * K;
+      for (let r = 0; r < 4; r++) {
+        const co = p + r;
+        if (co >= M) {
+          for (let j = 0; j < K; j++) dst[panel + j * 4 + r] = 0;
+          continue;
+        }
+        for (let n = 0, j = 0; n < g.N; n++) {
+          const src = n * g.Cout * g.OV + row0 + co * g.OV;
+          for (let o = 0; o < g.OV; o++, j++) dst[panel + j * 4 + r] = dy[src + o];
+        }
+      }
+    }
+  };
+  const asB: PackB = (dst, base, K, n0, nc, ld) => {
+    dst.fill(0, base, base + K * ld);
+    for (let co = 0; co < K; co++) {
+      const d = base + co * 8;
+      let j = n0;
+      while (j < n0 + nc) {
+        const n = Math.floor(j / g.OV);
+        const o = j - n * g.OV;
+        const len = Math.min(n0 + nc - j, g.OV - o);
+        const src = n * g.Cout * g.OV + row0 + co * g.OV + o;
+        for (let t = 0, a = j - n0; t < len; t++, a++) dst[d + (a >> 3) * K * 8 + (a & 7)] = dy[src + t];
+        j += len;
+      }
+    }
+  };
+  return { asA, asB };
+}
+
+function outSpatial(xShape: readonly number[], wShape: readonly number[], a: ConvAttrs): number[] {
+  return xShape
+    .slice(2)
+    .map(
+      (len, i) =>
+        Math.floor(
+          (len + a.padBefore[i] + a.padAfter[i] - a.dilation[i] * (wShape[2 + i] - 1) - 1) / a.stride[i],
+        ) + 1,
+    );
+}
+
+registerKernel<ConvAttrs>('conv', 'cpu', ([x, w, bias], attrs) => {
+  const spatial = outSpatial(x.shape, w.shape, attrs);
+  const g = geometry(x.shape, w.shape, spatial, attrs);
+  const out = empty([g.N, g.Cout, ...spatial], x.dtype);
+  const o = buf(out) as Float32Array | Float64Array;
+  const wData = readContiguous(w);
+  const wCols = g.Cg * g.KV;
+  const b = bias ? readContiguous(bias) : undefined;
+  for (let grp = 0; grp < g.G; grp++) {
+    const win = new Windows(g, strides5(x.shape, x.strides), x.offset, grp);
+    // C row co, column j = (n, o) -> out[n, grp*Og + co, o], plus the bias.
+    const unpack: UnpackC = (src, base, ldc, M, n0, nc) => {
+      for (let co = 0; co < M; co++) {
+        const cAbs = grp * g.Og + co;
+        const bv = b ? b[cAbs] : 0;
+        let j = n0;
+        while (j < n0 + nc) {
+          const n = Math.floor(j / g.OV);
+          const oStart = j - n * g.OV;
+          const len = Math.min(n0 + nc - j, g.OV - oStart);
+          const to = (n * g.Cout + cAbs) * g.OV + oStart;
+          const from = base + co * ldc + (j - n0);
+          for (let t = 0; t < len; t++) o[to + t] = src[from + t] + bv;
+          j += len;
+        }
+      }
+    };
+    const A = packStridedA({ data: wData, offset: grp * g.Og * wCols, s0: wCols, s1: 1 });
+    if (x.dtype === 'float32') {
+      const { packB, heapStart } = wasmIm2col(g, x, grp);
+      gemmPacked(g.Og, g.N * g.OV, wCols, A, packB, unpack, true, heapStart);
+    } else {
+      gemmPacked(g.Og, g.N * g.OV, wCols, A, win.pack(buf(x), false), unpack, false);
+    }
+  }
+  return out;
+});
+
+registerKernel<ConvAttrs & { inputShape: number[] }>('convBackwardInput', 'cpu', ([dy, w], attrs) => {
+  const xShape = attrs.inputShape;
+  const g = geometry(xShape, w.shape, dy.shape.slice(2), attrs);
+  const dx = empty(xShape, dy.dtype);
+  const o = buf(dx) as Float32Array | Float64Array;
+  const [D, H, W] = g.inSize;
+  const xs = [g.C * D * H * W, D * H * W, H * W, W, 1];
+  const wData = readContiguous(w);
+  const dyData = readContiguous(dy);
+  const wCols = g.Cg * g.KV;
+  const sx = g.stride[2];
+  for (let grp = 0; grp < g.G; grp++) {
+    const win = new Windows(g, xs, 0, grp);
+    // col2im: C row r (tap), column j (position) is added into the dX element it came from.
+    const unpack: UnpackC = (src, base, ldc, M, n0, nc) => {
+      for (let r = 0; r < M; r++) {
+        const from = base + r * ldc - n0;
+        win.rows(r, n0, n0 + nc, (j, len, dst, x) => {
+          if (dst < 0) return;
+          for (let t = 0; t < len; t++, x += sx) if (x >>> 0 < W) o[dst + x] += src[from + j + t];
+        });
+      }
+    };
+    // A = W_g^T [Cg*KV, Og]: element (r, co) at (grp*Og + co)*wCols + r.
+    const A = packStridedA({ data: wData, offset: grp * g.Og * wCols, s0: 1, s1: wCols });
+    gemmPacked(wCols, g.N * g.OV, g.Og, A, dyMatrix(g, dyData, grp).asB, unpack, dy.dtype === 'float32');
+  }
+  return dx;
+});
+
+registerKernel<ConvAttrs & { weightShape: number[] }>('convBackwardWeight', 'cpu', ([x, dy], attrs) => {
+  const wShape = attrs.weightShape;
+  const g = geometry(x.shape, wShape, dy.shape.slice(2), attrs);
+  const dw = empty(wShape, x.dtype);
+  const o = buf(dw) as Float32Array | Float64Array;
+  const wCols = g.Cg * g.KV;
+  const dyData = readContiguous(dy);
+  for (let grp = 0; grp < g.G; grp++) {
+    const win = new Windows(g, strides5(x.shape, x.strides), x.offset, grp);
+    const unpack: UnpackC = (src, base, ldc, M, n0, nc) => {
+      for (let co = 0; co < M; co++) {
+        const to = (grp * g.Og + co) * wCols + n0;
+        for (let c = 0; c < nc; c++) o[to + c] = src[base + co * ldc + c];
+      }
+    };
+    gemmPacked(
+      g.Og,
+      wCols,
+      g.N * g.OV,
+      dyMatrix(g, dyData, grp).asA,
+      win.pack(buf(x), true),
+      unpack,
+      x.dtype === 'float32',
+    );
+  }
+  return dw;
+});

@@ -1,0 +1,150 @@
+// CPU elementwise kernels: each op is one JS expression in a table (typed so that a missing op is a
+// compile error); the codegen template turns it into a strided loop. Values are computed in
+// float64 and rounded on store, which is exact for float32 +, -, *, / and sqrt.
+import type { DType } from '../dtype.js';
+import { registerKernel } from '../kernels.js';
+import {
+  BINARY_OPS,
+  type BinaryOp,
+  COMPARISON_OPS,
+  LOGICAL_OPS,
+  UNARY_OPS,
+  type UnaryOp,
+} from '../ops/elementwise.js';
+import { broadcastShapes } from '../shape.js';
+import type { Tensor } from '../tensor.js';
+import { broadcastOperand, buf, empty, operand } from './backend.js';
+import { mapStrided } from './codegen.js';
+import { erf } from './math.js';
+
+function sigmoid(x: number): number {
+  if (x >= 0) return 1 / (1 + Math.exp(-x));
+  const e = Math.exp(x);
+  return e / (1 + e);
+}
+
+function gelu(x: number): number {
+  return 0.5 * x * (1 + erf(x * Math.SQRT1_2));
+}
+
+function geluTanh(x: number): number {
+  return 0.5 * x * (1 + Math.tanh(0.7978845608028654 * (x + 0.044715 * x * x * x)));
+}
+
+/** Round half to even, as PyTorch (and IEEE) do; Math.round rounds half up. */
+function roundHalfEven(x: number): number {
+  const r = Math.round(x);
+  return r - x === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
+const HELPERS = { sigmoid, gelu, geluTanh, roundHalfEven, erf };
+
+/** Expressions over x1 (and params q0, q1). */
+const UNARY = {
+  neg: '-x1',
+  abs: 'Math.abs(x1)',
+  sign: 'Math.sign(x1)',
+  relu: 'x1 > 0 || x1 !== x1 ? x1 : 0',
+  square: 'x1 * x1',
+  floor: 'Math.floor(x1)',
+  ceil: 'Math.ceil(x1)',
+  round: 'roundHalfEven(x1)',
+  exp: 'Math.exp(x1)',
+  log: 'Math.log(x1)',
+  log1p: 'Math.log1p(x1)',
+  expm1: 'Math.expm1(x1)',
+  sqrt: 'Math.sqrt(x1)',
+  rsqrt: '1 / Math.sqrt(x1)',
+  sin: 'Math.sin(x1)',
+  cos: 'Math.cos(x1)',
+  tanh: 'Math.tanh(x1)',
+  sigmoid: 'sigmoid(x1)',
+  erf: 'erf(x1)',
+  reciprocal: '1 / x1',
+  gelu: 'q0 ? geluTanh(x1) : gelu(x1)',
+  leakyRelu: 'x1 > 0 ? x1 : x1 * q0',
+  logicalNot: 'x1 === 0 ? 1 : 0',
+} as const satisfies Record<UnaryOp, string>;
+
+/** int32 variants where float arithmetic would lose the wrap-around (products above 2^53). */
+const UNARY_INT: Partial<Record<UnaryOp, string>> = { square: 'Math.imul(x1, x1)' };
+
+const BINARY = {
+  add: 'x1 + x2',
+  sub: 'x1 - x2',
+  mul: 'x1 * x2',
+  div: 'x1 / x2',
+  pow: 'Math.pow(x1, x2)',
+  maximum: 'Math.max(x1, x2)',
+  minimum: 'Math.min(x1, x2)',
+  eq: 'x1 === x2 ? 1 : 0',
+  ne: 'x1 !== x2 ? 1 : 0',
+  lt: 'x1 < x2 ? 1 : 0',
+  le: 'x1 <= x2 ? 1 : 0',
+  gt: 'x1 > x2 ? 1 : 0',
+  ge: 'x1 >= x2 ? 1 : 0',
+  logicalAnd: 'x1 !== 0 && x2 !== 0 ? 1 : 0',
+  logicalOr: 'x1 !== 0 || x2 !== 0 ? 1 : 0',
+} as const satisfies Record<BinaryOp, string>;
+
+const BINARY_INT: Partial<Record<BinaryOp, string>> = { mul: 'Math.imul(x1, x2)' };
+
+const BOOL_OUT = new Set<string>([...COMPARISON_OPS, ...LOGICAL_OPS, 'logicalNot']);
+
+/** Runs `expr` over inputs broadcast together into a new tensor of `dtype`. */
+export function mapNew(expr: string, inputs: Tensor[], dtype: DType, params: number[] = []): Tensor {
+  const shape = broadcastShapes('map', ...inputs.map((t) => t.shape));
+  const out = empty(shape, dtype);
+  mapStrided(
+    expr,
+    operand(out),
+    inputs.map((t) => broadcastOperand(t, shape)),
+    shape,
+    params,
+    HELPERS,
+  );
+  return out;
+}
+
+for (const op of UNARY_OPS) {
+  registerKernel<Record<string, unknown>>(op, 'cpu', ([x], attrs) => {
+    const expr = (x.dtype === 'int32' && UNARY_INT[op]) || UNARY[op];
+    const params = [Number(attrs.negativeSlope ?? (attrs.approximate === 'tanh' ? 1 : 0))];
+    return mapNew(expr, [x], BOOL_OUT.has(op) ? 'bool' : x.dtype, params);
+  });
+}
+
+for (const op of BINARY_OPS) {
+  registerKernel(op, 'cpu', ([a, b]) => {
+    const expr = (a.dtype === 'int32' && BINARY_INT[op]) || BINARY[op];
+    return mapNew(expr, [a, b], BOOL_OUT.has(op) ? 'bool' : a.dtype);
+  });
+}
+
+registerKernel('where', 'cpu', ([c, a, b]) => mapNew('x1 !== 0 ? x2 : x3', [c, a, b], a.dtype));
+
+registerKernel<{ min: number; max: number }>('clamp', 'cpu', ([x], { min, max }) =>
+  mapNew('Math.min(Math.max(x1, q0), q1)', [x], x.dtype, [min, max]),
+);
+
+registerKernel<{ dtype: DType }>('cast', 'cpu', ([x], { dtype }) =>
+  mapNew(dtype === 'bool' ? 'x1 !== 0 ? 1 : 0' : 'x1', [x], dtype),
+);
+
+registerKernel('contiguous', 'cpu', ([x]) => mapNew('x1', [x], x.dtype));
+
+registerKernel<{ shape: number[]; value: number; dtype: DType }>(
+  'full',
+  'cpu',
+  (_, { shape, value, dtype }) => {
+    const out = empty(shape, dtype);
+    if (value !== 0) buf(out).fill(dtype === 'bool' ? (value ? 1 : 0) : value);
+    return out;
+  },
+);
+
+/** Writes `src` (broadcast, same dtype) into the memory of the view `dst`; returns `dst`. */
+registerKernel('assign', 'cpu', ([dst, src]) => {
+  mapStrided('x1', operand(dst), [broadcastOperand(src, dst.shape)], dst.shape, [], HELPERS);
+  return dst;
+});

@@ -1,0 +1,136 @@
+// CPU reductions: the input is walked once in memory order, accumulating into a float64 buffer
+// viewed with zero strides on the reduced axes; then the softmax family along one axis.
+import type { DType } from '../dtype.js';
+import { registerKernel } from '../kernels.js';
+import { contiguousStrides, reducedShape, sizeOf } from '../shape.js';
+import type { Tensor } from '../tensor.js';
+import { buf, empty, operand, readContiguous } from './backend.js';
+import { reduceStrided } from './codegen.js';
+
+interface ReduceAttrs {
+  axes: number[];
+  keepDim: boolean;
+}
+
+/** combine expression over `acc` and `x1`, the identity, and the output dtype rule. */
+const REDUCERS: Record<string, { combine: string; init: number; out: (d: DType) => DType }> = {
+  sum: { combine: 'acc + x1', init: 0, out: (d) => d },
+  prod: { combine: 'acc * x1', init: 1, out: (d) => d },
+  max: { combine: 'x1 > acc || x1 !== x1 ? x1 : acc', init: -Infinity, out: (d) => d },
+  min: { combine: 'x1 < acc || x1 !== x1 ? x1 : acc', init: Infinity, out: (d) => d },
+  all: { combine: 'x1 === 0 ? 0 : acc', init: 1, out: () => 'bool' },
+  any: { combine: 'x1 !== 0 ? 1 : acc', init: 0, out: () => 'bool' },
+};
+
+for (const [op, r] of Object.entries(REDUCERS)) {
+  registerKernel<ReduceAttrs>(op, 'cpu', ([x], { axes, keepDim }) => {
+    const kept = reducedShape(x.shape, axes, true);
+    const acc = new Float64Array(sizeOf(kept)).fill(r.init);
+    const accStrides = contiguousStrides(kept).map((s, i) => (axes.includes(i) ? 0 : s));
+    reduceStrided(r.combine, { data: acc, offset: 0, strides: accStrides }, operand(x), x.shape);
+    const out = empty(reducedShape(x.shape, axes, keepDim), r.out(x.dtype));
+    buf(out).set(acc);
+    return out;
+  });
+}
+
+/** Index of the first max (min) along one axis; NaN wins, as in PyTorch. */
+function argReduce(x: Tensor, axes: number[], keepDim: boolean, greater: boolean): Tensor {
+  const out = empty(reducedShape(x.shape, axes, keepDim), 'int32');
+  const o = buf(out);
+  const data = buf(x);
+  if (x.rank === 0) return out;
+  const axis = axes[0];
+  const n = x.shape[axis];
+  const st = x.strides[axis];
+  const keptDims = x.shape.map((_, i) => i).filter((i) => i !== axis);
+  const idx = new Array<number>(keptDims.length).fill(0);
+  let base = x.offset;
+  for (let k = 0; k < o.length; k++) {
+    let best = data[base];
+    let bi = 0;
+    for (let j = 1; j < n && !Number.isNaN(best); j++) {
+      const v = data[base + j * st];
+      if ((greater ? v > best : v < best) || Number.isNaN(v)) {
+        best = v;
+        bi = j;
+      }
+    }
+    o[k] = bi;
+    for (let d = keptDims.length - 1; d >= 0; d--) {
+      const dim = keptDims[d];
+      base += x.strides[dim];
+      if (++idx[d] < x.shape[dim]) break;
+      idx[d] = 0;
+      base -= x.strides[dim] * x.shape[dim];
+    }
+  }
+  return out;
+}
+
+registerKernel<ReduceAttrs>('argmax', 'cpu', ([x], { axes, keepDim }) => argReduce(x, axes, keepDim, true));
+registerKernel<ReduceAttrs>('argmin', 'cpu', ([x], { axes, keepDim }) => argReduce(x, axes, keepDim, false));
+
+type SoftmaxOp = 'softmax' | 'logSoftmax' | 'logSumExp';
+
+/**
+ * The three softmax-family kernels over axis `axis` of a contiguous [outer, n, inner] layout:
+ * m = max, s = sum exp(x - m); each op then writes its own expression. -inf/+inf maxima give
+ * the limits (logSumExp of an all -inf row is -inf).
+ */
+function softmaxFamily(op: SoftmaxOp, x: Tensor, axis: number, keepDim: boolean): Tensor {
+  const xs = readContiguous(x);
+  const n = x.shape[axis];
+  const inner = sizeOf(x.shape.slice(axis + 1));
+  const outer = sizeOf(x.shape.slice(0, axis));
+  const reduces = op === 'logSumExp';
+  const out = empty(reduces ? reducedShape(x.shape, [axis], keepDim) : x.shape, x.dtype);
+  const o = buf(out);
+  const m = new Float64Array(inner);
+  const s = new Float64Array(inner);
+  const e = new Float64Array(op === 'softmax' ? n * inner : 0);
+  for (let a = 0; a < outer; a++) {
+    const base = a * n * inner;
+    m.fill(-Infinity);
+    s.fill(0);
+    for (let j = 0; j < n; j++) {
+      const row = base + j * inner;
+      for (let i = 0; i < inner; i++) {
+        const v = xs[row + i];
+        if (v > m[i] || Number.isNaN(v)) m[i] = v;
+      }
+    }
+    for (let j = 0; j < n; j++) {
+      const row = base + j * inner;
+      for (let i = 0; i < inner; i++) {
+        const v = Math.exp(xs[row + i] - m[i]);
+        if (op === 'softmax') e[j * inner + i] = v;
+        s[i] += v;
+      }
+    }
+    if (op === 'logSumExp') {
+      for (let i = 0; i < inner; i++) {
+        const mi = m[i];
+        o[a * inner + i] = mi === Infinity || mi === -Infinity ? mi : mi + Math.log(s[i]);
+      }
+    } else {
+      for (let j = 0; j < n; j++) {
+        const row = base + j * inner;
+        for (let i = 0; i < inner; i++) {
+          o[row + i] = op === 'softmax' ? e[j * inner + i] / s[i] : xs[row + i] - m[i] - Math.log(s[i]);
+        }
+      }
+    }
+  }
+  return out;
+}
+
+registerKernel<{ axis: number }>('softmax', 'cpu', ([x], { axis }) =>
+  softmaxFamily('softmax', x, axis, false),
+);
+registerKernel<{ axis: number }>('logSoftmax', 'cpu', ([x], { axis }) =>
+  softmaxFamily('logSoftmax', x, axis, false),
+);
+registerKernel<{ axis: number; keepDim: boolean }>('logSumExp', 'cpu', ([x], { axis, keepDim }) =>
+  softmaxFamily('logSumExp', x, axis, keepDim),
+);

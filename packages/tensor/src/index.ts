@@ -1,0 +1,93 @@
+// @softpool/tensor: tensors, dtypes, views, the dispatch point and the CPU backend.
+import './cpu/index.js';
+import './generic-kernels.js';
+import './methods.js';
+
+export {
+  type Backend,
+  type BackendMemory,
+  defaultBackend,
+  getBackend,
+  initBackend,
+  listBackends,
+  type MemoryInfo,
+  memory,
+  registerBackend,
+  registerBackendFactory,
+  Storage,
+  setBackend,
+} from './backend.js';
+export {
+  broadcastOperand,
+  buf as cpuData,
+  empty as cpuEmpty,
+  operand,
+  readContiguous,
+} from './cpu/backend.js';
+export { mapStrided, type Operand, reduceStrided } from './cpu/codegen.js';
+export { gemmPacked, type PackA, type PackB, type UnpackC } from './cpu/gemm.js';
+export { cpu } from './cpu/index.js';
+export { debugEnabled, debugLog, setDebug } from './debug.js';
+export {
+  type DispatchListener,
+  dispatch,
+  type GradRecorder,
+  isGradRecording,
+  onDispatch,
+  run,
+  setGradRecorder,
+} from './dispatch.js';
+export {
+  allocArray,
+  BYTES_PER_ELEMENT,
+  DTYPES,
+  type DType,
+  isFloat,
+  promoteTypes,
+  type TypedArray,
+} from './dtype.js';
+export {
+  ArgumentError,
+  BackendError,
+  DTypeError,
+  fmtShape,
+  ShapeError,
+  SoftpoolError,
+  StateError,
+} from './errors.js';
+export { formatValues } from './format.js';
+export {
+  ANY_BACKEND,
+  type Attrs,
+  getKernel,
+  hasKernel,
+  type Kernel,
+  listOps,
+  registerKernel,
+} from './kernels.js';
+export * from './ops/conv.js';
+export * from './ops/creation.js';
+export * from './ops/elementwise.js';
+export * from './ops/indexing.js';
+export * from './ops/inplace.js';
+export * from './ops/linalg.js';
+export * from './ops/random.js';
+export * from './ops/reduce.js';
+export { variance as var } from './ops/reduce.js';
+export * from './ops/shape-ops.js';
+export { type BackendLike, checkTensor, isTensor, type TensorLike } from './ops/util.js';
+export * from './ops/view.js';
+export { defaultGenerator, Generator, manualSeed, type RngState, threefry2x32 } from './random.js';
+export { keep, scope } from './scope.js';
+export {
+  broadcastShapes,
+  contiguousStrides,
+  isContiguous,
+  normalizeAxes,
+  normalizeAxis,
+  reducedShape,
+  type Shape,
+  shapesEqual,
+  sizeOf,
+} from './shape.js';
+export { type GradFn, makeTensor, makeView, type NestedArray, Tensor } from './tensor.js';

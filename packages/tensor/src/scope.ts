@@ -1,0 +1,76 @@
+// Deterministic release: scopes dispose every tensor created inside them except what they return.
+import type { Tensor } from './tensor.js';
+
+const stack: Set<Tensor>[] = [];
+
+/** Called by the Tensor constructor: the innermost scope, if any, adopts the new tensor. */
+export function trackInScope(t: Tensor): void {
+  if (stack.length > 0) stack[stack.length - 1].add(t);
+}
+
+/**
+ * Keeps a tensor alive past the scopes it was created in (for state that lives across steps:
+ * parameters, gradients, optimizer moments). It still has to be disposed eventually.
+ */
+export function keep<T extends Tensor>(t: T): T {
+  for (const s of stack) s.delete(t);
+  return t;
+}
+
+/** Removes a tensor from the scopes after dispose (internal). */
+export function forgetInScope(t: Tensor): void {
+  for (let i = stack.length - 1; i >= 0; i--) if (stack[i].delete(t)) return;
+}
+
+function collect(value: unknown, into: Set<Tensor>, isTensor: (x: unknown) => x is Tensor, depth = 0): void {
+  if (isTensor(value)) into.add(value);
+  else if (depth < 4 && Array.isArray(value)) for (const v of value) collect(v, into, isTensor, depth + 1);
+  else if (
+    depth < 4 &&
+    value !== null &&
+    typeof value === 'object' &&
+    Object.getPrototypeOf(value) === Object.prototype
+  )
+    for (const v of Object.values(value)) collect(v, into, isTensor, depth + 1);
+}
+
+let tensorCheck: (x: unknown) => x is Tensor = (_x): _x is Tensor => false;
+/** Installed by tensor.ts to avoid an import cycle. */
+export function setTensorCheck(check: (x: unknown) => x is Tensor): void {
+  tensorCheck = check;
+}
+
+/**
+ * Runs `fn` and disposes every tensor created during it, except the tensors it returns (directly,
+ * in arrays or in plain objects) and those passed to `keep`. Returned tensors move to the
+ * enclosing scope. Synchronous by design: work after an `await` would leave the scope.
+ * @example
+ * const y = scope(() => relu(matmul(x, w)).sum()); // the product and relu are released
+ */
+export function scope<T>(fn: () => T): T {
+  if (typeof fn !== 'function') throw new TypeError('scope: expected a function');
+  const own = new Set<Tensor>();
+  stack.push(own);
+  let result: T;
+  try {
+    result = fn();
+  } catch (e) {
+    stack.pop();
+    for (const t of own) t.dispose();
+    throw e;
+  }
+  stack.pop();
+  if (result instanceof Promise) {
+    for (const t of own) t.dispose();
+    throw new TypeError(
+      'scope: the function returned a Promise; scopes are synchronous, use them inside async code instead',
+    );
+  }
+  const survivors = new Set<Tensor>();
+  collect(result, survivors, tensorCheck);
+  for (const t of own) {
+    if (survivors.has(t)) trackInScope(t);
+    else t.dispose();
+  }
+  return result;
+}

@@ -1,0 +1,81 @@
+import { describe, expect, it } from 'vitest';
+import * as sp from '../src/index.js';
+import {
+  bernoulli,
+  Generator,
+  manualSeed,
+  rand,
+  randint,
+  randn,
+  tensor,
+  threefry2x32,
+} from '../src/index.js';
+import { values } from './helpers.js';
+
+describe('Threefry-2x32-20', () => {
+  it('matches the Random123 known-answer vectors', () => {
+    const out = [0, 0];
+    threefry2x32(0, 0, 0, 0, out);
+    expect(out.map((v) => v.toString(16))).toEqual(['6b200159', '99ba4efe']);
+    threefry2x32(0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff, out);
+    expect(out.map((v) => v.toString(16))).toEqual(['1cb996fc', 'bb002be7']);
+    threefry2x32(0x13198a2e, 0x03707344, 0x243f6a88, 0x85a308d3, out);
+    expect(out.map((v) => v.toString(16))).toEqual(['c4923a9c', '483df7a0']);
+  });
+});
+
+describe('random tensors', () => {
+  it('the same seed gives the same numbers; draws advance the stream', () => {
+    manualSeed(123);
+    const a = values(rand([5]));
+    const b = values(rand([5]));
+    manualSeed(123);
+    expect(values(rand([5]))).toEqual(a);
+    expect(values(rand([5]))).toEqual(b);
+    expect(a).not.toEqual(b);
+  });
+
+  it('element i depends only on (seed, position): one draw of 10 equals two of 5', () => {
+    manualSeed(7);
+    const all = values(randn([10]));
+    manualSeed(7);
+    expect([...values(randn([5])), ...values(randn([5]))]).toEqual(all);
+  });
+
+  it('generators are independent and their state round-trips', () => {
+    const g = new Generator(5);
+    const first = values(rand([3], { generator: g }));
+    const state = g.getState();
+    const next = values(rand([3], { generator: g }));
+    g.setState(state);
+    expect(values(rand([3], { generator: g }))).toEqual(next);
+    expect(values(rand([3], { generator: new Generator(5) }))).toEqual(first);
+  });
+
+  it('distributions have the right moments and ranges', () => {
+    manualSeed(1);
+    const u = rand([20000]);
+    expect(Math.abs(sp.mean(u).itemSync() - 0.5)).toBeLessThan(0.01);
+    expect(sp.min(u).itemSync()).toBeGreaterThanOrEqual(0);
+    expect(sp.max(u).itemSync()).toBeLessThan(1);
+    const n = randn([20000], { dtype: 'float64' });
+    expect(Math.abs(sp.mean(n).itemSync())).toBeLessThan(0.03);
+    expect(Math.abs(sp.std(n).itemSync() - 1)).toBeLessThan(0.03);
+    const r = randint(-2, 3, [5000]);
+    expect(r.dtype).toBe('int32');
+    expect(sp.min(r).itemSync()).toBe(-2);
+    expect(sp.max(r).itemSync()).toBe(2);
+    const b = bernoulli(0.25, { shape: [20000] });
+    expect(Math.abs(sp.mean(b).itemSync() - 0.25)).toBeLessThan(0.015);
+    const p = bernoulli(tensor([0, 1, 0, 1]));
+    expect(values(p)).toEqual([0, 1, 0, 1]);
+    expect(rand([2], { dtype: 'float64' }).dtype).toBe('float64');
+  });
+
+  it('validates arguments', () => {
+    expect(() => randint(3, 3, [2])).toThrow('randint: need integers low < high, got low 3, high 3');
+    expect(() => bernoulli(1.5, { shape: [2] })).toThrow('bernoulli: p must be in [0, 1], got 1.5');
+    expect(() => rand([2], { dtype: 'int32' })).toThrow('rand: dtype must be float32 or float64, got int32');
+    expect(() => manualSeed(1.5)).toThrow(/seed must be a safe integer/);
+  });
+});

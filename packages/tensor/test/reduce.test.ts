@@ -1,0 +1,208 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import * as sp from '../src/index.js';
+import { ArgumentError, tensor } from '../src/index.js';
+import { expectClose, randomTensor, ravel, sizeOf, unravel, values } from './helpers.js';
+
+/** Reference reduction over `axes` of a flat row-major array. */
+function refReduce(
+  v: number[],
+  shape: number[],
+  axes: number[],
+  init: number,
+  f: (acc: number, x: number) => number,
+  keepDim = false,
+) {
+  const kept = shape.map((d, i) => (axes.includes(i) ? 1 : d));
+  const out = new Array<number>(sizeOf(kept)).fill(init);
+  v.forEach((x, i) => {
+    const idx = unravel(i, shape).map((k, d) => (axes.includes(d) ? 0 : k));
+    const o = ravel(idx, kept);
+    out[o] = f(out[o], x);
+  });
+  return { out, shape: keepDim ? kept : shape.filter((_, i) => !axes.includes(i)) };
+}
+
+const REDUCE_REF: Record<string, [number, (a: number, x: number) => number]> = {
+  sum: [0, (a, x) => a + x],
+  prod: [1, (a, x) => a * x],
+  max: [-Infinity, Math.max],
+  min: [Infinity, Math.min],
+  all: [1, (a, x) => (x === 0 ? 0 : a)],
+  any: [0, (a, x) => (x !== 0 ? 1 : a)],
+};
+
+describe('reductions over any axes', () => {
+  const cases: [number[], number[] | undefined][] = [
+    [[3, 4, 5], [0]],
+    [[3, 4, 5], [1]],
+    [[3, 4, 5], [2]],
+    [
+      [3, 4, 5],
+      [0, 2],
+    ],
+    [[3, 4, 5], undefined],
+    [[7], [0]],
+    [[], undefined],
+  ];
+  for (const [op, [init, f]] of Object.entries(REDUCE_REF)) {
+    it(`${op} matches the reference, with and without keepDim`, () => {
+      const fn = (
+        sp as unknown as Record<string, (t: sp.Tensor, a?: sp.AxisArg, o?: sp.ReduceOptions) => sp.Tensor>
+      )[op];
+      for (const [shape, axes] of cases) {
+        const x =
+          op === 'all' || op === 'any'
+            ? sp.gt(randomTensor(shape, 'float64', 2), 1)
+            : randomTensor(shape, 'float64', 2);
+        const all = axes ?? shape.map((_, i) => i);
+        for (const keepDim of [false, true]) {
+          const ref = refReduce(values(x), shape, all, init, f, keepDim);
+          const res = fn(x, { axis: axes, keepDim });
+          expect(res.shape).toEqual(ref.shape);
+          expectClose(values(res), ref.out, { atol: 1e-10 });
+        }
+      }
+    });
+  }
+
+  it('accepts axes positionally, negative axes, and reduces non-contiguous views', () => {
+    const x = randomTensor([4, 3, 2], 'float64', 5);
+    expect(values(sp.sum(x, -1))).toEqual(values(sp.sum(x, 2)));
+    expect(values(sp.sum(x, [0, -1], { keepDim: true }))).toEqual(
+      values(sp.sum(x, { axis: [0, 2], keepDim: true })),
+    );
+    const t = x.permute([2, 0, 1]);
+    const ref = refReduce(values(t.contiguous()), [2, 4, 3], [1], 0, (a, v) => a + v);
+    expectClose(values(sp.sum(t, 1)), ref.out, { atol: 1e-12 });
+    expect(values(x.sum(1))).toEqual(values(sp.sum(x, 1)));
+  });
+
+  it('is a property: sum over random axes of random views matches the reference', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 1, max: 4 }), { minLength: 1, maxLength: 4 }),
+        fc.integer({ min: 0, max: 15 }),
+        (shape, mask) => {
+          const axes = shape.map((_, i) => i).filter((i) => mask & (1 << i));
+          const x = randomTensor(shape, 'float64', 11);
+          const ref = refReduce(values(x), shape, axes, 0, (a, v) => a + v);
+          expectClose(values(sp.sum(x, axes)), ref.out, { atol: 1e-10 });
+        },
+      ),
+      { numRuns: 50 },
+    );
+  });
+
+  it('dtypes: int and bool sums are int32, all/any give bool, float32 sums accumulate in float64', () => {
+    expect(sp.sum(tensor([1, 2], { dtype: 'int32' })).dtype).toBe('int32');
+    expect(sp.sum(tensor([true, true, false])).itemSync()).toBe(2);
+    expect(sp.sum(tensor([true])).dtype).toBe('int32');
+    expect(sp.all(tensor([1, 2])).dtype).toBe('bool');
+    const many = sp.full([1_000_000], 0.1);
+    expect(Math.abs(sp.sum(many).itemSync() - 100000)).toBeLessThan(0.01);
+  });
+
+  it('empty reductions give identities; max/min of nothing is an error', () => {
+    const e = sp.zeros([0, 3]);
+    expect(values(sp.sum(e, 0))).toEqual([0, 0, 0]);
+    expect(values(sp.prod(e, 0))).toEqual([1, 1, 1]);
+    expect(sp.sum(e).itemSync()).toBe(0);
+    expect(() => sp.max(e, 0)).toThrow('max: cannot reduce an empty axis of [0,3] (no identity)');
+    expect(() => sp.argmax(e)).toThrow(ArgumentError);
+    expect(Number.isNaN(sp.mean(e).itemSync())).toBe(true);
+  });
+
+  it('max and min propagate NaN', () => {
+    expect(Number.isNaN(sp.max(tensor([1, Number.NaN, 3])).itemSync())).toBe(true);
+    expect(Number.isNaN(sp.min(tensor([Number.NaN, 1])).itemSync())).toBe(true);
+  });
+
+  it('rejects bad axes', () => {
+    const x = sp.zeros([2, 3]);
+    expect(() => sp.sum(x, 2)).toThrow('sum: axis 2 is out of range for a tensor of rank 2');
+    expect(() => sp.sum(x, [0, 0])).toThrow('sum: repeated axis in [0,0]');
+    expect(() => sp.sum(x, 0.5)).toThrow('sum: axis must be an integer, got 0.5');
+  });
+});
+
+describe('argmax / argmin', () => {
+  it('first extreme along an axis or overall; NaN counts as maximum', () => {
+    const x = tensor([
+      [1, 5, 5],
+      [7, 0, 7],
+    ]);
+    expect(values(sp.argmax(x, 1))).toEqual([1, 0]);
+    expect(values(sp.argmin(x, 0))).toEqual([0, 1, 0]);
+    expect(sp.argmax(x).itemSync()).toBe(3);
+    expect(sp.argmax(x).dtype).toBe('int32');
+    expect(sp.argmax(x, 1, { keepDim: true }).shape).toEqual([2, 1]);
+    expect(sp.argmax(tensor([1, Number.NaN, 3])).itemSync()).toBe(1);
+    expect(values(sp.argmax(x.T, 0))).toEqual([1, 0]);
+  });
+});
+
+describe('mean, var, std', () => {
+  it('match the textbook formulas with Bessel correction by default', () => {
+    const v = [2, 4, 4, 4, 5, 5, 7, 9];
+    const x = tensor(v, { dtype: 'float64' });
+    expect(sp.mean(x).itemSync()).toBe(5);
+    expect(sp.variance(x, { correction: 0 }).itemSync()).toBe(4);
+    expect(sp.variance(x).itemSync()).toBeCloseTo(32 / 7, 12);
+    expect(sp.std(x, { correction: 0 }).itemSync()).toBe(2);
+    expect(x.var().itemSync()).toBeCloseTo(32 / 7, 12);
+    const m = tensor([
+      [1, 2],
+      [3, 6],
+    ]);
+    expect(values(sp.mean(m, 0))).toEqual([2, 4]);
+    expect(values(sp.variance(m, 1, { correction: 0 }))).toEqual([0.25, 2.25]);
+    expect(sp.mean(tensor([1, 2], { dtype: 'int32' })).dtype).toBe('float32');
+  });
+});
+
+describe('softmax family', () => {
+  const rows = [
+    [1, 2, 3],
+    [1000, 1001, 1002],
+    [-1000, -1000, -1000],
+  ];
+  it('softmax and logSoftmax are stable for large magnitudes', () => {
+    const x = tensor(rows, { dtype: 'float64' });
+    const p = values(sp.softmax(x));
+    const e = [Math.exp(-2), Math.exp(-1), 1];
+    const s = e[0] + e[1] + e[2];
+    const ref = e.map((v) => v / s);
+    expectClose(p, [...ref, ...ref, 1 / 3, 1 / 3, 1 / 3], { atol: 1e-14 });
+    expectClose(values(sp.logSoftmax(x)), [...ref, ...ref, 1 / 3, 1 / 3, 1 / 3].map(Math.log), {
+      atol: 1e-12,
+    });
+  });
+
+  it('works along any axis, including non-contiguous inputs', () => {
+    const x = randomTensor([3, 4, 5], 'float64', 8);
+    for (const axis of [0, 1, 2, -1]) {
+      const p = sp.softmax(x, axis);
+      const sums = values(sp.sum(p, axis));
+      expectClose(
+        sums,
+        sums.map(() => 1),
+        { atol: 1e-12 },
+      );
+      const viaExp = sp.exp(sp.sub(x, sp.logSumExp(x, axis, { keepDim: true })));
+      expectClose(values(p), values(viaExp), { atol: 1e-12 });
+    }
+    const t = x.transpose(0, 2);
+    expectClose(values(sp.softmax(t, 1)), values(sp.softmax(t.contiguous(), 1)), { atol: 1e-15 });
+  });
+
+  it('logSumExp over several axes, -inf rows and keepDim', () => {
+    const x = randomTensor([2, 3, 4], 'float64', 9);
+    const ref = Math.log(values(x).reduce((a, v) => a + Math.exp(v), 0));
+    expect(sp.logSumExp(x).itemSync()).toBeCloseTo(ref, 12);
+    const r = sp.logSumExp(x, [0, 2], { keepDim: true });
+    expect(r.shape).toEqual([1, 3, 1]);
+    expect(values(sp.logSumExp(tensor([-Infinity, -Infinity])))).toEqual([-Infinity]);
+    expect(sp.logSumExp(tensor([Infinity, 1])).itemSync()).toBe(Infinity);
+  });
+});

@@ -1,0 +1,12 @@
+// Shared tsup settings for library packages: ESM + CJS + declarations from src/index.ts.
+import { defineConfig } from 'tsup';
+
+export default defineConfig({
+  entry: ['src/index.ts'],
+  format: ['esm', 'cjs'],
+  dts: true,
+  sourcemap: true,
+  clean: true,
+  target: 'es2022',
+  treeshake: true,
+});
