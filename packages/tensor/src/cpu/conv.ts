@@ -9,7 +9,7 @@ import { registerKernel } from '../kernels.js';
 import type { ConvAttrs } from '../ops/conv.js';
 import type { Tensor } from '../tensor.js';
 import { buf, empty, readContiguous } from './backend.js';
-import { gemmPacked, type PackA, type PackB, packStridedA, reserve, type UnpackC, wasm } from './gemm.js';
+import { gemmPacked, MR, type PackA, type PackB, packStridedA, reserve, type UnpackC, wasm } from './gemm.js';
 
 /** Conv geometry with spatial dims padded to 3 (leading unit dims). */
 interface Geo {
@@ -232,17 +232,17 @@ function dyMatrix(g: Geo, dy: ArrayLike<number>, group: number) {
   // Row co, column j = (n, o): dy[(n*Cout + group*Og + co)*OV + o].
   const row0 = group * g.Og * g.OV;
   const asA: PackA = (dst, base, M, K) => {
-    for (let p = 0; p < M; p += 4) {
+    for (let p = 0; p < M; p += MR) {
       const panel = base + p * K;
-      for (let r = 0; r < 4; r++) {
+      for (let r = 0; r < MR; r++) {
         const co = p + r;
         if (co >= M) {
-          for (let j = 0; j < K; j++) dst[panel + j * 4 + r] = 0;
+          for (let j = 0; j < K; j++) dst[panel + j * MR + r] = 0;
           continue;
         }
         for (let n = 0, j = 0; n < g.N; n++) {
           const src = n * g.Cout * g.OV + row0 + co * g.OV;
-          for (let o = 0; o < g.OV; o++, j++) dst[panel + j * 4 + r] = dy[src + o];
+          for (let o = 0; o < g.OV; o++, j++) dst[panel + j * MR + r] = dy[src + o];
         }
       }
     }

@@ -4,7 +4,8 @@
 // the kernel's memory, one chunk at a time, without materialising it.
 import { wasmBase64 } from './wasm/gemm.gen.js';
 
-const MR = 4;
+/** Rows per A panel (the kernel's register tile is MR x NR). */
+export const MR = 4;
 const NR = 8;
 const KC = 256;
 /** Bytes of packed B (plus its C slice) per column chunk: keeps the working set cache-sized. */
@@ -53,7 +54,7 @@ export function reserve(words: number): { f32: Float32Array; i32: Int32Array } {
   return { f32: heap, i32: heapInt };
 }
 
-/** Writes the panel layout of A: for each 4-row panel p, for each k, 4 values (zero past M). */
+/** Writes the panel layout of A: for each MR-row panel p, for each k, MR values (zero past M). */
 export type PackA = (dst: Float32Array | Float64Array, base: number, M: number, K: number) => void;
 /**
  * Writes B columns [n0, n0 + nc) as 8-column panels: column a = j - n0 of row k goes to
