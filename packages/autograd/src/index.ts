@@ -1,3 +1,20 @@
-// @softpool/autograd: reverse-mode automatic differentiation.
-// Skeleton of the data-flow layout; issue 3 fills it. Nothing is exported yet.
-export {};
+// @softpool/autograd: reverse-mode automatic differentiation for @softpool/tensor.
+// Importing it installs the gradient recorder into the core's dispatch point and registers the
+// gradient rule of every core op.
+import './engine.js';
+import './grads/index.js';
+
+export { enableGrad, type GradOptions, isGradEnabled, noGrad, runBackward } from './engine.js';
+export { type BackwardContext, defineFunction, type FunctionContext, type FunctionSpec } from './function.js';
+export { grad, gradients, valueAndGrad, vjp } from './functional.js';
+export { type GradcheckOptions, type GradcheckResult, gradcheck, gradgradcheck } from './gradcheck.js';
+export { sumTo } from './grads/util.js';
+export { printGraph, toDot } from './graph.js';
+export {
+  type GradientRule,
+  getGradient,
+  listGradients,
+  registerGradient,
+  type VjpContext,
+} from './registry.js';
+export { zeroGrad } from './zero-grad.js';

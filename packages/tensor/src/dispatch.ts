@@ -13,6 +13,28 @@ export interface GradRecorder {
   /** False inside `noGrad`. */
   readonly enabled: boolean;
   record(op: string, inputs: readonly Tensor[], attrs: Attrs, outputs: readonly Tensor[]): void;
+  /** Runs backward from `t` (what `t.backward()` calls). */
+  backward(t: Tensor, gradient: Tensor | undefined, options: BackwardOptions): void;
+  /** Marks a non-leaf tensor so backward fills its `.grad` (what `t.retainGrad()` calls). */
+  retainGrad(t: Tensor): void;
+}
+
+/** Options of `t.backward()`. */
+export interface BackwardOptions {
+  /** Keep saved tensors so backward can run through the graph again. Default false. */
+  retainGraph?: boolean;
+  /** Record the backward pass itself, so gradients can be differentiated again. Default false. */
+  createGraph?: boolean;
+}
+
+/** The installed recorder, or a clear error when autograd is not loaded (for `backward`). */
+export function gradRecorder(op: string): GradRecorder {
+  if (!recorder) {
+    throw new BackendError(
+      `${op}: @softpool/autograd is not loaded; add \`import '@softpool/autograd'\` to record gradients`,
+    );
+  }
+  return recorder;
 }
 
 let recorder: GradRecorder | undefined;

@@ -29,9 +29,11 @@ export { gemmPacked, type PackA, type PackB, type UnpackC } from './cpu/gemm.js'
 export { cpu } from './cpu/index.js';
 export { debugEnabled, debugLog, setDebug } from './debug.js';
 export {
+  type BackwardOptions,
   type DispatchListener,
   dispatch,
   type GradRecorder,
+  gradRecorder,
   isGradRecording,
   onDispatch,
   run,
@@ -90,4 +92,4 @@ export {
   shapesEqual,
   sizeOf,
 } from './shape.js';
-export { type GradFn, makeTensor, makeView, type NestedArray, Tensor } from './tensor.js';
+export { type GradFn, makeTensor, makeView, type NestedArray, shareHandle, Tensor } from './tensor.js';

@@ -1,7 +1,7 @@
 // Tensor methods. Free functions are the source of truth; every method here delegates to one, so
 // `x.relu()` and `relu(x)` can never disagree. Reading methods live here too.
 import { getBackend } from './backend.js';
-import { run } from './dispatch.js';
+import { type BackwardOptions, gradRecorder, run } from './dispatch.js';
 import type { DType, TypedArray } from './dtype.js';
 import { BackendError, ShapeError } from './errors.js';
 import { formatTensor } from './format.js';
@@ -116,6 +116,14 @@ declare module './tensor.js' {
     indexSelect(axis: number, index: Tensor): Tensor;
     matmul(other: Tensor): Tensor;
     dot(other: Tensor): Tensor;
+
+    /**
+     * Backpropagates from this tensor (scalars need no `gradient`): fills `.grad` of the leaves
+     * that require grad. Needs @softpool/autograd loaded.
+     */
+    backward(gradient?: Tensor | BackwardOptions, options?: BackwardOptions): void;
+    /** Asks backward to fill `.grad` of this non-leaf tensor too. */
+    retainGrad(): this;
 
     copy_(src: TensorLike): this;
     fill_(value: number | boolean): this;
@@ -317,4 +325,20 @@ proto.toAsync = async function (this: Tensor, backend: string) {
 proto.toString = function (this: Tensor) {
   if (this.isDisposed) return `tensor(<disposed>, shape=[${this.shape.join(', ')}], dtype=${this.dtype})`;
   return formatTensor(this, this.backend.readSync ? this.dataSync() : undefined);
+};
+
+// ---- autograd entry points (implemented by @softpool/autograd through the recorder) ------------
+
+proto.backward = function (this: Tensor, gradient?: Tensor | BackwardOptions, options: BackwardOptions = {}) {
+  const isTensor = gradient instanceof Tensor;
+  gradRecorder('backward').backward(
+    this,
+    isTensor ? gradient : undefined,
+    isTensor ? options : { ...gradient, ...options },
+  );
+};
+
+proto.retainGrad = function (this: Tensor) {
+  gradRecorder('retainGrad').retainGrad(this);
+  return this;
 };

@@ -46,8 +46,11 @@ export class Tensor {
   #requiresGrad = false;
   #disposed = false;
 
-  /** Internal: wraps storage in a new handle. Backends use `makeTensor`; users use creation functions. */
-  constructor(storage: Storage, shape: Shape, strides?: readonly number[], offset = 0) {
+  /**
+   * Internal: wraps storage in a new handle. Backends use `makeTensor`; users use creation
+   * functions. `track` = false keeps the handle out of scopes (autograd's saved tensors).
+   */
+  constructor(storage: Storage, shape: Shape, strides?: readonly number[], offset = 0, track = true) {
     this.storage = storage;
     this.shape = Object.freeze([...shape]);
     this.strides = Object.freeze(strides ? [...strides] : contiguousStrides(shape));
@@ -55,7 +58,7 @@ export class Tensor {
     storage.retain();
     stats(storage.backend.name).tensors++;
     finalizer.register(this, { storage, backend: storage.backend.name }, this);
-    trackInScope(this);
+    if (track) trackInScope(this);
   }
 
   get dtype(): DType {
@@ -155,4 +158,13 @@ export function makeTensor(backend: Backend, handle: unknown, dtype: DType, shap
 /** A new handle over the same memory with other shape/strides/offset (views). */
 export function makeView(base: Tensor, shape: Shape, strides: readonly number[], offset: number): Tensor {
   return new Tensor(base.storage, shape, strides, offset);
+}
+
+/**
+ * A second handle to exactly the same data that no scope adopts: it lives until disposed. Autograd
+ * saves tensors for backward this way, so user scopes and disposals cannot free them early.
+ */
+export function shareHandle(t: Tensor): Tensor {
+  t.assertAlive('shareHandle');
+  return new Tensor(t.storage, t.shape, t.strides, t.offset, false);
 }

@@ -149,3 +149,100 @@ registerKernel<{ numClasses: number; dtype: DType }>('oneHot', 'cpu', ([indices]
   for (let k = 0; k < idx.length; k++) o[k * numClasses + idx[k]] = 1;
   return out;
 });
+
+/** A contiguous copy of `x` that kernels may write into. */
+function copyOf(x: Tensor): Tensor {
+  const out = empty(x.shape, x.dtype);
+  mapStrided('x1', operand(out), [operand(x)], x.shape);
+  return out;
+}
+
+/** Calls `f(k, idx)` for every element k (row-major) of `shape` with its coordinates. */
+function forEachIndex(shape: readonly number[], f: (k: number, idx: Int32Array) => void): void {
+  const n = shape.reduce((a, b) => a * b, 1);
+  const idx = new Int32Array(shape.length);
+  for (let k = 0; k < n; k++) {
+    f(k, idx);
+    for (let d = shape.length - 1; d >= 0; d--) {
+      if (++idx[d] < shape[d]) break;
+      idx[d] = 0;
+    }
+  }
+}
+
+registerKernel<{ inputShape: number[]; starts: number[]; steps: number[] }>(
+  'sliceBackward',
+  'cpu',
+  ([g], a) => {
+    const out = empty(a.inputShape, g.dtype);
+    const base = contiguousStrides(a.inputShape);
+    const offset = a.starts.reduce((o, s, i) => o + (g.shape[i] > 0 ? s * base[i] : 0), 0);
+    mapStrided(
+      'x1',
+      { data: buf(out), offset, strides: base.map((s, i) => s * a.steps[i]) },
+      [operand(g)],
+      g.shape,
+    );
+    return out;
+  },
+);
+
+registerKernel<{ inputShape: number[]; before: number[]; after: number[]; mode: string }>(
+  'padBackward',
+  'cpu',
+  ([g], a) => {
+    const out = empty(a.inputShape, g.dtype);
+    const o = buf(out);
+    const src = buf(g);
+    const tables = a.inputShape.map((n, d) => padIndex(n, a.before[d], a.after[d], a.mode));
+    const strides = contiguousStrides(a.inputShape);
+    forEachIndex(g.shape, (_, idx) => {
+      let to = 0;
+      let from = g.offset;
+      for (let d = 0; d < idx.length; d++) {
+        const s = tables[d][idx[d]];
+        if (s < 0) return; // constant padding has no source element
+        to += s * strides[d];
+        from += idx[d] * g.strides[d];
+      }
+      o[to] += src[from];
+    });
+    return out;
+  },
+);
+
+registerKernel<{ axis: number }>('scatterAdd', 'cpu', ([base, index, src], { axis }) => {
+  const out = copyOf(base);
+  const o = buf(out);
+  const idx = readIndex('scatterAdd', index, base.shape[axis]);
+  const s = buf(src);
+  const strides = contiguousStrides(base.shape);
+  forEachIndex(index.shape, (k, pos) => {
+    let to = 0;
+    let from = src.offset;
+    for (let d = 0; d < pos.length; d++) {
+      to += (d === axis ? idx[k] : pos[d]) * strides[d];
+      from += pos[d] * src.strides[d];
+    }
+    o[to] += s[from];
+  });
+  return out;
+});
+
+registerKernel<{ axis: number }>('indexAdd', 'cpu', ([base, index, src], { axis }) => {
+  const out = copyOf(base);
+  const o = buf(out);
+  const idx = readIndex('indexAdd', index, base.shape[axis]);
+  const s = buf(src);
+  const strides = contiguousStrides(base.shape);
+  forEachIndex(src.shape, (_, pos) => {
+    let to = 0;
+    let from = src.offset;
+    for (let d = 0; d < pos.length; d++) {
+      to += (d === axis ? idx[pos[d]] : pos[d]) * strides[d];
+      from += pos[d] * src.strides[d];
+    }
+    o[to] += s[from];
+  });
+  return out;
+});

@@ -48,3 +48,45 @@ export function oneHot(indices: Tensor, numClasses: number, options: { dtype?: D
   }
   return run('oneHot', [indices], { numClasses, dtype: options.dtype ?? 'int32' });
 }
+
+function checkScatter(op: string, base: Tensor, axis: number, index: Tensor, src: Tensor): number {
+  checkTensor(op, base, 'base');
+  checkIndex(op, index);
+  checkTensor(op, src, 'src');
+  if (src.dtype !== base.dtype)
+    throw new DTypeError(`${op}: src dtype ${src.dtype} differs from base dtype ${base.dtype}`);
+  return normalizeAxis(op, axis, base.rank);
+}
+
+/**
+ * base + src scattered along `axis`: out[i][index[i][j][k]][k] += src[i][j][k] for axis 1 (the
+ * adjoint of `gather`; PyTorch's `scatter_add`). Repeated indices add up. Functional: `base` is
+ * not modified.
+ */
+export function scatterAdd(base: Tensor, axis: number, index: Tensor, src: Tensor): Tensor {
+  const a = checkScatter('scatterAdd', base, axis, index, src);
+  if (
+    index.rank !== base.rank ||
+    index.shape.some((d, i) => d > src.shape[i] || (i !== a && d > base.shape[i]))
+  ) {
+    throw new ShapeError(
+      `scatterAdd: index ${fmtShape(index.shape)} must have the rank of base ${fmtShape(base.shape)}, fit it outside axis ${axis}, and fit src ${fmtShape(src.shape)}`,
+    );
+  }
+  return run('scatterAdd', [base, index, src], { axis: a });
+}
+
+/**
+ * base + src added at the positions `index` (1-D int32) along `axis` (the adjoint of
+ * `indexSelect`; PyTorch's `index_add`). Functional: `base` is not modified.
+ */
+export function indexAdd(base: Tensor, axis: number, index: Tensor, src: Tensor): Tensor {
+  const a = checkScatter('indexAdd', base, axis, index, src);
+  const expected = base.shape.map((d, i) => (i === a ? index.shape[0] : d));
+  if (index.rank !== 1 || src.rank !== base.rank || src.shape.some((d, i) => d !== expected[i])) {
+    throw new ShapeError(
+      `indexAdd: src must be ${fmtShape(expected)} for base ${fmtShape(base.shape)} and 1-D index ${fmtShape(index.shape)}, got ${fmtShape(src.shape)}`,
+    );
+  }
+  return run('indexAdd', [base, index, src], { axis: a });
+}

@@ -143,6 +143,32 @@ export function pad(
   return run('pad', [x], { before, after, mode, value });
 }
 
+/**
+ * The adjoint of `pad` for 'reflect' and 'replicate' (for 'constant' it is a slice): folds each
+ * padded element's gradient back onto the element it copied. `before`/`after` are per dim.
+ */
+export function padBackward(
+  grad: Tensor,
+  inputShape: readonly number[],
+  before: readonly number[],
+  after: readonly number[],
+  mode: PadMode,
+): Tensor {
+  checkTensor('padBackward', grad, 'grad');
+  const expected = inputShape.map((d, i) => d + before[i] + after[i]);
+  if (grad.rank !== inputShape.length || grad.shape.some((d, i) => d !== expected[i])) {
+    throw new ShapeError(
+      `padBackward: grad ${fmtShape(grad.shape)} must be ${fmtShape(expected)} for input ${fmtShape(inputShape)}`,
+    );
+  }
+  return run('padBackward', [grad], {
+    inputShape: [...inputShape],
+    before: [...before],
+    after: [...after],
+    mode,
+  });
+}
+
 function repeatWith(op: string, x: Tensor, reps: number[]): Tensor {
   if (reps.some((r) => !Number.isInteger(r) || r < 0))
     throw new ArgumentError(`${op}: repeats must be integers >= 0, got [${reps.join(',')}]`);

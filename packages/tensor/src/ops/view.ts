@@ -280,3 +280,38 @@ export function detach(x: Tensor): Tensor {
   checkTensor('detach', x);
   return makeView(x, x.shape, x.strides, x.offset);
 }
+
+/**
+ * The adjoint of `slice` (with the same starts/steps): a tensor of `inputShape`, zero except
+ * where the slice came from, which holds `grad`. Autograd uses it; it is differentiable itself.
+ */
+export function sliceBackward(
+  grad: Tensor,
+  inputShape: readonly number[],
+  starts: readonly number[],
+  steps: readonly number[],
+): Tensor {
+  checkTensor('sliceBackward', grad, 'grad');
+  checkShape('sliceBackward', inputShape);
+  if (
+    starts.length !== inputShape.length ||
+    steps.length !== inputShape.length ||
+    grad.rank !== inputShape.length
+  ) {
+    throw new ShapeError(
+      `sliceBackward: grad ${fmtShape(grad.shape)}, starts and steps need rank ${inputShape.length}`,
+    );
+  }
+  grad.shape.forEach((n, i) => {
+    if (n > 0 && starts[i] + (n - 1) * steps[i] >= inputShape[i]) {
+      throw new ShapeError(
+        `sliceBackward: a slice of ${n} from ${starts[i]} by ${steps[i]} does not fit axis ${i} of ${fmtShape(inputShape)}`,
+      );
+    }
+  });
+  return run('sliceBackward', [grad], {
+    inputShape: [...inputShape],
+    starts: [...starts],
+    steps: [...steps],
+  });
+}

@@ -1,0 +1,5 @@
+// d round(x) = 0 (piecewise constant; PyTorch also returns zeros)
+import { zerosLike } from '@softpool/tensor';
+import { registerGradient } from '../registry.js';
+
+registerGradient('round', { vjp: (_, [g]) => [zerosLike(g)] });
