@@ -1,3 +1,6 @@
 // @softpool/layers: modules, SoftPool and the baseline poolings, losses, optimizers.
-// Skeleton of the data-flow layout; issue 5 and 6 fills it. Nothing is exported yet.
-export {};
+import '@softpool/autograd';
+
+export * from './init.js';
+export { Module, ModuleDict, ModuleList, Parameter, param, Sequential, type StateDict } from './module.js';
+export * from './pooling/index.js';

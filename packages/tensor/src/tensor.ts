@@ -133,6 +133,35 @@ export class Tensor {
     this.dispose();
   }
 
+  /**
+   * Makes this handle point at `src`'s memory (same shape), releasing its own: how modules move or
+   * replace parameter data while keeping the Parameter object that optimizers hold.
+   */
+  replaceData_(src: Tensor): this {
+    this.assertAlive('replaceData_');
+    src.assertAlive('replaceData_');
+    if (src.shape.length !== this.shape.length || src.shape.some((d, i) => d !== this.shape[i])) {
+      throw new StateError(
+        `replaceData_: source shape [${src.shape.join(',')}] differs from [${this.shape.join(',')}]`,
+      );
+    }
+    const old = this.storage;
+    src.storage.retain();
+    const self = this as unknown as { storage: Storage; strides: readonly number[]; offset: number };
+    if (old.backend !== src.storage.backend) {
+      stats(old.backend.name).tensors--;
+      stats(src.storage.backend.name).tensors++;
+    }
+    self.storage = src.storage;
+    self.strides = src.strides;
+    self.offset = src.offset;
+    // The safety net must now release the new storage.
+    finalizer.unregister(this);
+    finalizer.register(this, { storage: src.storage, backend: src.storage.backend.name }, this);
+    old.release();
+    return this;
+  }
+
   /** Bumps the storage version (autograd's check against modified saved tensors). Internal. */
   markModified(): void {
     this.storage.version++;

@@ -1,0 +1,112 @@
+// CPU kernels of softPool: forward (one pass per output) and backward (gathered per input).
+import { cpuData, cpuEmpty, readContiguous, registerKernel, type Tensor } from '@softpool/tensor';
+import { geometryOf, type PoolGeometry } from '../geometry.js';
+import { newOut } from './common.js';
+import { flatCover, flatWindows, plan } from './plan.js';
+
+/**
+ * SoftPool forward: per window, m = max(a/T), y = sum(e a) / sum(e) with e = exp(a/T - m), and the
+ * statistic lse = m + log(sum e) that lets backward rebuild each weight as exp(a/T - lse).
+ * Non-finite windows: NaN -> NaN; else +inf present -> +inf; else all -inf -> -inf.
+ */
+export function softPoolForward(x: Tensor, g: PoolGeometry, temperature: number): [Tensor, Tensor] {
+  const p = plan(x.shape, g);
+  const a = readContiguous(x);
+  const y = newOut(x, p);
+  const lse = newOut(x, p);
+  const { start, taps } = flatWindows(p);
+  const invT = 1 / temperature;
+  for (let plane = 0; plane < p.planes; plane++) {
+    const ib = plane * p.inPlane;
+    const ob = plane * p.outPlane;
+    for (let o = 0; o < p.outPlane; o++) {
+      const j0 = start[o];
+      const j1 = start[o + 1];
+      let m = Number.NEGATIVE_INFINITY;
+      let nan = false;
+      for (let j = j0; j < j1; j++) {
+        const v = a[ib + taps[j]] * invT;
+        if (v > m) m = v;
+        else if (Number.isNaN(v)) nan = true;
+      }
+      if (nan || !Number.isFinite(m)) {
+        y.d[ob + o] = nan ? Number.NaN : m === Number.POSITIVE_INFINITY ? m : Number.NEGATIVE_INFINITY;
+        lse.d[ob + o] = y.d[ob + o];
+        continue;
+      }
+      let s = 0;
+      let sw = 0;
+      for (let j = j0; j < j1; j++) {
+        const v = a[ib + taps[j]];
+        const e = Math.exp(v * invT - m);
+        // -inf taps weigh exactly 0 (and 0 * -inf would be NaN).
+        if (e === 0) continue;
+        s += e;
+        sw += e * v;
+      }
+      y.d[ob + o] = sw / s;
+      lse.d[ob + o] = m + Math.log(s);
+    }
+  }
+  return [y.t, lse.t];
+}
+
+/**
+ * SoftPool backward, gathered per input element over its windows: with w = exp(a/T - lse),
+ * exact: dL/da = sum g w (1 + (a - y)/T); paper: dL/da = sum g w (weights held constant).
+ */
+export function softPoolBackward(
+  grad: Tensor,
+  x: Tensor,
+  yT: Tensor,
+  lseT: Tensor,
+  g: PoolGeometry,
+  temperature: number,
+  exact: boolean,
+): Tensor {
+  const p = plan(x.shape, g);
+  const a = readContiguous(x);
+  const gy = readContiguous(grad);
+  const y = readContiguous(yT);
+  const lse = readContiguous(lseT);
+  const out = cpuEmpty(x.shape, x.dtype);
+  const dx = cpuData(out);
+  const { start, taps: outs } = flatCover(p);
+  const invT = 1 / temperature;
+  for (let plane = 0; plane < p.planes; plane++) {
+    const ib = plane * p.inPlane;
+    const ob = plane * p.outPlane;
+    for (let i = 0; i < p.inPlane; i++) {
+      const ai = a[ib + i];
+      let acc = 0;
+      for (let j = start[i]; j < start[i + 1]; j++) {
+        const o = ob + outs[j];
+        const l = lse[o];
+        if (!Number.isFinite(l)) {
+          if (Number.isNaN(l)) acc = Number.NaN;
+          continue; // +inf / -inf windows pass no gradient
+        }
+        const w = Math.exp(ai * invT - l);
+        if (w === 0) continue;
+        acc += exact ? gy[o] * w * (1 + (ai - y[o]) * invT) : gy[o] * w;
+      }
+      dx[ib + i] = acc;
+    }
+  }
+  return out;
+}
+
+registerKernel<Record<string, unknown>>('softPool', 'cpu', ([x], attrs) =>
+  softPoolForward(x, geometryOf(attrs), attrs.temperature as number),
+);
+registerKernel<Record<string, unknown>>('softPoolBackward', 'cpu', ([grad, x, y, lse], attrs) =>
+  softPoolBackward(
+    grad,
+    x,
+    y,
+    lse,
+    geometryOf(attrs),
+    attrs.temperature as number,
+    attrs.gradient !== 'paper',
+  ),
+);

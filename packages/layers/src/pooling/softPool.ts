@@ -1,0 +1,49 @@
+// SoftPool (Stergiou et al., ICCV 2021): each window is reduced to sum(softmax(a) * a), per sample
+// and per channel, computed stably (the window maximum is subtracted). See shared/reference.
+import { ArgumentError, type Tensor } from '@softpool/tensor';
+import type { PoolOptions } from './geometry.js';
+import { first, runWindowPool } from './run.js';
+
+export interface SoftPoolOptions extends PoolOptions {
+  /**
+   * 'exact' (default): the true gradient w_i (1 + a_i - y). 'paper': w_i, the weights held
+   * constant, as the reference CUDA kernel computes; it is NOT the gradient of the forward
+   * (finite-difference checks fail for it by design). Offered to reproduce the paper's training.
+   */
+  gradient?: 'exact' | 'paper';
+  /** Softmax temperature T (w ∝ exp(a/T)): T -> 0 tends to max pooling, T -> inf to averaging. Default 1. */
+  temperature?: number;
+}
+
+function softPool(name: string, spatial: number, x: Tensor, options: SoftPoolOptions): Tensor {
+  const gradient = options?.gradient ?? 'exact';
+  if (gradient !== 'exact' && gradient !== 'paper') {
+    throw new ArgumentError(`${name}: gradient must be 'exact' or 'paper', got '${gradient}'`);
+  }
+  const temperature = options?.temperature ?? 1;
+  if (!(temperature > 0) || !Number.isFinite(temperature)) {
+    throw new ArgumentError(`${name}: temperature must be a positive finite number, got ${temperature}`);
+  }
+  return first(runWindowPool(name, 'softPool', spatial, x, options, { gradient, temperature }));
+}
+
+/**
+ * 1-D SoftPool over [N, C, L] (or [C, L]).
+ * @example softPool1d(x, { kernelSize: 2 })
+ */
+export function softPool1d(x: Tensor, options: SoftPoolOptions): Tensor {
+  return softPool('softPool1d', 1, x, options);
+}
+
+/**
+ * 2-D SoftPool over [N, C, H, W] (or [C, H, W]).
+ * @example softPool2d(x, { kernelSize: 2 }); softPool2d(x, { kernelSize: [3, 2], stride: 2, padding: 1 })
+ */
+export function softPool2d(x: Tensor, options: SoftPoolOptions): Tensor {
+  return softPool('softPool2d', 2, x, options);
+}
+
+/** 3-D SoftPool over [N, C, D, H, W] (or [C, D, H, W]). */
+export function softPool3d(x: Tensor, options: SoftPoolOptions): Tensor {
+  return softPool('softPool3d', 3, x, options);
+}

@@ -1,0 +1,421 @@
+import { gradcheck } from '@softpool/autograd';
+import * as sp from '@softpool/tensor';
+import { describe, expect, it } from 'vitest';
+import * as L from '../src/index.js';
+import { values } from './helpers.js';
+
+const vals = (t: sp.Tensor) => Array.from(t.dataSync());
+
+describe('SoftPool definition', () => {
+  it('window [1, 2, 4, 5] gives 4.58878 with the documented weights and gradients', () => {
+    const x = sp.tensor([[[1, 2, 4, 5]]], { dtype: 'float64', requiresGrad: true });
+    const y = L.softPool1d(x, { kernelSize: 4 });
+    expect(y.itemSync()).toBeCloseTo(4.58878, 5);
+    y.backward();
+    const exact = [-0.03302, -0.05508, 0.10535, 0.98276];
+    vals(x.grad!).forEach((g, i) => {
+      expect(g).toBeCloseTo(exact[i], 5);
+    });
+    const xp = sp.tensor([[[1, 2, 4, 5]]], { dtype: 'float64', requiresGrad: true });
+    L.softPool1d(xp, { kernelSize: 4, gradient: 'paper' }).backward();
+    const weights = [0.012755, 0.034671, 0.256187, 0.696387];
+    vals(xp.grad!).forEach((g, i) => {
+      expect(g).toBeCloseTo(weights[i], 6);
+    });
+    expect(vals(xp.grad!).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 12);
+  });
+
+  it('per channel, unbatched inputs, kernel 1 is the identity, constant windows return the constant', () => {
+    const x = values([2, 5, 6], 3, { requiresGrad: false });
+    expect(vals(L.softPool2d(x, { kernelSize: 1 }))).toEqual(vals(x));
+    expect(L.softPool2d(x, { kernelSize: 2 }).shape).toEqual([2, 2, 3]);
+    const c = sp.full([1, 2, 4, 4], 3.25, { dtype: 'float64' });
+    expect(vals(L.softPool2d(c, { kernelSize: 2 })).every((v) => v === 3.25)).toBe(true);
+    // Channels do not share weights: channel 1 = channel 0 + 100 gives output + 100 exactly.
+    const two = sp.concat([x.slice([[0, 1]]), sp.add(x.slice([[0, 1]]), 100)]);
+    const out = L.softPool2d(two, { kernelSize: 2 });
+    const [a, b] = [vals(out.slice([0])), vals(out.slice([1]))];
+    a.forEach((v, i) => {
+      expect(b[i] - v).toBeCloseTo(100, 9);
+    });
+  });
+
+  it('properties: min <= y <= max per window, shift-equivariant, not scale-equivariant', () => {
+    const x = values([2, 3, 7, 8], 5, { requiresGrad: false, lo: -5, hi: 5 });
+    const opts = { kernelSize: 3, stride: 2, padding: 1 };
+    const y = vals(L.softPool2d(x, opts));
+    const mx = vals(L.maxPool2d(x, opts));
+    const mn = vals(sp.neg(L.maxPool2d(sp.neg(x), opts)));
+    y.forEach((v, i) => {
+      expect(v).toBeLessThanOrEqual(mx[i] + 1e-12);
+      expect(v).toBeGreaterThanOrEqual(mn[i] - 1e-12);
+    });
+    const shifted = vals(L.softPool2d(sp.add(x, 7.5), opts));
+    shifted.forEach((v, i) => {
+      expect(v - y[i]).toBeCloseTo(7.5, 9);
+    });
+    const scaled = vals(L.softPool2d(sp.mul(x, 3), opts));
+    expect(scaled.some((v, i) => Math.abs(v - 3 * y[i]) > 1e-3)).toBe(true);
+  });
+
+  it('is stable: inputs scaled by 300 and shifted by -500 give finite, correct outputs and gradients', () => {
+    for (const dtype of ['float32', 'float64'] as const) {
+      const base = values([1, 2, 6, 6], 7, { requiresGrad: false, dtype });
+      const x = sp.sub(sp.mul(base, 300), 500).requiresGrad_();
+      const y = L.softPool2d(x, { kernelSize: 2 });
+      const out = vals(y);
+      expect(out.every(Number.isFinite)).toBe(true);
+      // Reference: the same windows in float64 with the max subtracted by hand.
+      const xv = vals(x);
+      const ref: number[] = [];
+      for (let c = 0; c < 2; c++)
+        for (let oy = 0; oy < 3; oy++)
+          for (let ox = 0; ox < 3; ox++) {
+            const w = [0, 1].flatMap((dy) =>
+              [0, 1].map((dx) => xv[c * 36 + (2 * oy + dy) * 6 + 2 * ox + dx]),
+            );
+            const m = Math.max(...w);
+            const e = w.map((v) => Math.exp(v - m));
+            ref.push(e.reduce((s, v, i) => s + v * w[i], 0) / e.reduce((s, v) => s + v, 0));
+          }
+      out.forEach((v, i) => {
+        expect(Math.abs(v - ref[i])).toBeLessThan(dtype === 'float32' ? 1e-3 : 1e-9);
+      });
+      y.sum().backward();
+      expect(vals(x.grad!).every(Number.isFinite)).toBe(true);
+      const big = sp.tensor([[[1e4, -1e4, 9999, 3]]], { dtype });
+      const [first, second] = vals(L.softPool1d(big, { kernelSize: 2 }));
+      expect(first).toBe(1e4);
+      expect(second).toBeCloseTo(9999, 6);
+      expect(vals(L.softPool1d(sp.tensor([[[-500, -500.5]]], { dtype }), { kernelSize: 2 }))[0]).toBeCloseTo(
+        -500 - 0.5 / (1 + Math.exp(0.5)),
+        3,
+      );
+    }
+  });
+
+  it('non-finite rule: NaN -> NaN; +inf -> +inf; all -inf -> -inf', () => {
+    const x = sp.tensor([[[Number.NaN, 1, Infinity, 2, -Infinity, -Infinity, -Infinity, 3]]], {
+      dtype: 'float64',
+    });
+    const y = vals(L.softPool1d(x, { kernelSize: 2 }));
+    expect(Number.isNaN(y[0])).toBe(true);
+    expect(y[1]).toBe(Infinity);
+    expect(y[2]).toBe(-Infinity);
+    expect(y[3]).toBe(3);
+  });
+
+  it('temperature: small T tends to max, large T to the mean', () => {
+    const x = sp.tensor([[[1, 2, 4, 5]]], { dtype: 'float64' });
+    expect(L.softPool1d(x, { kernelSize: 4, temperature: 0.01 }).itemSync()).toBeCloseTo(5, 6);
+    expect(L.softPool1d(x, { kernelSize: 4, temperature: 1e6 }).itemSync()).toBeCloseTo(3, 4);
+  });
+});
+
+describe('gradcheck of every pooling method (float64)', () => {
+  const geometries: [string, number[], L.PoolOptions][] = [
+    ['1d k3 s2 pad1', [2, 2, 9], { kernelSize: 3, stride: 2, padding: 1 }],
+    ['2d k3 s1 pad1 (overlap)', [1, 2, 5, 5], { kernelSize: 3, stride: 1, padding: 1 }],
+    ['2d k(3,2) s(2,1) ceil', [1, 2, 6, 5], { kernelSize: [3, 2], stride: [2, 1], ceilMode: true }],
+    ['2d k2 dilation 2', [1, 1, 6, 6], { kernelSize: 2, dilation: 2 }],
+    ['3d k2 s(1,2,2) pad(1,0,1)', [1, 2, 3, 4, 4], { kernelSize: 2, stride: [1, 2, 2], padding: [1, 0, 1] }],
+  ];
+  const methods: [
+    string,
+    (x: sp.Tensor, o: L.PoolOptions, spatial: number) => sp.Tensor,
+    { lo?: number }?,
+  ][] = [
+    ['softPool', (x, o, n) => [L.softPool1d, L.softPool2d, L.softPool3d][n - 1](x, o)],
+    [
+      'softPool T=0.5',
+      (x, o, n) => [L.softPool1d, L.softPool2d, L.softPool3d][n - 1](x, { ...o, temperature: 0.5 }),
+    ],
+    ['maxPool', (x, o, n) => [L.maxPool1d, L.maxPool2d, L.maxPool3d][n - 1](x, o)],
+    ['avgPool', (x, o, n) => [L.avgPool1d, L.avgPool2d, L.avgPool3d][n - 1](x, o)],
+    [
+      'avgPool countIncludePad=false',
+      (x, o, n) => [L.avgPool1d, L.avgPool2d, L.avgPool3d][n - 1](x, { ...o, countIncludePad: false }),
+    ],
+    [
+      'lpPool p=2',
+      (x, o, n) => [L.lpPool1d, L.lpPool2d, L.lpPool3d][n - 1](x, { ...o, normType: 2 }),
+      { lo: 0.2 },
+    ],
+    [
+      'lpPool p=3.5',
+      (x, o, n) => [L.lpPool1d, L.lpPool2d, L.lpPool3d][n - 1](x, { ...o, normType: 3.5 }),
+      { lo: 0.2 },
+    ],
+    ['edscwPool', (x, o, n) => [L.edscwPool1d, L.edscwPool2d, L.edscwPool3d][n - 1](x, o)],
+  ];
+  for (const [method, fn, range] of methods) {
+    for (const [gname, shape, opts] of geometries) {
+      it(`${method} ${gname}`, () => {
+        const x = values(shape, shape.length * 7 + gname.length, { lo: range?.lo ?? -2, hi: 2 });
+        expect(gradcheck((t) => fn(t, opts, shape.length - 2), [x]).ok).toBe(true);
+      });
+    }
+  }
+
+  it("softPool with gradient: 'paper' fails gradcheck by design", () => {
+    const x = values([1, 1, 4, 4], 3);
+    expect(
+      gradcheck((t) => L.softPool2d(t, { kernelSize: 2, gradient: 'paper' }), [x], { raise: false }).ok,
+    ).toBe(false);
+  });
+
+  it('composites: adaPool, mixed, gated, tree, lip, dpp, stochastic (eval), adaptive, global', () => {
+    const x = values([1, 2, 4, 4], 11);
+    const opts = { kernelSize: 2 };
+    const p = (shape: number[], seed: number, lo = -1, hi = 1) => values(shape, seed, { lo, hi });
+    const checks: [string, () => boolean][] = [
+      ['adaPool2d', () => gradcheck((t, b) => L.adaPool2d(t, b, opts), [x, p([], 1, 0.2, 0.8)]).ok],
+      [
+        'mixedPool2d',
+        () => gradcheck((t, a) => L.mixedPool2d(t, a, opts), [x, p([2, 1, 1], 2, 0.1, 0.9)]).ok,
+      ],
+      ['gatedPool2d', () => gradcheck((t, w) => L.gatedPool2d(t, w, opts), [x, p([2, 2, 2], 3)]).ok],
+      [
+        'treePool2d',
+        () =>
+          gradcheck(
+            (t, a, b, c, g) => L.treePool2d(t, [a, b], [g], opts),
+            [x, p([2, 2], 4), p([2, 2], 5), p([2, 2], 6), p([2, 2], 7)],
+          ).ok,
+      ],
+      ['lipPool2d', () => gradcheck((t, l) => L.lipPool2d(t, l, opts), [x, p([1, 2, 4, 4], 8)]).ok],
+      [
+        'dppPool2d',
+        () =>
+          gradcheck((t, a, l) => L.dppPool2d(t, a, l, opts), [x, p([], 9, 0.1, 0.5), p([], 10, 0.5, 1.5)]).ok,
+      ],
+      [
+        'stochasticPool2d eval',
+        () =>
+          gradcheck(
+            (t) => L.stochasticPool2d(t, { ...opts, training: false }),
+            [values([1, 2, 4, 4], 12, { lo: 0.1, hi: 2 })],
+          ).ok,
+      ],
+      [
+        'adaptiveAvgPool2d',
+        () => gradcheck((t) => L.adaptiveAvgPool2d(t, [3, 2]), [values([1, 2, 5, 4], 13)]).ok,
+      ],
+      ['adaptiveMaxPool1d', () => gradcheck((t) => L.adaptiveMaxPool1d(t, 3), [values([1, 2, 7], 14)]).ok],
+      ['globalAvgPool', () => gradcheck((t) => L.globalAvgPool(t), [x]).ok],
+      ['globalMaxPool', () => gradcheck((t) => L.globalMaxPool(t), [x]).ok],
+    ];
+    for (const [name, check] of checks) expect([name, check()]).toEqual([name, true]);
+  });
+});
+
+describe('the baselines', () => {
+  it('maxPool returns PyTorch-style indices; the gradient goes to the first maximum', () => {
+    const x = sp.tensor(
+      [
+        [
+          [
+            [1, 3, 3, 0],
+            [2, 3, 1, 1],
+          ],
+        ],
+      ],
+      { requiresGrad: true },
+    );
+    const [y, idx] = L.maxPoolWithIndices(x, 2, { kernelSize: 2 });
+    expect(vals(y)).toEqual([3, 3]);
+    expect(vals(idx)).toEqual([1, 2]);
+    y.sum().backward();
+    expect(vals(x.grad!)).toEqual([0, 1, 1, 0, 0, 0, 0, 0]);
+  });
+
+  it('adaptive pooling follows PyTorch windows; global pooling reduces every spatial dim', () => {
+    const x = sp.arange(10, undefined, 1, { dtype: 'float32' }).reshape([1, 1, 10]);
+    expect(vals(L.adaptiveAvgPool1d(x, 3))).toEqual([1.5, 4.5, 7.5]);
+    expect(vals(L.adaptiveMaxPool1d(x, 4))).toEqual([2, 4, 7, 9]);
+    const y = values([2, 3, 4, 5], 1, { requiresGrad: false });
+    expect(L.globalAvgPool(y).shape).toEqual([2, 3]);
+    expect(L.adaptiveAvgPool2d(y, [null, 1]).shape).toEqual([2, 3, 4, 1]);
+  });
+
+  it('stochastic pooling samples taps in proportion to their value and is seeded', () => {
+    const x = sp.tensor([
+      [
+        [
+          [1, 3],
+          [0, 0],
+        ],
+      ],
+    ]);
+    const g = new sp.Generator(1);
+    let threes = 0;
+    for (let i = 0; i < 400; i++)
+      if (L.stochasticPool2d(x, { kernelSize: 2, generator: g }).itemSync() === 3) threes++;
+    expect(threes / 400).toBeGreaterThan(0.68);
+    expect(threes / 400).toBeLessThan(0.82);
+    const a = vals(
+      L.stochasticPool2d(values([1, 2, 8, 8], 2, { lo: 0, requiresGrad: false }), {
+        kernelSize: 2,
+        generator: new sp.Generator(9),
+      }),
+    );
+    const b = vals(
+      L.stochasticPool2d(values([1, 2, 8, 8], 2, { lo: 0, requiresGrad: false }), {
+        kernelSize: 2,
+        generator: new sp.Generator(9),
+      }),
+    );
+    expect(a).toEqual(b);
+    expect(L.stochasticPool2d(x, { kernelSize: 2, training: false }).itemSync()).toBeCloseTo(10 / 4, 6);
+    expect(L.stochasticPool2d(sp.zeros([1, 1, 2, 2]), { kernelSize: 2 }).itemSync()).toBe(0);
+  });
+
+  it('S3Pool keeps every stride-th row and column in eval mode and random ones in training', () => {
+    const x = sp.arange(16, undefined, 1, { dtype: 'float32' }).reshape([1, 1, 4, 4]);
+    const evalOut = L.s3Pool2d(x, { stride: 2, kernelSize: 1, training: false });
+    expect(vals(evalOut)).toEqual([0, 2, 8, 10]);
+    const train = L.s3Pool2d(x, { stride: 2, kernelSize: 1, training: true, generator: new sp.Generator(3) });
+    expect(train.shape).toEqual([1, 1, 2, 2]);
+    expect(() => L.s3Pool2d(sp.zeros([1, 1, 5, 4]), { stride: 2 })).toThrow(
+      's3Pool2d: input height 5 and width 4 must be multiples of gridSize 2',
+    );
+  });
+});
+
+describe('bad input gives clear errors', () => {
+  const x = sp.zeros([1, 2, 4, 4]);
+  const cases: [() => unknown, string | RegExp][] = [
+    [() => L.softPool2d(x, { kernelSize: 5 }), 'softPool2d: kernelSize 5 exceeds padded input height 4'],
+    [() => L.softPool2d(x, { kernelSize: [2, 5] }), 'softPool2d: kernelSize 5 exceeds padded input width 4'],
+    [
+      () => L.softPool2d(sp.zeros([1, 4, 4]).reshape([4, 4]), { kernelSize: 2 }),
+      'softPool2d: expected a 4-D input [N, C, H, W] or [C, H, W], got [4,4]',
+    ],
+    [() => L.maxPool1d(sp.zeros([1, 2, 3, 3]), { kernelSize: 2 }), /maxPool1d: expected a 3-D input/],
+    [
+      () => L.softPool2d(x, { kernelSize: 2, stride: 0 }),
+      'softPool2d: stride must be a positive integer, got 0',
+    ],
+    [
+      () => L.avgPool2d(x, { kernelSize: 2, padding: 2 }),
+      'avgPool2d: padding 2 must be at most half the kernelSize 2 (height)',
+    ],
+    [
+      () => L.maxPool2d(x, { kernelSize: 2, dilation: 4 }),
+      'maxPool2d: dilated kernel span 5 (kernelSize 2, dilation 4) exceeds padded input height 4',
+    ],
+    [
+      () => L.softPool1d(sp.zeros([1, 1, 1]), { kernelSize: 2, padding: 1, dilation: 2 }),
+      /softPool1d: window 0 along length holds no input element/,
+    ],
+    [
+      () => L.softPool2d(x, { kernelSize: 2, gradient: 'approx' as never }),
+      "softPool2d: gradient must be 'exact' or 'paper', got 'approx'",
+    ],
+    [
+      () => L.softPool2d(x, { kernelSize: 2, temperature: 0 }),
+      'softPool2d: temperature must be a positive finite number, got 0',
+    ],
+    [
+      () => L.softPool2d(sp.zeros([1, 1, 2, 2], { dtype: 'int32' }), { kernelSize: 2 }),
+      'softPool2d: input must be float32 or float64, got int32',
+    ],
+    [
+      () => L.lpPool2d(x, { kernelSize: 2, normType: 0 }),
+      'lpPool2d: normType must be a positive finite number, got 0',
+    ],
+    [() => L.softPool2d(x, undefined as never), 'softPool2d: options.kernelSize is required'],
+    [
+      () => L.softPool3d(sp.zeros([2, 4, 4]), { kernelSize: 2 }),
+      'softPool3d: expected a 5-D input [N, C, D, H, W] or [C, D, H, W], got [2,4,4]',
+    ],
+    [
+      () => L.softPool2d(x, { kernelSize: [2, 2, 2] }),
+      'softPool2d: kernelSize must be a number or 2 numbers, got [2,2,2]',
+    ],
+    [
+      () => L.adaptiveAvgPool2d(x, [1]),
+      'adaptiveAvgPool2d: outputSize must be a number or 2 entries, got [1]',
+    ],
+    [
+      () => L.gatedPool2d(x, sp.zeros([3, 3]), { kernelSize: 2 }),
+      'gatedPool2d: weights must be [2, 2] or [2, 2, 2], got [3,3]',
+    ],
+  ];
+  for (const [call, message] of cases) {
+    it(String(message), () => {
+      expect(call).toThrow(message as never);
+      try {
+        call();
+      } catch (e) {
+        expect(e).toBeInstanceOf(sp.SoftpoolError);
+      }
+    });
+  }
+});
+
+describe('modules', () => {
+  it('window modules wrap the functions; learned ones register their parameters', () => {
+    const x = values([2, 4, 8, 8], 1, { requiresGrad: false, dtype: 'float32' });
+    expect(vals(new L.SoftPool2d(2).forward(x))).toEqual(vals(L.softPool2d(x, { kernelSize: 2 })));
+    expect(new L.MaxPool2d(3, { stride: 2, padding: 1 }).forward(x).shape).toEqual([2, 4, 4, 4]);
+    expect(new L.LPPool2d(2, 2).forward(sp.abs(x)).shape).toEqual([2, 4, 4, 4]);
+    expect(new L.AdaptiveAvgPool2d(1).forward(x).shape).toEqual([2, 4, 1, 1]);
+    expect(new L.GlobalAvgPool().forward(x).shape).toEqual([2, 4]);
+    expect(new L.MixedPool2d(2).numParameters()).toBe(1);
+    expect(new L.MixedPool2d(2, { channels: 4 }).numParameters()).toBe(4);
+    expect(new L.GatedPool2d(2, { channels: 4 }).numParameters()).toBe(16);
+    expect(new L.TreePool2d(2).numParameters()).toBe(7 * 4);
+    expect(new L.LIPPool2d(4, 2).numParameters()).toBe(4 * 9 + 4);
+    expect(new L.DPPPool2d(2).numParameters()).toBe(2);
+    expect(new L.AdaPool2d(2, { betaShape: [4, 4] }).numParameters()).toBe(16);
+    for (const m of [
+      new L.MixedPool2d(2),
+      new L.GatedPool2d(2),
+      new L.TreePool2d(2),
+      new L.LIPPool2d(4, 2),
+      new L.DPPPool2d(2),
+      new L.AdaPool2d(2),
+      new L.EDSCWPool2d(2),
+    ]) {
+      const y = m.forward(x);
+      expect(y.shape).toEqual([2, 4, 4, 4]);
+      if (m.parameters().length === 0) continue;
+      y.sum().backward();
+      for (const p of m.parameters()) expect(p.grad).not.toBeNull();
+    }
+    expect(String(new L.SoftPool2d(2, { stride: 1 }))).toContain('SoftPool2d(stride=1, kernelSize=2)');
+  });
+
+  it('stochastic modules honour train() and eval()', () => {
+    const m = new L.StochasticPool2d(2, { generator: new sp.Generator(4) });
+    const x = sp.tensor([
+      [
+        [
+          [1, 3],
+          [0, 0],
+        ],
+      ],
+    ]);
+    m.eval();
+    expect(m.forward(x).itemSync()).toBeCloseTo(2.5, 6);
+    m.train();
+    expect([1, 3]).toContain(m.forward(x).itemSync());
+    const s3 = new L.S3Pool2d(2, { kernelSize: 1 }).eval();
+    expect(vals(s3.forward(sp.arange(16, undefined, 1, { dtype: 'float32' }).reshape([1, 1, 4, 4])))).toEqual(
+      [0, 2, 8, 10],
+    );
+  });
+});
+
+describe('memory', () => {
+  it('the SoftPool graph keeps only the input, the output and one statistic per window', () => {
+    const x = values([2, 3, 8, 8], 1, { dtype: 'float32' });
+    const before = sp.memory().bytes;
+    const y = L.softPool2d(x, { kernelSize: 2 });
+    // y (output) plus saved handles share memory: the new bytes are output + lse = 2 * 2*3*4*4 floats.
+    expect(sp.memory().bytes - before).toBe(2 * 2 * 3 * 4 * 4 * 4);
+    y.dispose();
+    expect(sp.memory().bytes).toBe(before);
+  });
+});
