@@ -236,17 +236,23 @@ export function runBackward(
   const leafGrads = new Map<Tensor, Tensor>();
   const wanted = new Set(inputs ?? []);
   const captured = new Map<Tensor, Tensor>();
+  // Gradients this pass computed (not the caller's seeds): a leaf may adopt one without a copy.
+  const produced = new Set<Tensor>();
 
   const accumulate = (edge: Edge, g: Tensor): void => {
     if (!edge) return;
+    const sum = (prev: Tensor | undefined): Tensor => {
+      if (!prev) return g;
+      const s = add(prev, g);
+      produced.add(s);
+      return s;
+    };
     if ('leaf' in edge) {
-      const prev = leafGrads.get(edge.leaf);
-      leafGrads.set(edge.leaf, prev ? add(prev, g) : g);
+      leafGrads.set(edge.leaf, sum(leafGrads.get(edge.leaf)));
       return;
     }
     const slots = buffers.get(edge.node) ?? [];
-    const prev = slots[edge.slot];
-    slots[edge.slot] = prev ? add(prev, g) : g;
+    slots[edge.slot] = sum(slots[edge.slot]);
     buffers.set(edge.node, slots);
   };
 
@@ -299,7 +305,9 @@ export function runBackward(
               `backward: the gradient rule of '${node.name}' returned ${fmtShape(g.shape)} for input ${i} of shape ${fmtShape(node.inputShapes[i])}`,
             );
           }
-          accumulate(edge, g.dtype === node.inputDtypes[i] ? g : g.cast(node.inputDtypes[i]));
+          const cast = g.dtype === node.inputDtypes[i] ? g : g.cast(node.inputDtypes[i]);
+          produced.add(cast);
+          accumulate(edge, cast);
         });
         if (!retainGraph) node.freeSaved();
       }
@@ -310,14 +318,25 @@ export function runBackward(
           return keep(g ? clone(g) : zeros(t.shape, { dtype: t.dtype, backend: t.backend }));
         });
       }
-      for (const [leaf, g] of leafGrads) setGrad(leaf, g, createGraph);
+      // A leaf adopts its gradient when this pass made it and no seed or other leaf shares its
+      // memory (later in-place accumulation must not write into anything else); else a copy.
+      const seeds = new Set(grads.map((g) => g.storage));
+      const claimed = new Set<unknown>();
+      for (const [leaf, g] of leafGrads) {
+        const own = produced.has(g) && !seeds.has(g.storage) && !claimed.has(g.storage);
+        claimed.add(g.storage);
+        setGrad(leaf, g, createGraph, own);
+      }
       return [];
     }),
   );
 }
 
-/** Adds `g` into `t.grad` (in place, unless the graph of the gradient itself is being built). */
-function setGrad(t: Tensor, g: Tensor, createGraph: boolean): void {
+/**
+ * Adds `g` into `t.grad` (in place, unless the graph of the gradient itself is being built).
+ * `adopt`: `g` belongs to nobody else, so a first gradient can be `g` itself rather than a copy.
+ */
+function setGrad(t: Tensor, g: Tensor, createGraph: boolean, adopt = false): void {
   if (t.isDisposed) return;
   if (t.grad && !t.grad.isDisposed) {
     if (createGraph) {
@@ -327,6 +346,10 @@ function setGrad(t: Tensor, g: Tensor, createGraph: boolean): void {
     } else {
       noGrad(() => t.grad!.add_(g));
     }
+    return;
+  }
+  if (adopt && !createGraph) {
+    t.grad = keep(g);
     return;
   }
   // A fresh copy: the same gradient tensor may also flow to other leaves or buffers.

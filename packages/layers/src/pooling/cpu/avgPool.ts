@@ -3,6 +3,7 @@ import { cpuData, cpuEmpty, readContiguous, registerKernel, type Tensor } from '
 import { geometryOf, type PoolGeometry } from '../geometry.js';
 import { newOut } from './common.js';
 import { flatCover, flatWindows, plan } from './plan.js';
+import { avgPoolBackwardWasm, avgPoolForwardWasm, wasmReady } from './wasm.js';
 
 /** Average pool forward: mean over real taps, or over taps including padding (countIncludePad). */
 export function avgPoolForward(x: Tensor, g: PoolGeometry, countIncludePad: boolean): Tensor {
@@ -47,9 +48,17 @@ export function avgPoolBackward(
   return out;
 }
 
-registerKernel<Record<string, unknown>>('avgPool', 'cpu', ([x], attrs) =>
-  avgPoolForward(x, geometryOf(attrs), attrs.countIncludePad as boolean),
-);
-registerKernel<Record<string, unknown>>('avgPoolBackward', 'cpu', ([grad], attrs) =>
-  avgPoolBackward(grad, attrs.inputShape as number[], geometryOf(attrs), attrs.countIncludePad as boolean),
-);
+registerKernel<Record<string, unknown>>('avgPool', 'cpu', ([x], attrs) => {
+  const g = geometryOf(attrs);
+  const include = attrs.countIncludePad as boolean;
+  return wasmReady(x, g) ? avgPoolForwardWasm(x, g, include) : avgPoolForward(x, g, include);
+});
+
+registerKernel<Record<string, unknown>>('avgPoolBackward', 'cpu', ([grad], attrs) => {
+  const g = geometryOf(attrs);
+  const shape = attrs.inputShape as number[];
+  const include = attrs.countIncludePad as boolean;
+  return wasmReady(grad, g)
+    ? avgPoolBackwardWasm(grad, shape, g, include)
+    : avgPoolBackward(grad, shape, g, include);
+});

@@ -3,6 +3,7 @@ import { cpuData, cpuEmpty, readContiguous, registerKernel, type Tensor } from '
 import { geometryOf, type PoolGeometry } from '../geometry.js';
 import { newOut } from './common.js';
 import { flatCover, flatWindows, plan } from './plan.js';
+import { maxPoolBackwardWasm, maxPoolForwardWasm, wasmReady } from './wasm.js';
 
 /** Max pool forward: the maximum (NaN wins) and the flat in-plane index of the first maximum. */
 export function maxPoolForward(x: Tensor, g: PoolGeometry): [Tensor, Tensor] {
@@ -54,9 +55,14 @@ export function maxPoolBackward(grad: Tensor, x: Tensor, indices: Tensor, g: Poo
   return out;
 }
 
-registerKernel<Record<string, unknown>>('maxPool', 'cpu', ([x], attrs) =>
-  maxPoolForward(x, geometryOf(attrs)),
-);
-registerKernel<Record<string, unknown>>('maxPoolBackward', 'cpu', ([grad, x, indices], attrs) =>
-  maxPoolBackward(grad, x, indices, geometryOf(attrs)),
-);
+registerKernel<Record<string, unknown>>('maxPool', 'cpu', ([x], attrs) => {
+  const g = geometryOf(attrs);
+  return wasmReady(x, g) ? maxPoolForwardWasm(x, g) : maxPoolForward(x, g);
+});
+
+registerKernel<Record<string, unknown>>('maxPoolBackward', 'cpu', ([grad, x, indices], attrs) => {
+  const g = geometryOf(attrs);
+  return wasmReady(grad, g)
+    ? maxPoolBackwardWasm(grad, x.shape, indices, g)
+    : maxPoolBackward(grad, x, indices, g);
+});

@@ -3,17 +3,19 @@ import { cpuData, cpuEmpty, readContiguous, registerKernel, type Tensor } from '
 import { geometryOf, type PoolGeometry } from '../geometry.js';
 import { newOut } from './common.js';
 import { flatCover, flatWindows, plan } from './plan.js';
+import { softPoolBackwardWasm, softPoolForwardWasm, wasmReady } from './wasm.js';
 
 /**
  * SoftPool forward: per window, m = max(a/T), y = sum(e a) / sum(e) with e = exp(a/T - m), and the
- * statistic lse = m + log(sum e) that lets backward rebuild each weight as exp(a/T - lse).
+ * statistics m and s = sum e that let backward rebuild each weight as exp(a/T - m) / s.
  * Non-finite windows: NaN -> NaN; else +inf present -> +inf; else all -inf -> -inf.
  */
-export function softPoolForward(x: Tensor, g: PoolGeometry, temperature: number): [Tensor, Tensor] {
+export function softPoolForward(x: Tensor, g: PoolGeometry, temperature: number): Tensor[] {
   const p = plan(x.shape, g);
   const a = readContiguous(x);
   const y = newOut(x, p);
-  const lse = newOut(x, p);
+  const mx = newOut(x, p);
+  const sum = newOut(x, p);
   const { start, taps } = flatWindows(p);
   const invT = 1 / temperature;
   for (let plane = 0; plane < p.planes; plane++) {
@@ -31,7 +33,8 @@ export function softPoolForward(x: Tensor, g: PoolGeometry, temperature: number)
       }
       if (nan || !Number.isFinite(m)) {
         y.d[ob + o] = nan ? Number.NaN : m === Number.POSITIVE_INFINITY ? m : Number.NEGATIVE_INFINITY;
-        lse.d[ob + o] = y.d[ob + o];
+        mx.d[ob + o] = nan ? Number.NaN : m;
+        sum.d[ob + o] = 1;
         continue;
       }
       let s = 0;
@@ -45,10 +48,11 @@ export function softPoolForward(x: Tensor, g: PoolGeometry, temperature: number)
         sw += e * v;
       }
       y.d[ob + o] = sw / s;
-      lse.d[ob + o] = m + Math.log(s);
+      mx.d[ob + o] = m;
+      sum.d[ob + o] = s;
     }
   }
-  return [y.t, lse.t];
+  return [y.t, mx.t, sum.t];
 }
 
 /**
@@ -58,8 +62,7 @@ export function softPoolForward(x: Tensor, g: PoolGeometry, temperature: number)
 export function softPoolBackward(
   grad: Tensor,
   x: Tensor,
-  yT: Tensor,
-  lseT: Tensor,
+  stats: Tensor[],
   g: PoolGeometry,
   temperature: number,
   exact: boolean,
@@ -67,8 +70,7 @@ export function softPoolBackward(
   const p = plan(x.shape, g);
   const a = readContiguous(x);
   const gy = readContiguous(grad);
-  const y = readContiguous(yT);
-  const lse = readContiguous(lseT);
+  const [y, mx, sum] = stats.map(readContiguous);
   const out = cpuEmpty(x.shape, x.dtype);
   const dx = cpuData(out);
   const { start, taps: outs } = flatCover(p);
@@ -81,12 +83,12 @@ export function softPoolBackward(
       let acc = 0;
       for (let j = start[i]; j < start[i + 1]; j++) {
         const o = ob + outs[j];
-        const l = lse[o];
-        if (!Number.isFinite(l)) {
-          if (Number.isNaN(l)) acc = Number.NaN;
+        const m = mx[o];
+        if (!Number.isFinite(m)) {
+          if (Number.isNaN(m)) acc = Number.NaN;
           continue; // +inf / -inf windows pass no gradient
         }
-        const w = Math.exp(ai * invT - l);
+        const w = Math.exp(ai * invT - m) / sum[o];
         if (w === 0) continue;
         acc += exact ? gy[o] * w * (1 + (ai - y[o]) * invT) : gy[o] * w;
       }
@@ -96,17 +98,17 @@ export function softPoolBackward(
   return out;
 }
 
-registerKernel<Record<string, unknown>>('softPool', 'cpu', ([x], attrs) =>
-  softPoolForward(x, geometryOf(attrs), attrs.temperature as number),
-);
-registerKernel<Record<string, unknown>>('softPoolBackward', 'cpu', ([grad, x, y, lse], attrs) =>
-  softPoolBackward(
-    grad,
-    x,
-    y,
-    lse,
-    geometryOf(attrs),
-    attrs.temperature as number,
-    attrs.gradient !== 'paper',
-  ),
-);
+registerKernel<Record<string, unknown>>('softPool', 'cpu', ([x], attrs) => {
+  const g = geometryOf(attrs);
+  const T = attrs.temperature as number;
+  return wasmReady(x, g) ? softPoolForwardWasm(x, g, T) : softPoolForward(x, g, T);
+});
+
+registerKernel<Record<string, unknown>>('softPoolBackward', 'cpu', ([grad, x, ...stats], attrs) => {
+  const g = geometryOf(attrs);
+  const T = attrs.temperature as number;
+  const exact = attrs.gradient !== 'paper';
+  return wasmReady(x, g)
+    ? softPoolBackwardWasm(grad, x, stats, g, T, exact)
+    : softPoolBackward(grad, x, stats, g, T, exact);
+});

@@ -1,0 +1,275 @@
+// The float32 fast path of SoftPool, max and average pooling on the CPU: wasm/pool.wat kernels,
+// driven one plane at a time (a [D*H, W] plane is copied into WebAssembly memory, pooled there in
+// cache, and the results copied out). Used for regular window geometries; adaptive pooling and
+// float64 take the reference kernels.
+import { cpuData, cpuEmpty, readContiguous, type Tensor } from '@softpool/tensor';
+import type { PoolGeometry } from '../geometry.js';
+import { outShape } from './common.js';
+import { type Plan, plan } from './plan.js';
+import { wasmBase64 } from './wasm/pool.gen.js';
+
+interface Kernels {
+  memory: WebAssembly.Memory;
+  softFwd: (...a: number[]) => void;
+  softBwd: (...a: number[]) => void;
+  maxFwd: (...a: number[]) => void;
+  maxBwd: (...a: number[]) => void;
+  avgFwd: (...a: number[]) => void;
+  avgBwd: (...a: number[]) => void;
+}
+
+let kernels: Kernels | undefined;
+let failed = false;
+
+function decode(b64: string): Uint8Array<ArrayBuffer> {
+  const bin = atob(b64);
+  const out = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  return out;
+}
+
+/** The kernels, or undefined while unavailable (browsers refuse synchronous compiles of this size on the main thread; then they compile in the background). */
+function load(): Kernels | undefined {
+  if (kernels || failed) return kernels;
+  const bytes = decode(wasmBase64);
+  try {
+    kernels = new WebAssembly.Instance(new WebAssembly.Module(bytes), {}).exports as unknown as Kernels;
+  } catch {
+    failed = true;
+    WebAssembly.instantiate(bytes, {}).then(
+      ({ instance }) => {
+        kernels = instance.exports as unknown as Kernels;
+      },
+      () => {},
+    );
+  }
+  return kernels;
+}
+
+/** Row geometry of a plan: the tap-row table and the x-axis settings the kernels take. */
+interface Rows {
+  table: Int32Array;
+  nRows: number;
+  W: number;
+  OW: number;
+  sx: number;
+  px: number;
+  K: number;
+  dx: number;
+  oxLo: number;
+  oxHi: number;
+  inv: Float32Array;
+  invWithPad: Float32Array;
+}
+
+const rowCache = new WeakMap<Plan, Rows>();
+
+function rows(p: Plan, g: PoolGeometry): Rows {
+  const hit = rowCache.get(p);
+  if (hit) return hit;
+  const [wz, wy] = p.win;
+  const [, H, W] = p.inSize;
+  const table: number[] = [];
+  for (let oz = 0; oz < p.outSize[0]; oz++)
+    for (let oy = 0; oy < p.outSize[1]; oy++) {
+      const offs: number[] = [];
+      for (let a = wz.start[oz]; a < wz.start[oz + 1]; a++)
+        for (let b = wy.start[oy]; b < wy.start[oy + 1]; b++) offs.push((wz.idx[a] * H + wy.idx[b]) * W);
+      table.push(offs.length, ...offs);
+    }
+  const n = g.kernel.length;
+  const [sx, px, K, dx] = [g.stride[n - 1], g.padding[n - 1], g.kernel[n - 1], g.dilation[n - 1]];
+  const OW = p.outSize[2];
+  let oxLo = 0;
+  while (oxLo < OW && oxLo * sx - px < 0) oxLo++;
+  let oxHi = OW;
+  while (oxHi > oxLo && (oxHi - 1) * sx - px + (K - 1) * dx >= W) oxHi--;
+  const r: Rows = {
+    table: Int32Array.from(table),
+    nRows: p.outSize[0] * p.outSize[1],
+    W,
+    OW,
+    sx,
+    px,
+    K,
+    dx,
+    oxLo,
+    oxHi,
+    inv: Float32Array.from(p.count, (c) => 1 / c),
+    invWithPad: Float32Array.from(p.countWithPad, (c) => 1 / c),
+  };
+  rowCache.set(p, r);
+  return r;
+}
+
+/** Lays out `sizes` (in 4-byte words) in wasm memory with guards; returns word offsets and views. */
+function arena(k: Kernels, sizes: number[]): { at: number[]; f32: Float32Array; i32: Int32Array } {
+  const GUARD = 64;
+  const at: number[] = [];
+  let w = GUARD;
+  for (const s of sizes) {
+    at.push(w);
+    w += s + GUARD;
+  }
+  const bytes = w * 4;
+  if (k.memory.buffer.byteLength < bytes)
+    k.memory.grow(Math.ceil((bytes - k.memory.buffer.byteLength) / 65536));
+  return { at, f32: new Float32Array(k.memory.buffer), i32: new Int32Array(k.memory.buffer) };
+}
+
+/** True when the fast path applies: float32, a regular geometry, and the module is ready. */
+export function wasmReady(x: Tensor, g: PoolGeometry): boolean {
+  return x.dtype === 'float32' && !g.adaptive && load() !== undefined;
+}
+
+function common(r: Rows, at: number, table: number): number[] {
+  return [at * 4, r.W, table * 4, r.nRows, r.OW, r.sx, r.px, r.K, r.dx, r.oxLo, r.oxHi];
+}
+
+export function softPoolForwardWasm(x: Tensor, g: PoolGeometry, temperature: number): Tensor[] {
+  const k = load()!;
+  const p = plan(x.shape, g);
+  const r = rows(p, g);
+  const a = readContiguous(x);
+  const outs = [0, 1, 2].map(() => cpuEmpty(outShape(x, p), 'float32'));
+  const [y, m, s] = outs.map(cpuData);
+  const { at, f32, i32 } = arena(k, [p.inPlane, p.outPlane, p.outPlane, p.outPlane, r.table.length]);
+  i32.set(r.table, at[4]);
+  for (let plane = 0; plane < p.planes; plane++) {
+    f32.set(a.subarray(plane * p.inPlane, (plane + 1) * p.inPlane), at[0]);
+    k.softFwd(...common(r, at[0], at[4]), at[1] * 4, at[2] * 4, at[3] * 4, 1 / temperature, temperature);
+    const o = plane * p.outPlane;
+    y.set(f32.subarray(at[1], at[1] + p.outPlane), o);
+    m.set(f32.subarray(at[2], at[2] + p.outPlane), o);
+    s.set(f32.subarray(at[3], at[3] + p.outPlane), o);
+  }
+  return outs;
+}
+
+export function softPoolBackwardWasm(
+  grad: Tensor,
+  x: Tensor,
+  stats: Tensor[],
+  g: PoolGeometry,
+  temperature: number,
+  exact: boolean,
+): Tensor {
+  const k = load()!;
+  const p = plan(x.shape, g);
+  const r = rows(p, g);
+  const [a, gy, y, m, s] = [x, grad, ...stats].map(readContiguous);
+  const out = cpuEmpty(x.shape, 'float32');
+  const dx = cpuData(out);
+  const n = p.outPlane;
+  const { at, f32, i32 } = arena(k, [p.inPlane, n, n, n, n, p.inPlane, r.table.length]);
+  i32.set(r.table, at[6]);
+  for (let plane = 0; plane < p.planes; plane++) {
+    const i0 = plane * p.inPlane;
+    const o0 = plane * n;
+    f32.set(a.subarray(i0, i0 + p.inPlane), at[0]);
+    f32.set(gy.subarray(o0, o0 + n), at[1]);
+    f32.set(y.subarray(o0, o0 + n), at[2]);
+    f32.set(m.subarray(o0, o0 + n), at[3]);
+    f32.set(s.subarray(o0, o0 + n), at[4]);
+    f32.fill(0, at[5], at[5] + p.inPlane);
+    k.softBwd(
+      ...common(r, at[0], at[6]),
+      at[1] * 4,
+      at[2] * 4,
+      at[3] * 4,
+      at[4] * 4,
+      1 / temperature,
+      exact ? 1 : 0,
+      at[5] * 4,
+    );
+    dx.set(f32.subarray(at[5], at[5] + p.inPlane), i0);
+  }
+  return out;
+}
+
+export function maxPoolForwardWasm(x: Tensor, g: PoolGeometry): Tensor[] {
+  const k = load()!;
+  const p = plan(x.shape, g);
+  const r = rows(p, g);
+  const a = readContiguous(x);
+  const yT = cpuEmpty(outShape(x, p), 'float32');
+  const iT = cpuEmpty(outShape(x, p), 'int32');
+  const [y, idx] = [cpuData(yT), cpuData(iT) as Int32Array];
+  const { at, f32, i32 } = arena(k, [p.inPlane, p.outPlane, p.outPlane, r.table.length]);
+  i32.set(r.table, at[3]);
+  for (let plane = 0; plane < p.planes; plane++) {
+    f32.set(a.subarray(plane * p.inPlane, (plane + 1) * p.inPlane), at[0]);
+    k.maxFwd(...common(r, at[0], at[3]), at[1] * 4, at[2] * 4);
+    y.set(f32.subarray(at[1], at[1] + p.outPlane), plane * p.outPlane);
+    idx.set(i32.subarray(at[2], at[2] + p.outPlane), plane * p.outPlane);
+  }
+  return [yT, iT];
+}
+
+export function maxPoolBackwardWasm(
+  grad: Tensor,
+  inputShape: readonly number[],
+  indices: Tensor,
+  g: PoolGeometry,
+): Tensor {
+  const k = load()!;
+  const p = plan(inputShape, g);
+  const gy = readContiguous(grad);
+  const idx = readContiguous(indices) as Int32Array;
+  const out = cpuEmpty(inputShape, 'float32');
+  const dx = cpuData(out);
+  const n = p.outPlane;
+  const { at, f32, i32 } = arena(k, [n, n, p.inPlane]);
+  for (let plane = 0; plane < p.planes; plane++) {
+    f32.set(gy.subarray(plane * n, (plane + 1) * n), at[0]);
+    i32.set(idx.subarray(plane * n, (plane + 1) * n), at[1]);
+    f32.fill(0, at[2], at[2] + p.inPlane);
+    k.maxBwd(at[0] * 4, at[1] * 4, n, at[2] * 4);
+    dx.set(f32.subarray(at[2], at[2] + p.inPlane), plane * p.inPlane);
+  }
+  return out;
+}
+
+export function avgPoolForwardWasm(x: Tensor, g: PoolGeometry, countIncludePad: boolean): Tensor {
+  const k = load()!;
+  const p = plan(x.shape, g);
+  const r = rows(p, g);
+  const a = readContiguous(x);
+  const yT = cpuEmpty(outShape(x, p), 'float32');
+  const y = cpuData(yT);
+  const { at, f32, i32 } = arena(k, [p.inPlane, p.outPlane, p.outPlane, r.table.length]);
+  i32.set(r.table, at[3]);
+  f32.set(countIncludePad ? r.invWithPad : r.inv, at[1]);
+  for (let plane = 0; plane < p.planes; plane++) {
+    f32.set(a.subarray(plane * p.inPlane, (plane + 1) * p.inPlane), at[0]);
+    k.avgFwd(...common(r, at[0], at[3]), at[1] * 4, at[2] * 4);
+    y.set(f32.subarray(at[2], at[2] + p.outPlane), plane * p.outPlane);
+  }
+  return yT;
+}
+
+export function avgPoolBackwardWasm(
+  grad: Tensor,
+  inputShape: readonly number[],
+  g: PoolGeometry,
+  countIncludePad: boolean,
+): Tensor {
+  const k = load()!;
+  const p = plan(inputShape, g);
+  const r = rows(p, g);
+  const gy = readContiguous(grad);
+  const out = cpuEmpty(inputShape, 'float32');
+  const dx = cpuData(out);
+  const n = p.outPlane;
+  // The input plane itself is not read: pass the gradient plane as the row base for addressing.
+  const { at, f32, i32 } = arena(k, [n, n, p.inPlane, r.table.length]);
+  i32.set(r.table, at[3]);
+  f32.set(countIncludePad ? r.invWithPad : r.inv, at[1]);
+  for (let plane = 0; plane < p.planes; plane++) {
+    f32.set(gy.subarray(plane * n, (plane + 1) * n), at[0]);
+    f32.fill(0, at[2], at[2] + p.inPlane);
+    k.avgBwd(...common(r, at[2], at[3]), at[0] * 4, at[1] * 4, at[2] * 4);
+    dx.set(f32.subarray(at[2], at[2] + p.inPlane), plane * p.inPlane);
+  }
+  return out;
+}

@@ -1,0 +1,209 @@
+#!/usr/bin/env python3
+"""Generates packages/layers/src/pooling/cpu/wasm/pool.wat: the float32 SIMD pooling kernels.
+
+The kernels repeat one loop skeleton (rows, groups of 4 outputs, taps, fast or bounds-checked
+loads) for each method, so the WAT is written by this script; edit here, then run
+`python3 tools/gen-pool-wat.py && pnpm gen:wasm`.
+"""
+import os
+L = []
+def e(s=''): L.append(s)
+
+COMMON_PARAMS = '(param $x i32) (param $W i32) (param $rowTab i32) (param $nRows i32) (param $OW i32) (param $sx i32) (param $px i32) (param $K i32) (param $dx i32) (param $oxLo i32) (param $oxHi i32)'
+COMMON_LOCALS = '(local $row i32) (local $rt i32) (local $R i32) (local $rr i32) (local $rp i32) (local $k i32) (local $ox0 i32) (local $fast i32) (local $x0 i32) (local $xj i32) (local $ok i32) (local $ob i32) (local $v v128) (local $mask v128)'
+
+def row_loop(group_body):
+    """for each output row, for each group of 4 outputs: group_body (with $ox0, $fast, $ob set)."""
+    return f'''    (local.set $rt (local.get $rowTab))
+    (block $rowdone (loop $rowloop
+      (br_if $rowdone (i32.ge_s (local.get $row) (local.get $nRows)))
+      (local.set $R (i32.load (local.get $rt)))
+      (local.set $ox0 (i32.const 0))
+      (block $gdone (loop $gloop
+        (br_if $gdone (i32.ge_s (local.get $ox0) (local.get $OW)))
+        ;; fast: stride 1 or 2 and all four windows fully inside the row (no bounds tests)
+        (local.set $fast (i32.and (i32.le_u (i32.sub (local.get $sx) (i32.const 1)) (i32.const 1))
+          (i32.and (i32.ge_s (local.get $ox0) (local.get $oxLo)) (i32.lt_s (i32.add (local.get $ox0) (i32.const 3)) (local.get $oxHi)))))
+        ;; byte offset of output (row, ox0) in the per-plane output arrays
+        (local.set $ob (i32.shl (i32.add (i32.mul (local.get $row) (local.get $OW)) (local.get $ox0)) (i32.const 2)))
+{group_body}
+        (local.set $ox0 (i32.add (local.get $ox0) (i32.const 4)))
+        (br $gloop)))
+      (local.set $rt (i32.add (local.get $rt) (i32.shl (i32.add (local.get $R) (i32.const 1)) (i32.const 2))))
+      (local.set $row (i32.add (local.get $row) (i32.const 1)))
+      (br $rowloop)))'''
+
+def fast_load():
+    return '''(if (i32.eq (local.get $sx) (i32.const 1))
+              (then (local.set $v (v128.load (i32.add (local.get $rp) (i32.shl (local.get $x0) (i32.const 2))))))
+              (else (local.set $v (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27
+                (v128.load (i32.add (local.get $rp) (i32.shl (local.get $x0) (i32.const 2))))
+                (v128.load offset=16 (i32.add (local.get $rp) (i32.shl (local.get $x0) (i32.const 2))))))))
+            (local.set $mask (v128.const i32x4 -1 -1 -1 -1))'''
+
+def generic_load(fill):
+    out = []
+    for j in range(4):
+        out.append(f'''(local.set $xj (i32.add (local.get $x0) (i32.mul (i32.const {j}) (local.get $sx))))
+            (local.set $ok (i32.and (i32.lt_u (local.get $xj) (local.get $W)) (i32.lt_s (i32.add (local.get $ox0) (i32.const {j})) (local.get $OW))))
+            (local.set $v (f32x4.replace_lane {j} (local.get $v) (if (result f32) (local.get $ok)
+              (then (f32.load (i32.add (local.get $rp) (i32.shl (local.get $xj) (i32.const 2))))) (else (f32.const {fill})))))
+            (local.set $mask (i32x4.replace_lane {j} (local.get $mask) (i32.sub (i32.const 0) (local.get $ok))))''')
+    return '\n            '.join(out)
+
+def tap_loop(body, fill, label):
+    """Loops over the row's tap rows and the K taps, loading $v (and $mask) for the 4 lanes."""
+    def variant(load):
+        return f'''(local.set $rr (i32.const 0))
+        (block $rd{label} (loop $rl{label}
+          (br_if $rd{label} (i32.ge_s (local.get $rr) (local.get $R)))
+          (local.set $rp (i32.add (local.get $x) (i32.shl (i32.load offset=4 (i32.add (local.get $rt) (i32.shl (local.get $rr) (i32.const 2)))) (i32.const 2))))
+          (local.set $k (i32.const 0))
+          (block $kd{label} (loop $kl{label}
+            (br_if $kd{label} (i32.ge_s (local.get $k) (local.get $K)))
+            (local.set $x0 (i32.sub (i32.add (i32.mul (local.get $ox0) (local.get $sx)) (i32.mul (local.get $k) (local.get $dx))) (local.get $px)))
+            {load}
+            {body}
+            (local.set $k (i32.add (local.get $k) (i32.const 1)))
+            (br $kl{label})))
+          (local.set $rr (i32.add (local.get $rr) (i32.const 1)))
+          (br $rl{label})))'''
+    return f'''        (if (local.get $fast)
+          (then {variant(fast_load())})
+          (else {variant(generic_load(fill))}))'''
+
+def scatter(value):
+    """grad[lane positions] += lanes of `value` for valid lanes (fixed lane order: deterministic)."""
+    out = []
+    for j in range(4):
+        out.append(f'''(local.set $xj (i32.add (local.get $x0) (i32.mul (i32.const {j}) (local.get $sx))))
+            (if (i32.and (i32.lt_u (local.get $xj) (local.get $W)) (i32.lt_s (i32.add (local.get $ox0) (i32.const {j})) (local.get $OW)))
+              (then (local.set $ok (i32.add (i32.sub (local.get $rp) (local.get $x)) (i32.add (local.get $grad) (i32.shl (local.get $xj) (i32.const 2)))))
+                (f32.store (local.get $ok) (f32.add (f32.load (local.get $ok)) (f32x4.extract_lane {j} {value})))))''')
+    return '\n            '.join(out)
+
+def store4(kind, ptr, value):
+    """Stores 4 lanes at ptr+$ob, or only the lanes below OW in the last group."""
+    lanes = '\n'.join(f'''            (if (i32.lt_s (i32.add (local.get $ox0) (i32.const {j})) (local.get $OW))
+              (then ({kind}.store offset={4*j} (i32.add (local.get {ptr}) (local.get $ob)) ({'f32x4' if kind=='f32' else 'i32x4'}.extract_lane {j} {value}))))''' for j in range(4))
+    return f'''        (if (i32.lt_s (i32.add (local.get $ox0) (i32.const 3)) (local.get $OW))
+          (then (v128.store (i32.add (local.get {ptr}) (local.get $ob)) {value}))
+          (else
+{lanes}))'''
+
+e(''';; Generated by tools/gen-pool-wat.py; edit that script, not this file.
+;; Float32 CPU pooling kernels, WebAssembly SIMD128: SoftPool, max and average pooling, forward
+;; and backward, for one [D*H, W] plane at a time (JS copies each plane in and the results out, so
+;; everything here runs in cache). Windows are grouped by 4 consecutive outputs of an output row;
+;; a group whose windows all lie inside the row, with stride 1 or 2, loads its taps as vectors,
+;; other groups load lane by lane with bounds tests (padding). Tap rows come from a table built
+;; in JS: per output row, R then the R input-row offsets (padding rows are simply not listed).
+;; Backward passes add each window's contributions into the input gradient in a fixed order
+;; (single-threaded, deterministic, no atomics).
+(module
+  (memory (export "memory") 1)
+
+''')
+
+
+
+def exp_inline(src, dst):
+    """dst = exp(src) for 4 lanes with src already in [-88, 0], inlined (Cephes expf range
+    reduction and polynomial; V8 does not inline wasm calls here)."""
+    c = lambda v: '(v128.const f32x4 %s %s %s %s)' % (v, v, v, v)
+    return f'''(local.set $ek (local.get {src}))
+            (local.set $er (f32x4.nearest (f32x4.mul (local.get $ek) {c('1.44269504')})))
+            (local.set $ek (f32x4.sub (f32x4.sub (local.get $ek) (f32x4.mul (local.get $er) {c('0.693359375')})) (f32x4.mul (local.get $er) {c('-2.12194440e-4')})))
+            (local.set $ep (f32x4.add (f32x4.mul {c('1.9875691500e-4')} (local.get $ek)) {c('1.3981999507e-3')}))
+            (local.set $ep (f32x4.add (f32x4.mul (local.get $ep) (local.get $ek)) {c('8.3334519073e-3')}))
+            (local.set $ep (f32x4.add (f32x4.mul (local.get $ep) (local.get $ek)) {c('4.1665795894e-2')}))
+            (local.set $ep (f32x4.add (f32x4.mul (local.get $ep) (local.get $ek)) {c('1.6666665459e-1')}))
+            (local.set $ep (f32x4.add (f32x4.mul (local.get $ep) (local.get $ek)) {c('5.0000001201e-1')}))
+            (local.set $ep (f32x4.add (f32x4.add (f32x4.mul (f32x4.mul (local.get $ep) (local.get $ek)) (local.get $ek)) (local.get $ek)) {c('1')}))
+            (local.set {dst} (f32x4.mul (local.get $ep) (i32x4.shl (i32x4.add (i32x4.trunc_sat_f32x4_s (local.get $er)) (v128.const i32x4 127 127 127 127)) (i32.const 23))))'''
+
+def wrap(comment, header, locals_, body):
+    e(comment)
+    e('  (func ' + header)
+    e('    ' + COMMON_LOCALS + ' ' + locals_)
+    e(body)
+    e('  )')
+    e('')
+
+# ---- SoftPool forward ----
+body = ('        (local.set $mx (v128.const f32x4 -inf -inf -inf -inf))\n'
+  + tap_loop('(local.set $mx (f32x4.max (local.get $mx) (f32x4.mul (local.get $v) (local.get $iT))))', '-inf', 'a') + '\n'
+  + '        (local.set $sum (v128.const f32x4 0 0 0 0))\n'
+  + '        (local.set $t (v128.const f32x4 0 0 0 0))\n'
+  + tap_loop('(local.set $d (f32x4.max (f32x4.sub (f32x4.mul (local.get $v) (local.get $iT)) (local.get $mx)) (v128.const f32x4 -88 -88 -88 -88)))\n'
+      + exp_inline('$d', '$ex') + '\n            (local.set $ex (v128.and (local.get $ex) (local.get $mask)))\n'
+      '            (local.set $sum (f32x4.add (local.get $sum) (local.get $ex)))\n'
+      '            (local.set $t (f32x4.add (local.get $t) (f32x4.mul (local.get $ex) (local.get $d))))', '-inf', 'b') + '\n'
+  + '        (local.set $out (f32x4.mul (f32x4.add (local.get $mx) (f32x4.div (local.get $t) (local.get $sum))) (f32x4.splat (local.get $T))))\n'
+  + '        ;; finite windows keep the formula; NaN / inf / all -inf windows give their maximum (x T)\n'
+  + '        (local.set $out (v128.bitselect (local.get $out) (f32x4.mul (local.get $mx) (f32x4.splat (local.get $T)))\n'
+  + '          (f32x4.eq (f32x4.sub (local.get $mx) (local.get $mx)) (v128.const f32x4 0 0 0 0))))\n'
+  + store4('f32', '$y', '(local.get $out)') + '\n' + store4('f32', '$m', '(local.get $mx)') + '\n' + store4('f32', '$s', '(local.get $sum)'))
+wrap('  ;; SoftPool forward: y = T (m + sum e d / sum e) with d = max(a/T - m, -88), e = exp(d),\n  ;; m = max a/T; writes y, m and s = sum e. A NaN, +inf or all -inf window yields m (x T).',
+  '(export "softFwd") ' + COMMON_PARAMS + ' (param $y i32) (param $m i32) (param $s i32) (param $invT f32) (param $T f32)',
+  '(local $mx v128) (local $sum v128) (local $t v128) (local $d v128) (local $ex v128) (local $out v128) (local $iT v128) (local $ek v128) (local $er v128) (local $ep v128)',
+  '    (local.set $iT (f32x4.splat (local.get $invT)))\n' + row_loop(body))
+
+# ---- SoftPool backward ----
+body = ('        (local.set $mx (v128.load (i32.add (local.get $m) (local.get $ob))))\n'
+  + '        (local.set $yv (v128.load (i32.add (local.get $y) (local.get $ob))))\n'
+  + '        (local.set $gs (f32x4.div (v128.load (i32.add (local.get $g) (local.get $ob))) (v128.load (i32.add (local.get $s) (local.get $ob)))))\n'
+  + '        (local.set $fin (f32x4.eq (f32x4.sub (local.get $mx) (local.get $mx)) (v128.const f32x4 0 0 0 0)))\n'
+  + '        (local.set $bad (v128.and (f32x4.ne (local.get $mx) (local.get $mx)) (v128.const f32x4 nan nan nan nan)))\n'
+  + tap_loop('(local.set $d (f32x4.max (f32x4.sub (f32x4.mul (local.get $v) (local.get $iT)) (local.get $mx)) (v128.const f32x4 -88 -88 -88 -88)))\n            ' + exp_inline('$d', '$c') + '\n            (local.set $c (f32x4.mul (local.get $gs) (local.get $c)))\n'
+      '            (if (local.get $exact) (then (local.set $c (f32x4.mul (local.get $c)\n'
+      '              (f32x4.add (v128.const f32x4 1 1 1 1) (f32x4.mul (f32x4.sub (local.get $v) (local.get $yv)) (local.get $iT)))))))\n'
+      '            (local.set $c (v128.bitselect (local.get $c) (local.get $bad) (local.get $fin)))\n'
+      '            ' + scatter('(local.get $c)'), '0', 'c'))
+wrap('  ;; SoftPool backward: each window adds g w (1 + (a - y)/T) (exact) or g w (paper) into the\n  ;; gradient of its taps, w = exp(max(a/T - m, -88)) / s. Non-finite windows add 0 (NaN for NaN).',
+  '(export "softBwd") ' + COMMON_PARAMS + ' (param $g i32) (param $y i32) (param $m i32) (param $s i32) (param $invT f32) (param $exact i32) (param $grad i32)',
+  '(local $mx v128) (local $gs v128) (local $yv v128) (local $c v128) (local $fin v128) (local $bad v128) (local $iT v128) (local $d v128) (local $ek v128) (local $er v128) (local $ep v128)',
+  '    (local.set $iT (f32x4.splat (local.get $invT)))\n' + row_loop(body))
+
+# ---- Max pool forward ----
+body = ('        (local.set $mx (v128.const f32x4 -inf -inf -inf -inf))\n'
+  + '        (local.set $best (v128.const i32x4 -1 -1 -1 -1))\n'
+  + tap_loop('(local.set $lane (i32x4.add (i32x4.splat (i32.add (i32.shr_s (i32.sub (local.get $rp) (local.get $x)) (i32.const 2)) (local.get $x0)))\n'
+      '              (i32x4.mul (v128.const i32x4 0 1 2 3) (i32x4.splat (local.get $sx)))))\n'
+      '            (local.set $take (v128.and (local.get $mask) (v128.or (v128.or (f32x4.gt (local.get $v) (local.get $mx))\n'
+      '              (i32x4.eq (local.get $best) (v128.const i32x4 -1 -1 -1 -1)))\n'
+      '              (v128.and (f32x4.ne (local.get $v) (local.get $v)) (f32x4.eq (local.get $mx) (local.get $mx))))))\n'
+      '            (local.set $mx (v128.bitselect (local.get $v) (local.get $mx) (local.get $take)))\n'
+      '            (local.set $best (v128.bitselect (local.get $lane) (local.get $best) (local.get $take)))', '-inf', 'd') + '\n'
+  + store4('f32', '$y', '(local.get $mx)') + '\n' + store4('i32', '$idx', '(local.get $best)'))
+wrap('  ;; Max pooling forward: the maximum of each window (NaN wins) and the in-plane index of its\n  ;; first maximum in scan order (the first real tap is always taken).',
+  '(export "maxFwd") ' + COMMON_PARAMS + ' (param $y i32) (param $idx i32)',
+  '(local $mx v128) (local $best v128) (local $lane v128) (local $take v128)', row_loop(body))
+
+e('''  ;; Max pooling backward: grad[idx[o]] += g[o] for the n outputs of a plane (idx -1: no tap).
+  (func (export "maxBwd") (param $g i32) (param $idx i32) (param $n i32) (param $grad i32)
+    (local $o i32) (local $i i32) (local $p i32)
+    (block $done (loop $l
+      (br_if $done (i32.ge_s (local.get $o) (local.get $n)))
+      (local.set $i (i32.load (i32.add (local.get $idx) (i32.shl (local.get $o) (i32.const 2)))))
+      (if (i32.ge_s (local.get $i) (i32.const 0)) (then
+        (local.set $p (i32.add (local.get $grad) (i32.shl (local.get $i) (i32.const 2))))
+        (f32.store (local.get $p) (f32.add (f32.load (local.get $p)) (f32.load (i32.add (local.get $g) (i32.shl (local.get $o) (i32.const 2))))))))
+      (local.set $o (i32.add (local.get $o) (i32.const 1)))
+      (br $l)))
+  )
+''')
+
+# ---- Avg pool ----
+body = ('        (local.set $sum (v128.const f32x4 0 0 0 0))\n'
+  + tap_loop('(local.set $sum (f32x4.add (local.get $sum) (local.get $v)))', '0', 'e') + '\n'
+  + store4('f32', '$y', '(f32x4.mul (local.get $sum) (v128.load (i32.add (local.get $inv) (local.get $ob))))'))
+wrap('  ;; Average pooling forward: the window sum times 1/divisor (a per-output table from JS).',
+  '(export "avgFwd") ' + COMMON_PARAMS + ' (param $inv i32) (param $y i32)', '(local $sum v128)', row_loop(body))
+
+body = ('        (local.set $c (f32x4.mul (v128.load (i32.add (local.get $g) (local.get $ob))) (v128.load (i32.add (local.get $inv) (local.get $ob)))))\n'
+  + tap_loop(scatter('(local.get $c)'), '0', 'f'))
+wrap('  ;; Average pooling backward: every tap of a window gets g / divisor.',
+  '(export "avgBwd") ' + COMMON_PARAMS + ' (param $g i32) (param $inv i32) (param $grad i32)', '(local $c v128)', row_loop(body))
+e(')')
+open(os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'packages', 'layers', 'src', 'pooling', 'cpu', 'wasm', 'pool.wat'),'w').write(chr(10).join(L)+chr(10))
