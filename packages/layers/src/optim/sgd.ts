@@ -1,0 +1,36 @@
+// SGD with momentum, dampening, Nesterov and (coupled) weight decay, as torch.optim.SGD.
+import { ArgumentError, add, mul, type Tensor } from '@softpool/tensor';
+import { Optimizer, type ParamGroup, type ParamGroupSpec, type ParamState } from './optimizer.js';
+
+export interface SGDOptions {
+  lr: number;
+  momentum: number;
+  dampening: number;
+  weightDecay: number;
+  nesterov: boolean;
+}
+
+/** @example const opt = new SGD(model.parameters(), { lr: 0.1, momentum: 0.9 }); */
+export class SGD extends Optimizer<SGDOptions> {
+  constructor(
+    params: Iterable<Tensor> | ParamGroupSpec<SGDOptions>[],
+    options: Partial<SGDOptions> & { lr: number },
+  ) {
+    super(params, { momentum: 0, dampening: 0, weightDecay: 0, nesterov: false, ...options });
+    for (const g of this.paramGroups) {
+      if (g.nesterov && (g.momentum <= 0 || g.dampening !== 0)) {
+        throw new ArgumentError('SGD: nesterov needs momentum > 0 and dampening 0');
+      }
+    }
+  }
+  protected override update(p: Tensor, grad: Tensor, g: ParamGroup<SGDOptions>, st: ParamState): void {
+    let d = g.weightDecay ? add(grad, mul(p, g.weightDecay)) : grad;
+    if (g.momentum) {
+      const prev = st.momentumBuffer as Tensor | undefined;
+      const buf = prev ? add(mul(prev, g.momentum), mul(d, 1 - g.dampening)) : d.clone();
+      this.setState(st, 'momentumBuffer', buf);
+      d = g.nesterov ? add(d, mul(buf, g.momentum)) : buf;
+    }
+    p.sub_(mul(d, g.lr));
+  }
+}

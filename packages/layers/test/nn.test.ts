@@ -1,0 +1,186 @@
+import * as sp from '@softpool/tensor';
+import { describe, expect, it } from 'vitest';
+import * as L from '../src/index.js';
+import { expectT, fromT, layers } from './fixtures.js';
+
+const set = (p: sp.Tensor, t: { shape: number[]; data: number[] }) => p.replaceData_(fromT(t, 'float64'));
+
+describe('layers against PyTorch', () => {
+  it('Linear forward and gradients', () => {
+    const f = layers.linear;
+    const lin = new L.Linear(5, 3);
+    set(lin.weight, f.weight);
+    set(lin.bias!, f.bias);
+    const x = fromT(f.x, 'float64', true);
+    const y = lin.forward(x);
+    expectT(y, f.y);
+    y.backward(fromT(f.g));
+    expectT(x.grad!, f.dx);
+    expectT(lin.weight.grad!, f.dw);
+    expectT(lin.bias!.grad!, f.db);
+  });
+
+  it('Conv2d forward and gradients', () => {
+    const f = layers.conv2d;
+    const conv = new L.Conv2d(3, 4, 3, { stride: 2, padding: 1 });
+    set(conv.weight, f.weight);
+    set(conv.bias!, f.bias);
+    const x = fromT(f.x, 'float64', true);
+    const y = conv.forward(x);
+    expectT(y, f.y);
+    y.backward(fromT(f.g));
+    expectT(x.grad!, f.dx);
+    expectT(conv.weight.grad!, f.dw);
+    expectT(conv.bias!.grad!, f.db);
+  });
+
+  it('BatchNorm2d: batch statistics and gradients in training, running statistics in eval', () => {
+    const f = layers.batchnorm2d;
+    const bn = new L.BatchNorm2d(3, { momentum: 0.2 });
+    set(bn.weight!, { shape: [3], data: [1, 0.5, 2] });
+    set(bn.bias!, { shape: [3], data: [0, 0.1, -0.2] });
+    bn.runningMean!.replaceData_(sp.zeros([3], { dtype: 'float64' }));
+    bn.runningVar!.replaceData_(sp.ones([3], { dtype: 'float64' }));
+    const x1 = fromT(f.x1, 'float64', true);
+    const y1 = bn.forward(x1);
+    expectT(y1, f.y1);
+    y1.backward(fromT(f.g1));
+    expectT(x1.grad!, f.dx1);
+    expectT(bn.weight!.grad!, f.dweight);
+    expectT(bn.bias!.grad!, f.dbias);
+    bn.forward(fromT(f.x2));
+    expectT(bn.runningMean!, f.runningMean);
+    expectT(bn.runningVar!, f.runningVar);
+    expect(bn.numBatchesTracked!.itemSync()).toBe(2);
+    bn.eval();
+    expectT(bn.forward(fromT(f.x3)), f.y3);
+    // Eval mode leaves the running statistics alone.
+    expectT(bn.runningMean!, f.runningMean);
+  });
+
+  it('BatchNorm1d without affine, cumulative average (momentum null)', () => {
+    const f = layers.batchnorm1d_cumulative;
+    const bn = new L.BatchNorm1d(4, { affine: false, momentum: null });
+    bn.runningMean!.replaceData_(sp.zeros([4], { dtype: 'float64' }));
+    bn.runningVar!.replaceData_(sp.ones([4], { dtype: 'float64' }));
+    bn.forward(fromT(f.a1));
+    bn.forward(fromT(f.a2));
+    expectT(bn.runningMean!, f.runningMean);
+    expectT(bn.runningVar!, f.runningVar);
+    expect(bn.parameters()).toEqual([]);
+    expect(() => bn.forward(sp.zeros([1, 4]))).toThrow(/training needs more than 1 value per channel/);
+    expect(() => bn.forward(sp.zeros([2, 3]))).toThrow(
+      'BatchNorm1d: expected 2-D or 3-D input with 4 channels in dim 1, got [2,3]',
+    );
+  });
+
+  it('losses: crossEntropy (ignoreIndex, weights, label smoothing, probabilities, 2-D), nllLoss, mse, BCE with logits', () => {
+    const f = layers.losses;
+    const target = fromT(f.target, 'int32');
+    const weight = fromT(f.weight);
+    for (const c of f.cases) {
+      const logits = fromT(f.logits, 'float64', true);
+      const o = {
+        reduction: c.options.reduction,
+        labelSmoothing: c.options.labelSmoothing,
+        weight: c.options.weighted ? weight : undefined,
+      };
+      const loss =
+        c.fn === 'nllLoss'
+          ? L.nllLoss(sp.logSoftmax(logits, 1), target)
+          : c.options.probs
+            ? L.crossEntropy(logits, fromT(c.options.probs), { labelSmoothing: c.options.labelSmoothing })
+            : L.crossEntropy(logits, target, o);
+      expectT(loss, c.loss);
+      loss.sum().backward();
+      expectT(logits.grad!, c.grad);
+    }
+    const s = layers.crossEntropy2d;
+    const seg = fromT(s.logits, 'float64', true);
+    const l2 = L.crossEntropy(seg, fromT(s.target, 'int32'));
+    expectT(l2, s.loss);
+    l2.backward();
+    expectT(seg.grad!, s.grad);
+    const m = layers.mse;
+    const a = fromT(m.a, 'float64', true);
+    const mse = L.mseLoss(a, fromT(m.b));
+    expectT(mse, m.loss);
+    mse.backward();
+    expectT(a.grad!, m.grad);
+    const b = layers.bce;
+    const z = fromT(b.z, 'float64', true);
+    const bce = L.binaryCrossEntropyWithLogits(z, fromT(b.y), { posWeight: fromT(b.posWeight) });
+    expectT(bce, b.loss);
+    bce.backward();
+    expectT(z.grad!, b.grad);
+  });
+
+  it('loss errors name the shapes', () => {
+    expect(() => L.crossEntropy(sp.zeros([2, 3]), sp.zeros([3], { dtype: 'int32' }))).toThrow(
+      'nllLoss: input [2,3] needs target [N, ...spatial] = [2], got [3]',
+    );
+    expect(() => L.nllLoss(sp.zeros([2, 3]), sp.zeros([2]))).toThrow(
+      'nllLoss: target must hold int32 class indices, got float32',
+    );
+    expect(() =>
+      L.crossEntropy(sp.zeros([2, 3]), sp.zeros([2], { dtype: 'int32' }), { labelSmoothing: 2 }),
+    ).toThrow(/labelSmoothing must be in \[0, 1\]/);
+    expect(() => L.mseLoss(sp.zeros([2]), sp.zeros([2]), { reduction: 'avg' as never })).toThrow(
+      "mseLoss: reduction must be 'mean', 'sum' or 'none', got 'avg'",
+    );
+  });
+});
+
+describe('Dropout, activations, init', () => {
+  it('Dropout scales kept values by 1/(1-p), is seeded, and is the identity in eval', () => {
+    const x = sp.ones([10000]);
+    const d = new L.Dropout(0.25, { generator: new sp.Generator(1) });
+    const y = d.forward(x);
+    const kept = Array.from(y.dataSync()).filter((v) => v !== 0);
+    expect(kept.every((v) => Math.abs(v - 4 / 3) < 1e-6)).toBe(true);
+    expect(Math.abs(kept.length / 10000 - 0.75)).toBeLessThan(0.02);
+    const again = new L.Dropout(0.25, { generator: new sp.Generator(1) }).forward(x);
+    expect(Array.from(again.dataSync())).toEqual(Array.from(y.dataSync()));
+    d.eval();
+    expect(d.forward(x)).toBe(x);
+    expect(() => new L.Dropout(1.5)).toThrow('Dropout: p must be in [0, 1], got 1.5');
+  });
+
+  it('activation modules match the functions; Flatten keeps the batch dim', () => {
+    const x = sp.randn([2, 3, 4]);
+    expect(Array.from(new L.ReLU().forward(x).dataSync())).toEqual(Array.from(sp.relu(x).dataSync()));
+    expect(new L.Flatten().forward(x).shape).toEqual([2, 12]);
+    expect(
+      new L.Softmax(1)
+        .forward(x)
+        .sum(1)
+        .dataSync()
+        .every((v) => Math.abs(v - 1) < 1e-6),
+    ).toBe(true);
+    expect(new L.Identity().forward(x)).toBe(x);
+    for (const m of [
+      new L.LeakyReLU(0.2),
+      new L.GELU('tanh'),
+      new L.Sigmoid(),
+      new L.Tanh(),
+      new L.LogSoftmax(),
+    ])
+      expect(m.forward(x).shape).toEqual([2, 3, 4]);
+  });
+
+  it('default initialisation follows PyTorch bounds; init functions fill in place', () => {
+    sp.manualSeed(0);
+    const conv = new L.Conv2d(8, 4, 3);
+    const bound = 1 / Math.sqrt(8 * 9);
+    expect(sp.max(sp.abs(conv.weight)).itemSync()).toBeLessThanOrEqual(bound);
+    expect(sp.max(sp.abs(conv.weight)).itemSync()).toBeGreaterThan(bound * 0.9);
+    const w = sp.zeros([256, 128]);
+    L.kaimingNormal_(w, { nonlinearity: 'relu' });
+    expect(sp.std(w).itemSync()).toBeCloseTo(Math.sqrt(2 / 128), 2);
+    L.xavierUniform_(w);
+    expect(sp.max(w).itemSync()).toBeLessThanOrEqual(Math.sqrt(6 / 384));
+    L.constant_(w, 0.5);
+    expect(sp.mean(w).itemSync()).toBe(0.5);
+    expect(L.fans([16, 3, 3, 3])).toEqual({ fanIn: 27, fanOut: 144 });
+  });
+});

@@ -1,0 +1,132 @@
+import * as sp from '@softpool/tensor';
+import { describe, expect, it } from 'vitest';
+import * as L from '../src/index.js';
+import { fromT, layers } from './fixtures.js';
+
+const OPT: Record<string, new (p: sp.Tensor[], o: never) => L.Optimizer<{ lr: number }>> = {
+  SGD: L.SGD as never,
+  Adam: L.Adam as never,
+  AdamW: L.AdamW as never,
+  RMSprop: L.RMSprop as never,
+};
+
+describe('optimizers against PyTorch (5 steps on a quadratic)', () => {
+  const f = layers.optimizers;
+  for (const c of f.cases) {
+    it(`${c.optimizer} ${JSON.stringify(c.options)}`, () => {
+      const p = fromT(f.p0, 'float64', true);
+      const opt = new OPT[c.optimizer]([p], c.options as never);
+      const cc = fromT(f.c);
+      const d = fromT(f.d);
+      for (const expected of c.trajectory as number[][]) {
+        opt.zeroGrad();
+        sp.scope(() => sp.add(sp.sum(sp.mul(cc, sp.square(p))), sp.sum(sp.mul(d, p))).backward());
+        opt.step();
+        Array.from(p.dataSync()).forEach((v, i) => {
+          expect(v).toBeCloseTo(expected[i], 10);
+        });
+      }
+    });
+  }
+
+  it('parameter groups, state dict round trip, clear errors', () => {
+    const a = sp.ones([2]).requiresGrad_();
+    const b = sp.ones([2]).requiresGrad_();
+    const opt = new L.Adam([{ params: [a] }, { params: [b], lr: 0.5 }], { lr: 0.1 });
+    expect(opt.paramGroups.map((g) => g.lr)).toEqual([0.1, 0.5]);
+    sp.scope(() => sp.sum(sp.mul(a, b)).backward());
+    opt.step();
+    const sd = opt.stateDict();
+    expect(sd.paramGroups[1].params).toEqual([1]);
+    expect(sd.state[0].step as number).toBe(1);
+    const a2 = sp.ones([2]).requiresGrad_();
+    const b2 = sp.ones([2]).requiresGrad_();
+    const opt2 = new L.Adam([{ params: [a2] }, { params: [b2] }]);
+    opt2.loadStateDict(sd);
+    expect(opt2.paramGroups[1].lr).toBe(0.5);
+    expect(Array.from((opt2.state.get(b2)!.expAvg as sp.Tensor).dataSync())).toEqual(
+      Array.from((opt.state.get(b)!.expAvg as sp.Tensor).dataSync()),
+    );
+    expect(() => new L.SGD([sp.ones([1])], { lr: 0.1 })).toThrow('SGD: parameters must require grad');
+    expect(() => new L.SGD([a], { lr: 0.1, nesterov: true })).toThrow(
+      'SGD: nesterov needs momentum > 0 and dampening 0',
+    );
+    expect(() => new L.Adam([a], { betas: [1, 0.9] })).toThrow('Adam: betas must be in [0, 1), got [1, 0.9]');
+    expect(() => opt2.loadStateDict({ state: {}, paramGroups: [] })).toThrow(
+      /0 parameter groups, expected 2/,
+    );
+  });
+
+  it('optimizer steps release their temporaries (flat memory)', () => {
+    const p = sp.randn([64]).requiresGrad_();
+    const opt = new L.AdamW([p]);
+    const step = () => {
+      opt.zeroGrad();
+      sp.scope(() => sp.sum(sp.square(p)).backward());
+      opt.step();
+    };
+    step();
+    const before = sp.memory();
+    for (let i = 0; i < 50; i++) step();
+    expect(sp.memory()).toEqual(before);
+  });
+
+  it('clipGradNorm scales gradients to the max norm and returns the norm', () => {
+    const a = sp.tensor([3, 0]).requiresGrad_();
+    const b = sp.tensor([0, 4]).requiresGrad_();
+    sp.sum(sp.add(sp.mul(a, a.detach()), sp.mul(b, b.detach()))).backward(); // grads (3,0) and (0,4)
+    const norm = L.clipGradNorm([a, b], 1);
+    expect(norm.itemSync()).toBeCloseTo(5, 5);
+    expect(Array.from(a.grad!.dataSync())[0]).toBeCloseTo(0.6, 5);
+    expect(Array.from(b.grad!.dataSync())[1]).toBeCloseTo(0.8, 5);
+    expect(L.clipGradNorm([a, b], 10, Infinity).itemSync()).toBeCloseTo(0.8, 5);
+  });
+});
+
+describe('schedulers against PyTorch', () => {
+  const f = layers.schedulers;
+  const cases: [string, (o: L.SGD) => L.LRScheduler][] = [
+    ['StepLR', (o) => new L.StepLR(o, 3, 0.5)],
+    ['CosineAnnealingLR', (o) => new L.CosineAnnealingLR(o, 10, 0.01)],
+    ['LinearLR', (o) => new L.LinearLR(o, 0.25, 1, 4)],
+    ['OneCycleLR', (o) => new L.OneCycleLR(o, 1, 20)],
+    ['OneCycleLR3', (o) => new L.OneCycleLR(o, 1, 20, { annealStrategy: 'linear', threePhase: true })],
+  ];
+  for (const [name, make] of cases) {
+    it(name, () => {
+      const p = sp.zeros([1]).requiresGrad_();
+      const o = new L.SGD([p], { lr: 0.1, momentum: 0.9 });
+      const s = make(o);
+      const lrs = [o.paramGroups[0].lr];
+      const mom = [o.paramGroups[0].momentum];
+      for (let i = 1; i < f[name].lr.length; i++) {
+        s.step();
+        lrs.push(o.paramGroups[0].lr);
+        mom.push(o.paramGroups[0].momentum);
+      }
+      lrs.forEach((v, i) => {
+        expect(v).toBeCloseTo(f[name].lr[i], 10);
+      });
+      mom.forEach((v, i) => {
+        expect(v).toBeCloseTo(f[name].momentum[i], 10);
+      });
+    });
+  }
+
+  it('OneCycleLR refuses to step past totalSteps; state dicts restore the position', () => {
+    const p = sp.zeros([1]).requiresGrad_();
+    const o = new L.SGD([p], { lr: 0.1 });
+    const s = new L.OneCycleLR(o, 1, 2, { cycleMomentum: false });
+    s.step();
+    s.step();
+    expect(() => s.step()).toThrow('OneCycleLR: stepped 3 times, more than totalSteps 2');
+    const o2 = new L.SGD([p], { lr: 0.1 });
+    const s2 = new L.StepLR(o2, 2, 0.1);
+    s2.step();
+    s2.step();
+    const o3 = new L.SGD([p], { lr: 0.1 });
+    const s3 = new L.StepLR(o3, 2, 0.1);
+    s3.loadStateDict(s2.stateDict());
+    expect(o3.paramGroups[0].lr).toBeCloseTo(o2.paramGroups[0].lr, 12);
+  });
+});
