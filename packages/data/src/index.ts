@@ -1,3 +1,7 @@
-// @softpool/data: IDX / Fashion-MNIST reading, DataLoader, synthetic clips.
-// Skeleton of the data-flow layout; issue 7 fills it. Nothing is exported yet.
-export {};
+// @softpool/data: IDX files, Fashion-MNIST (an embedded subset or the full dataset), a seeded
+// DataLoader with normalisation and augmentation, and a synthetic video dataset.
+export * from './clips.js';
+export * from './dataset.js';
+export * from './fashion-mnist.js';
+export * from './idx.js';
+export * from './loader.js';

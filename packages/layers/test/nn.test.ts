@@ -1,3 +1,4 @@
+import { gradcheck } from '@softpool/autograd';
 import * as sp from '@softpool/tensor';
 import { describe, expect, it } from 'vitest';
 import * as L from '../src/index.js';
@@ -56,6 +57,21 @@ describe('layers against PyTorch', () => {
     expectT(bn.forward(fromT(f.x3)), f.y3);
     // Eval mode leaves the running statistics alone.
     expectT(bn.runningMean!, f.runningMean);
+  });
+
+  it('the fused batch norm passes gradcheck (input, weight, bias) in float64', () => {
+    const bn = new L.BatchNorm2d(2);
+    const w = sp.tensor([0.7, 1.3], { dtype: 'float64', requiresGrad: true });
+    const b = sp.tensor([0.1, -0.2], { dtype: 'float64', requiresGrad: true });
+    bn.weight!.replaceData_(w);
+    bn.bias!.replaceData_(b);
+    const x = sp.randn([3, 2, 2, 2], { dtype: 'float64' }).requiresGrad_();
+    const f = (xx: sp.Tensor, ww: sp.Tensor, bb: sp.Tensor) => {
+      bn.weight!.replaceData_(ww);
+      bn.bias!.replaceData_(bb);
+      return sp.dispatch('batchNorm', [xx, ww, bb], { eps: 1e-5 })[0];
+    };
+    expect(gradcheck(f, [x, w, b]).ok).toBe(true);
   });
 
   it('BatchNorm1d without affine, cumulative average (momentum null)', () => {

@@ -1,3 +1,7 @@
-// @softpool/models: LeNet-5, VGG-style, ResNet-20-style and 3D CNNs with a pooling choice.
-// Skeleton of the data-flow layout; issue 7 fills it. Nothing is exported yet.
-export {};
+// @softpool/models: small CNNs whose every downsampling layer uses a chosen pooling method.
+export * from './cnn3d.js';
+export * from './lenet.js';
+export * from './pools.js';
+export * from './registry.js';
+export * from './resnet.js';
+export * from './vgg.js';

@@ -4,7 +4,9 @@ import { noGrad } from '@softpool/autograd';
 import {
   ArgumentError,
   add,
+  dispatch,
   fmtShape,
+  hasKernel,
   mean,
   mul,
   ones,
@@ -17,6 +19,8 @@ import {
   zeros,
 } from '@softpool/tensor';
 import { Module, type Parameter, param } from '../module.js';
+import './cpu/batchNorm.js';
+import './grads.js';
 
 export interface BatchNormOptions {
   eps?: number;
@@ -77,6 +81,14 @@ abstract class BatchNormNd extends Module {
         throw new ShapeError(
           `${name}: training needs more than 1 value per channel, got input ${fmtShape(x.shape)}`,
         );
+      if (hasKernel('batchNorm', x.device)) {
+        // The fused op: normalisation, statistics and their gradients in a few passes.
+        const gamma = this.weight ?? ones([this.numFeatures], { dtype: x.dtype, backend: x.device });
+        const beta = this.bias ?? zeros([this.numFeatures], { dtype: x.dtype, backend: x.device });
+        const [y, bm, bv] = dispatch('batchNorm', [x, gamma, beta], { eps: this.eps });
+        if (this.training && this.trackRunningStats) this.#track(bm, bv, count);
+        return y;
+      }
       m = mean(x, axes);
       v = variance(x, axes, { correction: 0 });
       if (this.training && this.trackRunningStats) this.#track(m, v, count);

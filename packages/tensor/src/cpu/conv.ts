@@ -8,7 +8,9 @@
 import { registerKernel } from '../kernels.js';
 import type { ConvAttrs } from '../ops/conv.js';
 import type { Tensor } from '../tensor.js';
+import { makeView } from '../tensor.js';
 import { buf, empty, readContiguous } from './backend.js';
+import { mapStrided } from './codegen.js';
 import { gemmPacked, MR, type PackA, type PackB, packStridedA, reserve, type UnpackC, wasm } from './gemm.js';
 
 /** Conv geometry with spatial dims padded to 3 (leading unit dims). */
@@ -276,7 +278,8 @@ function outSpatial(xShape: readonly number[], wShape: readonly number[], a: Con
     );
 }
 
-registerKernel<ConvAttrs>('conv', 'cpu', ([x, w, bias], attrs) => {
+/** The forward convolution (every dtype; float32 packs its im2col matrix in WebAssembly). */
+function convForward(x: Tensor, w: Tensor, bias: Tensor | undefined, attrs: ConvAttrs): Tensor {
   const spatial = outSpatial(x.shape, w.shape, attrs);
   const g = geometry(x.shape, w.shape, spatial, attrs);
   const out = empty([g.N, g.Cout, ...spatial], x.dtype);
@@ -312,9 +315,22 @@ registerKernel<ConvAttrs>('conv', 'cpu', ([x, w, bias], attrs) => {
     }
   }
   return out;
-});
+}
+
+registerKernel<ConvAttrs>('conv', 'cpu', ([x, w, bias], attrs) => convForward(x, w, bias, attrs));
 
 registerKernel<ConvAttrs & { inputShape: number[] }>('convBackwardInput', 'cpu', ([dy, w], attrs) => {
+  if (
+    dy.dtype === 'float32' &&
+    attrs.stride.every((s) => s === 1) &&
+    attrs.padBefore.every(
+      (p, i) =>
+        p <= attrs.dilation[i] * (w.shape[2 + i] - 1) &&
+        attrs.padAfter[i] <= attrs.dilation[i] * (w.shape[2 + i] - 1),
+    )
+  ) {
+    return inputGradAsConv(dy, w, attrs);
+  }
   const xShape = attrs.inputShape;
   const g = geometry(xShape, w.shape, dy.shape.slice(2), attrs);
   const dx = empty(xShape, dy.dtype);
@@ -345,6 +361,7 @@ registerKernel<ConvAttrs & { inputShape: number[] }>('convBackwardInput', 'cpu',
 });
 
 registerKernel<ConvAttrs & { weightShape: number[] }>('convBackwardWeight', 'cpu', ([x, dy], attrs) => {
+  if (x.dtype === 'float32') return weightGradAsConv(x, dy, attrs);
   const wShape = attrs.weightShape;
   const g = geometry(x.shape, wShape, dy.shape.slice(2), attrs);
   const dw = empty(wShape, x.dtype);
@@ -366,8 +383,132 @@ registerKernel<ConvAttrs & { weightShape: number[] }>('convBackwardWeight', 'cpu
       dyMatrix(g, dyData, grp).asA,
       win.pack(buf(x), true),
       unpack,
-      x.dtype === 'float32',
+      false, // float32 took the convolution path above
     );
   }
   return dw;
 });
+
+// ---- backward passes as forward convolutions (float32: they reuse the WebAssembly path) --------
+
+/** `t` with dims 0 and 1 swapped, as a new contiguous tensor. */
+function swap01(t: Tensor): Tensor {
+  const axes = t.shape.map((_, i) => (i === 0 ? 1 : i === 1 ? 0 : i));
+  const view = makeView(
+    t,
+    axes.map((a) => t.shape[a]),
+    axes.map((a) => t.strides[a]),
+    t.offset,
+  );
+  const out = cpuContiguous(view);
+  view.dispose();
+  return out;
+}
+
+function cpuContiguous(t: Tensor): Tensor {
+  const out = empty(t.shape, t.dtype);
+  buf(out).set(readContiguous(t));
+  return out;
+}
+
+/**
+ * Stride-1 input gradient as a convolution of dY with the spatially flipped weight, its in/out
+ * channels swapped within each group: dX = conv(dY, flip(W)^T, padding d(k-1) - p).
+ */
+function inputGradAsConv(dy: Tensor, w: Tensor, attrs: ConvAttrs & { inputShape: number[] }): Tensor {
+  const G = attrs.groups;
+  const [Cout, Cg] = w.shape;
+  const k = w.shape.slice(2);
+  const KV = k.reduce((a, b) => a * b, 1);
+  const Og = Cout / G;
+  const src = readContiguous(w);
+  const wt = empty([Cg * G, Og, ...k], w.dtype);
+  const dst = buf(wt);
+  for (let g = 0; g < G; g++)
+    for (let o = 0; o < Og; o++)
+      for (let c = 0; c < Cg; c++) {
+        const from = ((g * Og + o) * Cg + c) * KV;
+        const to = ((g * Cg + c) * Og + o) * KV;
+        for (let t = 0; t < KV; t++) dst[to + t] = src[from + KV - 1 - t];
+      }
+  const span = k.map((kk, i) => attrs.dilation[i] * (kk - 1));
+  const out = convForward(dy, wt, undefined, {
+    stride: attrs.stride,
+    padBefore: span.map((s, i) => s - attrs.padBefore[i]),
+    padAfter: span.map((s, i) => s - attrs.padAfter[i]),
+    dilation: attrs.dilation,
+    groups: G,
+  });
+  wt.dispose();
+  // Inputs whose last rows no window reached (floor in the forward size) get zero gradient.
+  const want = attrs.inputShape;
+  if (out.shape.every((d, i) => d === want[i])) return out;
+  const fixed = empty(want, out.dtype);
+  const region = makeView(
+    fixed,
+    out.shape.map((d, i) => Math.min(d, want[i])),
+    fixed.strides,
+    0,
+  );
+  const part = makeView(out, region.shape, out.strides, 0);
+  mapStrided(
+    'x1',
+    { data: buf(fixed), offset: 0, strides: fixed.strides },
+    [{ data: buf(part), offset: 0, strides: part.strides }],
+    region.shape,
+  );
+  for (const t of [region, part, out]) t.dispose();
+  return fixed;
+}
+
+/**
+ * Weight gradient as a convolution over the batch: with channels and batch swapped, X^T [C, N, ...]
+ * convolved with dY^T [Cout, N, ...] as the kernel (dilation = the forward stride, stride = the
+ * forward dilation) gives dW^T [C, Cout, ...]; one such convolution per group.
+ */
+function weightGradAsConv(x: Tensor, dy: Tensor, attrs: ConvAttrs & { weightShape: number[] }): Tensor {
+  const G = attrs.groups;
+  const [Cout, Cg] = attrs.weightShape;
+  const k = attrs.weightShape.slice(2);
+  const KV = k.reduce((a, b) => a * b, 1);
+  const Og = Cout / G;
+  const xt = swap01(x);
+  const dyt = swap01(dy);
+  const out = empty(attrs.weightShape, x.dtype);
+  const o = buf(out);
+  const inPlane = xt.size / xt.shape[0];
+  const dyPlane = dyt.size / dyt.shape[0];
+  for (let g = 0; g < G; g++) {
+    const xg = makeView(xt, [Cg, ...xt.shape.slice(1)], xt.strides, g * Cg * inPlane);
+    const dg = makeView(dyt, [Og, ...dyt.shape.slice(1)], dyt.strides, g * Og * dyPlane);
+    const r = convForward(xg, dg, undefined, {
+      stride: attrs.dilation,
+      padBefore: attrs.padBefore,
+      padAfter: attrs.padAfter,
+      dilation: attrs.stride,
+      groups: 1,
+    });
+    // r is [Cg, Og, ...outSpatial] with outSpatial >= k: keep the first k taps, transposed.
+    const rs = r.shape.slice(2);
+    const rd = buf(r);
+    const rStrides = r.strides;
+    for (let c = 0; c < Cg; c++)
+      for (let oc = 0; oc < Og; oc++) {
+        const to = ((g * Og + oc) * Cg + c) * KV;
+        for (let t = 0; t < KV; t++) {
+          let rem = t;
+          let from = c * rStrides[0] + oc * rStrides[1];
+          for (let d = k.length - 1; d >= 0; d--) {
+            from += (rem % k[d]) * rStrides[2 + d];
+            rem = Math.floor(rem / k[d]);
+          }
+          o[to + t] = rd[from];
+        }
+      }
+    void rs;
+    for (const t of [xg, dg, r]) t.dispose();
+  }
+  xt.dispose();
+  dyt.dispose();
+  return out;
+}

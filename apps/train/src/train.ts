@@ -1,0 +1,242 @@
+// The training loop behind the CLI, usable programmatically (tests drive it directly): data,
+// model, optimizer and scheduler from the arguments; checkpoints every epoch and on interruption;
+// resuming restores every random stream, so a resumed run equals an uninterrupted one.
+import { join } from 'node:path';
+import { DataLoader, type ImageDataset, loadFashionMnist, sliceDataset } from '@softpool/data';
+import * as L from '@softpool/layers';
+import { createModel } from '@softpool/models';
+import {
+  argmax,
+  defaultGenerator,
+  eq,
+  manualSeed,
+  type RngState,
+  scope,
+  setBackend,
+  sum,
+} from '@softpool/tensor';
+import type { TrainArgs } from './args.js';
+import { writeAtomic } from './io.js';
+import { type EpochMetrics, metricsCsv, type Progress, summaryTable } from './progress.js';
+
+/** Fashion-MNIST pixel statistics (the training set's mean and std of pixel / 255). */
+const MEAN = [0.286];
+const STD = [0.353];
+
+export interface RunHooks {
+  progress: Progress;
+  /** Polled between steps: true stops the run after saving a checkpoint. */
+  shouldStop?: () => boolean;
+}
+
+export interface RunResult {
+  history: EpochMetrics[];
+  /** Set when the run stopped early; the checkpoint to resume from. */
+  interrupted?: string;
+  testAcc?: number;
+}
+
+interface Extra {
+  epoch: number;
+  step: number;
+  rng: RngState;
+  scheduler: { lastEpoch: number } | null;
+  history: EpochMetrics[];
+  running: { loss: number; correct: number; seen: number; seconds: number };
+  args: Partial<TrainArgs>;
+}
+
+export async function loadData(args: TrainArgs): Promise<{ train: ImageDataset; test: ImageDataset }> {
+  let [train, test] = await Promise.all([
+    loadFashionMnist({ split: 'train', dir: args.data }),
+    loadFashionMnist({ split: 'test', dir: args.data }),
+  ]);
+  if (args.limit) {
+    train = sliceDataset(train, 0, Math.min(args.limit, train.labels.length));
+    test = sliceDataset(test, 0, Math.min(Math.max(10, Math.floor(args.limit / 5)), test.labels.length));
+  }
+  return { train, test };
+}
+
+function makeOptimizer(args: TrainArgs, model: L.Module): L.Optimizer<{ lr: number }> {
+  const params = model.parameters();
+  if (args.optimizer === 'sgd')
+    return new L.SGD(params, { lr: args.lr, momentum: 0.9, weightDecay: args.weightDecay, nesterov: true });
+  if (args.optimizer === 'adamw') return new L.AdamW(params, { lr: args.lr, weightDecay: args.weightDecay });
+  return new L.Adam(params, { lr: args.lr, weightDecay: args.weightDecay });
+}
+
+function makeScheduler(
+  args: TrainArgs,
+  opt: L.Optimizer<{ lr: number }>,
+  stepsPerEpoch: number,
+): L.LRScheduler | null {
+  switch (args.scheduler) {
+    case 'step':
+      return new L.StepLR(opt, Math.max(1, Math.floor(args.epochs / 3)), 0.1);
+    case 'cosine':
+      return new L.CosineAnnealingLR(opt, args.epochs);
+    case 'onecycle':
+      return new L.OneCycleLR(opt, args.lr, args.epochs * stepsPerEpoch);
+    default:
+      return null;
+  }
+}
+
+/** Test-set loss and accuracy, without recording gradients. */
+export function evaluate(
+  model: L.Module,
+  data: ImageDataset,
+  batchSize = 500,
+  backend?: string,
+): { loss: number; acc: number } {
+  model.eval();
+  const loader = new DataLoader(data, { batchSize, mean: MEAN, std: STD, backend });
+  let loss = 0;
+  let correct = 0;
+  for (const { x, y } of loader.epoch(0)) {
+    scope(() => {
+      const logits = model.forward(x);
+      loss += L.crossEntropy(logits, y, { reduction: 'sum' }).itemSync();
+      correct += sum(eq(argmax(logits, 1), y)).itemSync();
+    });
+    x.dispose();
+    y.dispose();
+  }
+  return { loss: loss / data.labels.length, acc: correct / data.labels.length };
+}
+
+export async function run(
+  args: TrainArgs,
+  data: { train: ImageDataset; test: ImageDataset },
+  hooks: RunHooks,
+): Promise<RunResult> {
+  const { progress } = hooks;
+  if (args.backend !== 'cpu') await setBackend(args.backend);
+  manualSeed(args.seed);
+  const model = createModel(args.model, { pool: args.pool });
+  if (args.backend !== 'cpu') await model.to(args.backend);
+  const loader = new DataLoader(data.train, {
+    batchSize: args.batchSize,
+    shuffle: true,
+    seed: args.seed,
+    mean: MEAN,
+    std: STD,
+    augment: args.augment ? { randomCrop: 2, horizontalFlip: true } : {},
+    backend: args.backend,
+  });
+  const opt = makeOptimizer(args, model);
+  const sched = makeScheduler(args, opt, loader.length);
+  let start = { epoch: 0, step: 0 };
+  let history: EpochMetrics[] = [];
+  let running = { loss: 0, correct: 0, seen: 0, seconds: 0 };
+
+  if (args.resume) {
+    const extra = (await L.loadCheckpoint(args.resume, { model, optimizer: opt })) as unknown as Extra;
+    start = { epoch: extra.epoch, step: extra.step };
+    history = extra.history ?? [];
+    running = extra.running ?? running;
+    defaultGenerator().setState(extra.rng);
+    if (sched && extra.scheduler) sched.loadStateDict(extra.scheduler);
+    progress.line(`resumed from ${args.resume} at epoch ${start.epoch + 1}, step ${start.step}`);
+  }
+  if (args.evalOnly) {
+    const { loss, acc } = evaluate(model, data.test, 500, args.backend);
+    progress.line(
+      `test loss ${loss.toFixed(4)}, test accuracy ${(acc * 100).toFixed(2)}% (${data.test.labels.length} images)`,
+    );
+    return { history, testAcc: acc };
+  }
+
+  const save = async (file: string, epoch: number, step: number): Promise<string> => {
+    const path = join(args.out, file);
+    const extra: Extra = {
+      epoch,
+      step,
+      rng: defaultGenerator().getState(),
+      scheduler: sched ? sched.stateDict() : null,
+      history,
+      running,
+      args: {
+        model: args.model,
+        pool: args.pool,
+        seed: args.seed,
+        epochs: args.epochs,
+        batchSize: args.batchSize,
+      },
+    };
+    await L.saveCheckpoint(path, {
+      model,
+      optimizer: opt,
+      extra: extra as unknown as Record<string, unknown>,
+    });
+    return path;
+  };
+
+  progress.setBatch(args.batchSize);
+  progress.line(
+    `training ${args.model} with ${args.pool} pooling (${model.numParameters().toLocaleString('en-US')} parameters) on ${data.train.labels.length} images, ${args.epochs} epochs, ${args.backend}`,
+  );
+  for (let epoch = start.epoch; epoch < args.epochs; epoch++) {
+    model.train();
+    const fromStep = epoch === start.epoch ? start.step : 0;
+    if (fromStep === 0) running = { loss: 0, correct: 0, seen: 0, seconds: 0 };
+    let t0 = performance.now();
+    for (const { x, y, index } of loader.epoch(epoch, fromStep)) {
+      const [loss, correct] = scope(() => {
+        opt.zeroGrad();
+        const logits = model.forward(x);
+        const l = L.crossEntropy(logits, y);
+        l.backward();
+        opt.step();
+        return [l.itemSync(), sum(eq(argmax(logits, 1), y)).itemSync()];
+      });
+      if (args.scheduler === 'onecycle') sched?.step();
+      running.loss += loss * y.size;
+      running.correct += correct;
+      running.seen += y.size;
+      x.dispose();
+      y.dispose();
+      const now = performance.now();
+      running.seconds += (now - t0) / 1000;
+      t0 = now;
+      progress.step(
+        epoch + 1,
+        args.epochs,
+        index + 1,
+        loader.length,
+        running.loss / running.seen,
+        running.correct / running.seen,
+        running.seen / running.seconds,
+      );
+      // Let signal handlers run between steps.
+      await new Promise((r) => setImmediate(r));
+      if (hooks.shouldStop?.()) {
+        const path = await save('interrupted.safetensors', epoch, index + 1);
+        progress.line(`interrupted: saved ${path}; continue with --resume ${path}`);
+        return { history, interrupted: path };
+      }
+    }
+    const lr = opt.paramGroups[0].lr;
+    if (sched && args.scheduler !== 'onecycle') sched.step();
+    const test = evaluate(model, data.test, 500, args.backend);
+    history.push({
+      epoch: epoch + 1,
+      trainLoss: running.loss / running.seen,
+      trainAcc: running.correct / running.seen,
+      testLoss: test.loss,
+      testAcc: test.acc,
+      lr,
+      seconds: running.seconds,
+      imagesPerSecond: running.seen / running.seconds,
+    });
+    progress.line(
+      `epoch ${epoch + 1}/${args.epochs}: train loss ${history.at(-1)!.trainLoss.toFixed(4)}, test accuracy ${(test.acc * 100).toFixed(2)}% (${running.seconds.toFixed(1)}s)`,
+    );
+    await save('last.safetensors', epoch + 1, 0);
+    await writeAtomic(join(args.out, 'metrics.json'), `${JSON.stringify({ args, history }, null, 2)}\n`);
+    await writeAtomic(join(args.out, 'metrics.csv'), metricsCsv(history));
+  }
+  progress.line(`\n${summaryTable(history)}`);
+  return { history, testAcc: history.at(-1)?.testAcc };
+}

@@ -1,0 +1,154 @@
+// CLI flag validation, a smoke training run that must beat chance, and resume determinism.
+import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadSafetensors } from '@softpool/layers';
+import { describe, expect, it } from 'vitest';
+import { parse } from '../src/args.js';
+import { Progress } from '../src/progress.js';
+import { loadData, run } from '../src/train.js';
+
+const cli = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
+const root = fileURLToPath(new URL('../', import.meta.url));
+const tmp = () => mkdtempSync(join(tmpdir(), 'softpool-train-'));
+const quiet = new Progress(process.stdout, true);
+
+function runCli(args: string[]) {
+  return spawnSync('npx', ['tsx', '--conditions=@softpool/source', cli, ...args], {
+    cwd: root,
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
+}
+
+describe('flags', () => {
+  it('rejects bad flags with a clear message and exit code 2', () => {
+    const cases: [string[], RegExp][] = [
+      [['--pool', 'median'], /--pool must be one of max, avg, soft/],
+      [['--epochs=-1'], /--epochs must be an integer >= 1, got '-1'/],
+      [['--lr', 'abc'], /--lr must be a number > 0, got 'abc'/],
+      [['--frobnicate'], /Unknown option '--frobnicate'/],
+      [['--eval-only'], /--eval-only needs --resume FILE/],
+      [['--model', 'cnn3d'], /--model cnn3d trains on clips/],
+    ];
+    for (const [argv, msg] of cases) expect(() => parse(argv)).toThrow(msg);
+    const r = runCli(['--batch-size', '0']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain("softpool-train: --batch-size must be an integer >= 1, got '0'");
+    const help = runCli(['--help']);
+    expect(help.status).toBe(0);
+    expect(help.stdout).toContain('Usage: softpool-train');
+  });
+
+  it('missing or corrupt data and unwritable output directories fail cleanly, exit code 1, no files', () => {
+    const r = runCli(['--data', '/nonexistent-dir', '--out', join(tmp(), 'x')]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(
+      /cannot load the data: fashion-mnist: .*\(\.gz\) not found in \/nonexistent-dir/,
+    );
+    const dir = tmp();
+    const corrupt = join(dir, 'data');
+    mkdirSync(corrupt);
+    for (const f of [
+      'train-images-idx3-ubyte',
+      'train-labels-idx1-ubyte',
+      't10k-images-idx3-ubyte',
+      't10k-labels-idx1-ubyte',
+    ])
+      writeFileSync(join(corrupt, f), 'not idx');
+    const c = runCli(['--data', corrupt, '--out', join(dir, 'out')]);
+    expect(c.status).toBe(1);
+    expect(c.stderr).toMatch(/does not start with the IDX magic/);
+    expect(existsSync(join(dir, 'out'))).toBe(false);
+    if (process.getuid?.() !== 0) {
+      const ro = join(dir, 'readonly');
+      mkdirSync(ro);
+      chmodSync(ro, 0o500);
+      const w = runCli(['--limit', '50', '--out', join(ro, 'run')]);
+      expect(w.status).toBe(1);
+      expect(w.stderr).toMatch(/cannot write to output directory/);
+    }
+    const file = join(dir, 'afile');
+    writeFileSync(file, '');
+    const f = runCli(['--limit', '50', '--out', join(file, 'run')]);
+    expect(f.status).toBe(1);
+    expect(f.stderr).toMatch(/cannot write to output directory .*afile\/run \(ENOTDIR\)/);
+  });
+});
+
+describe('training', () => {
+  it('one epoch on a small subset beats chance (10%) by a wide margin', async () => {
+    const args = parse(['--limit', '2000', '--epochs', '1', '--out', tmp(), '--quiet']);
+    const result = await run(args, await loadData(args), { progress: quiet });
+    expect(result.history).toHaveLength(1);
+    expect(result.testAcc!).toBeGreaterThan(0.5);
+  }, 120_000);
+
+  it('resuming after an interruption mid-epoch gives exactly the uninterrupted result', async () => {
+    const argv = ['--limit', '300', '--epochs', '2', '--batch-size', '32', '--pool', 'stochastic', '--quiet'];
+    const a = parse([...argv, '--out', tmp()]);
+    const data = await loadData(a);
+    const straight = await run(a, data, { progress: quiet });
+    const dir = tmp();
+    const b = parse([...argv, '--out', dir]);
+    let steps = 0;
+    const stopped = await run(b, data, { progress: quiet, shouldStop: () => ++steps === 13 });
+    expect(stopped.interrupted).toBe(join(dir, 'interrupted.safetensors'));
+    const resumed = await run(parse([...argv, '--out', dir, '--resume', stopped.interrupted!]), data, {
+      progress: quiet,
+    });
+    const strip = (h: typeof straight.history) =>
+      h.map(({ seconds: _s, imagesPerSecond: _i, ...rest }) => rest);
+    expect(strip(resumed.history)).toEqual(strip(straight.history));
+    const [wa, wb] = await Promise.all([
+      loadSafetensors(join(a.out, 'last.safetensors')),
+      loadSafetensors(join(dir, 'last.safetensors')),
+    ]);
+    for (const [k, t] of Object.entries(wa.tensors))
+      expect([k, Array.from(wb.tensors[k].dataSync())]).toEqual([k, Array.from(t.dataSync())]);
+    expect(readdirSync(dir).sort()).toEqual([
+      'interrupted.safetensors',
+      'last.safetensors',
+      'metrics.csv',
+      'metrics.json',
+    ]);
+    const evaluated = await run(
+      parse([...argv, '--resume', join(dir, 'last.safetensors'), '--eval-only']),
+      data,
+      { progress: quiet },
+    );
+    expect(evaluated.testAcc).toBe(straight.testAcc);
+  }, 180_000);
+
+  it('Ctrl-C saves a checkpoint and exits with code 130', async () => {
+    const dir = tmp();
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        '--conditions=@softpool/source',
+        cli,
+        '--limit',
+        '3000',
+        '--epochs',
+        '5',
+        '--out',
+        dir,
+      ],
+      { cwd: root },
+    );
+    let stdout = '';
+    child.stdout.on('data', (d) => {
+      stdout += d;
+      // Interrupt once training is under way.
+      if (/epoch 1\/5 \d+\/\d+/.test(stdout) && !child.killed) child.kill('SIGINT');
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    expect(stdout).toMatch(/interrupted: saved .*interrupted\.safetensors/);
+    expect(existsSync(join(dir, 'interrupted.safetensors'))).toBe(true);
+    expect(code).toBe(130);
+  }, 150_000);
+});
