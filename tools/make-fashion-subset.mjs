@@ -22,7 +22,7 @@ function encode(shape, data) {
   const view = new DataView(out.buffer);
   out[2] = 0x08;
   out[3] = shape.length;
-  shape.forEach((d, i) => view.setUint32(4 + 4 * i, d, false));
+  for (const [i, d] of shape.entries()) view.setUint32(4 + 4 * i, d, false);
   out.set(data, 4 + 4 * shape.length);
   return gzipSync(out, { level: 9 });
 }
@@ -37,7 +37,7 @@ for (const [split, prefix, perClass] of [
   const pick = [];
   for (let i = 0; i < labels.data.length; i++) if (counts[labels.data[i]]++ < perClass) pick.push(i);
   const img = new Uint8Array(pick.length * 784);
-  pick.forEach((p, k) => img.set(images.data.subarray(p * 784, (p + 1) * 784), k * 784));
+  for (const [k, p] of pick.entries()) img.set(images.data.subarray(p * 784, (p + 1) * 784), k * 784);
   const lab = Uint8Array.from(pick, (p) => labels.data[p]);
   const out = join(root, 'packages', 'data', 'assets', `fashion-mnist-subset-${split}-`);
   writeFileSync(`${out}images.idx.gz`, encode([pick.length, 28, 28], img));

@@ -50,7 +50,7 @@ export function balancedSubset(d: ImageDataset, perClass: number): ImageDataset 
     }
   }
   const images = new Uint8Array(pick.length * n);
-  pick.forEach((src, k) => images.set(d.images.subarray(src * n, (src + 1) * n), k * n));
+  for (const [k, src] of pick.entries()) images.set(d.images.subarray(src * n, (src + 1) * n), k * n);
   return { ...d, images, labels: Int32Array.from(pick, (i) => d.labels[i]) };
 }
 

@@ -95,7 +95,7 @@ export function encodeIdx(shape: readonly number[], data: Uint8Array): Uint8Arra
   const view = new DataView(out.buffer);
   out[2] = 0x08;
   out[3] = shape.length;
-  shape.forEach((d, i) => view.setUint32(4 + 4 * i, d, false));
+  for (const [i, d] of shape.entries()) view.setUint32(4 + 4 * i, d, false);
   out.set(data, 4 + 4 * shape.length);
   return out;
 }
