@@ -39,8 +39,10 @@ export class Storage {
     readonly dtype: DType,
     readonly size: number,
   ) {
-    stats(backend.name).bytes += this.byteLength;
-    stats(backend.name).storages++;
+    const s = stats(backend.name);
+    s.bytes += this.byteLength;
+    s.storages++;
+    if (s.bytes > (peaks.get(backend.name) ?? 0)) peaks.set(backend.name, s.bytes);
   }
 
   get byteLength(): number {
@@ -68,6 +70,7 @@ export interface BackendMemory {
 }
 
 const memoryStats = new Map<string, BackendMemory>();
+const peaks = new Map<string, number>();
 
 /** The mutable counters of one backend (internal; read them through `memory()`). */
 export function stats(backend: string): BackendMemory {
@@ -98,6 +101,20 @@ export function memory(): MemoryInfo {
     out.bytes += s.bytes;
   }
   return out;
+}
+
+/**
+ * The most bytes live at once, per backend and in total, since the start or the last
+ * `resetPeakMemory()` (benchmarks report it per case).
+ */
+export function peakMemory(): { bytes: number; backends: Record<string, number> } {
+  const backends = Object.fromEntries(peaks);
+  return { bytes: [...peaks.values()].reduce((a, b) => a + b, 0), backends };
+}
+
+/** Restarts peak tracking from the bytes live now. */
+export function resetPeakMemory(): void {
+  for (const [name, s] of memoryStats) peaks.set(name, s.bytes);
 }
 
 // ---- backend registry -------------------------------------------------------------------------

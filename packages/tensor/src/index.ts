@@ -12,8 +12,10 @@ export {
   listBackends,
   type MemoryInfo,
   memory,
+  peakMemory,
   registerBackend,
   registerBackendFactory,
+  resetPeakMemory,
   Storage,
   setBackend,
 } from './backend.js';

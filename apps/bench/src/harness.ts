@@ -1,0 +1,61 @@
+// Timing: warm-up, then at least `iters` timed calls (fewer when one call would blow the budget,
+// and then the result is marked), median with min and max. Calls are awaited, and GPU work is
+// synchronised by a read-back inside the runner, so asynchronous work is counted.
+export interface Timing {
+  median: number;
+  min: number;
+  max: number;
+  n: number;
+  /** Fewer than the requested iterations ran (one call exceeded budget / iterations). */
+  truncated: boolean;
+}
+
+export interface MeasureOptions {
+  iters: number;
+  warmup: number;
+  /** Time budget of the timed calls of one case, in ms. */
+  budgetMs: number;
+}
+
+export async function measure(
+  fn: () => Promise<void> | void,
+  { iters, warmup, budgetMs }: MeasureOptions,
+): Promise<Timing> {
+  let first = 0;
+  for (let i = 0; i < warmup; i++) {
+    const t0 = performance.now();
+    await fn();
+    first = performance.now() - t0;
+  }
+  const n = first * iters > budgetMs ? Math.max(1, Math.floor(budgetMs / Math.max(first, 1e-3))) : iters;
+  const times: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    await fn();
+    times.push(performance.now() - t0);
+  }
+  times.sort((a, b) => a - b);
+  return {
+    median: times[Math.floor(times.length / 2)],
+    min: times[0],
+    max: times[times.length - 1],
+    n,
+    truncated: n < iters,
+  };
+}
+
+/** Memory-copy bandwidth from JS (GB/s), the reference for the poolings' achieved bandwidth. */
+export function copyBandwidth(bytes = 64 << 20): number {
+  const a = new Float32Array(bytes / 4).fill(1);
+  const b = new Float32Array(bytes / 4);
+  b.set(a);
+  const times: number[] = [];
+  for (let i = 0; i < 7; i++) {
+    const t0 = performance.now();
+    b.set(a);
+    times.push(performance.now() - t0);
+  }
+  times.sort((x, y) => x - y);
+  // A copy reads and writes every byte.
+  return (2 * bytes) / (times[3] * 1e6);
+}

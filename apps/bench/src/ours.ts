@@ -1,0 +1,115 @@
+// softpool's side of every case, on a given backend. Each runner returns a function that does one
+// call and waits for its result (a read-back), releasing everything it made.
+import { noGrad } from '@softpool/autograd';
+import * as L from '@softpool/layers';
+import { createModel, createPool, type PoolName } from '@softpool/models';
+import * as sp from '@softpool/tensor';
+import type { Case } from './cases.js';
+
+export type Runner = { run: () => Promise<void>; dispose: () => void };
+
+function poolModule(
+  method: PoolName,
+  spatial: number,
+  channels: number,
+  kernel: number,
+  stride: number,
+): L.Module {
+  const m = createPool(method, { spatial: spatial as 1 | 2 | 3, channels, kernelSize: kernel, stride });
+  return m;
+}
+
+export async function oursRunner(c: Case, backend: string): Promise<Runner> {
+  const on = { backend };
+  sp.manualSeed(0);
+  switch (c.kind) {
+    case 'pool': {
+      const x = sp.randn(c.shape, on);
+      const m = poolModule(c.method, c.shape.length - 2, c.shape[1], c.kernel, c.stride);
+      await m.to(backend);
+      return {
+        run: async () => {
+          const sync = sp.scope(() => {
+            if (c.mode === 'fwd') return noGrad(() => m.forward(x));
+            const xi = sp.detach(x).requiresGrad_();
+            const y = m.forward(xi);
+            y.backward(sp.onesLike(y));
+            const g = xi.grad!;
+            xi.grad = null;
+            return g;
+          });
+          await sync.slice(new Array(sync.rank).fill(0)).data();
+          sync.dispose();
+        },
+        dispose: () => x.dispose(),
+      };
+    }
+    case 'matmul': {
+      const a = sp.randn([c.n, c.n], on);
+      const b = sp.randn([c.n, c.n], on);
+      return {
+        run: async () => {
+          const y = sp.matmul(a, b);
+          await y.slice([0, 0]).data();
+          y.dispose();
+        },
+        dispose: () => {
+          a.dispose();
+          b.dispose();
+        },
+      };
+    }
+    case 'conv': {
+      const x = sp.randn(c.input, on);
+      const w = sp.mul(sp.randn([c.filters, c.input[1], c.k, c.k], on), 0.1);
+      return {
+        run: async () => {
+          const out = sp.scope(() => {
+            if (c.mode === 'fwd') return sp.conv2d(x, w, { padding: 1 });
+            const wi = sp.detach(w).requiresGrad_();
+            const xi = sp.detach(x).requiresGrad_();
+            sp.sum(sp.conv2d(xi, wi, { padding: 1 })).backward();
+            const g = sp.add(sp.sum(wi.grad!), sp.sum(xi.grad!));
+            wi.grad = null;
+            xi.grad = null;
+            return g;
+          });
+          await out
+            .reshape([-1])
+            .slice([[0, 1]])
+            .data();
+          out.dispose();
+        },
+        dispose: () => {
+          x.dispose();
+          w.dispose();
+        },
+      };
+    }
+    case 'train': {
+      const model = createModel(c.model, { pool: c.pool });
+      await model.to(backend);
+      const opt = new L.Adam(model.parameters(), { lr: 1e-3 });
+      const x = sp.randn([c.batch, 1, 28, 28], on);
+      const y = sp.randint(0, 10, [c.batch], on);
+      return {
+        run: async () => {
+          const loss = sp.scope(() => {
+            opt.zeroGrad();
+            const l = L.crossEntropy(model.forward(x), y);
+            l.backward();
+            opt.step();
+            return l.detach();
+          });
+          await loss.data();
+          loss.dispose();
+        },
+        dispose: () => {
+          opt.zeroGrad();
+          x.dispose();
+          y.dispose();
+        },
+      };
+    }
+  }
+}
