@@ -83,25 +83,25 @@ function makeScheduler(
   }
 }
 
-/** Test-set loss and accuracy, without recording gradients. */
-export function evaluate(
+/** Test-set loss and accuracy, without recording gradients (read back asynchronously: any backend). */
+export async function evaluate(
   model: L.Module,
   data: ImageDataset,
   batchSize = 500,
   backend?: string,
-): { loss: number; acc: number } {
+): Promise<{ loss: number; acc: number }> {
   model.eval();
   const loader = new DataLoader(data, { batchSize, mean: MEAN, std: STD, backend });
   let loss = 0;
   let correct = 0;
   for (const { x, y } of loader.epoch(0)) {
-    scope(() => {
+    const [l, c] = scope(() => {
       const logits = model.forward(x);
-      loss += L.crossEntropy(logits, y, { reduction: 'sum' }).itemSync();
-      correct += sum(eq(argmax(logits, 1), y)).itemSync();
+      return [L.crossEntropy(logits, y, { reduction: 'sum' }), sum(eq(argmax(logits, 1), y))];
     });
-    x.dispose();
-    y.dispose();
+    loss += await l.item();
+    correct += await c.item();
+    for (const t of [l, c, x, y]) t.dispose();
   }
   return { loss: loss / data.labels.length, acc: correct / data.labels.length };
 }
@@ -112,6 +112,8 @@ export async function run(
   hooks: RunHooks,
 ): Promise<RunResult> {
   const { progress } = hooks;
+  // The WebGPU backend (and its optional Dawn dependency) loads only when asked for.
+  if (args.backend === 'webgpu') await import('@softpool/webgpu' as string);
   if (args.backend !== 'cpu') await setBackend(args.backend);
   manualSeed(args.seed);
   const model = createModel(args.model, { pool: args.pool });
@@ -141,7 +143,7 @@ export async function run(
     progress.line(`resumed from ${args.resume} at epoch ${start.epoch + 1}, step ${start.step}`);
   }
   if (args.evalOnly) {
-    const { loss, acc } = evaluate(model, data.test, 500, args.backend);
+    const { loss, acc } = await evaluate(model, data.test, 500, args.backend);
     progress.line(
       `test loss ${loss.toFixed(4)}, test accuracy ${(acc * 100).toFixed(2)}% (${data.test.labels.length} images)`,
     );
@@ -183,14 +185,19 @@ export async function run(
     if (fromStep === 0) running = { loss: 0, correct: 0, seen: 0, seconds: 0 };
     let t0 = performance.now();
     for (const { x, y, index } of loader.epoch(epoch, fromStep)) {
-      const [loss, correct] = scope(() => {
+      const [lossT, correctT] = scope(() => {
         opt.zeroGrad();
         const logits = model.forward(x);
         const l = L.crossEntropy(logits, y);
         l.backward();
         opt.step();
-        return [l.itemSync(), sum(eq(argmax(logits, 1), y)).itemSync()];
+        return [l.detach(), sum(eq(argmax(logits, 1), y))];
       });
+      // One read-back per step (the progress line needs it); on the CPU it returns at once.
+      const loss = await lossT.item();
+      const correct = await correctT.item();
+      lossT.dispose();
+      correctT.dispose();
       if (args.scheduler === 'onecycle') sched?.step();
       running.loss += loss * y.size;
       running.correct += correct;
@@ -219,7 +226,7 @@ export async function run(
     }
     const lr = opt.paramGroups[0].lr;
     if (sched && args.scheduler !== 'onecycle') sched.step();
-    const test = evaluate(model, data.test, 500, args.backend);
+    const test = await evaluate(model, data.test, 500, args.backend);
     history.push({
       epoch: epoch + 1,
       trainLoss: running.loss / running.seen,

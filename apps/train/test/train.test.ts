@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadSafetensors } from '@softpool/layers';
+import { setBackend } from '@softpool/tensor';
 import { describe, expect, it } from 'vitest';
 import { parse } from '../src/args.js';
 import { Progress } from '../src/progress.js';
@@ -84,6 +85,26 @@ describe('training', () => {
     const result = await run(args, await loadData(args), { progress: quiet });
     expect(result.history).toHaveLength(1);
     expect(result.testAcc!).toBeGreaterThan(0.5);
+  }, 120_000);
+
+  it('--backend webgpu trains the same model as the cpu (same losses to float32 rounding)', async () => {
+    const argv = ['--limit', '256', '--epochs', '1', '--batch-size', '64', '--quiet'];
+    const cpu = parse([...argv, '--out', tmp()]);
+    const data = await loadData(cpu);
+    const a = await run(cpu, data, { progress: quiet });
+    let b: Awaited<ReturnType<typeof run>>;
+    try {
+      b = await run(parse([...argv, '--backend', 'webgpu', '--out', tmp()]), data, { progress: quiet });
+    } catch (e) {
+      // No adapter: a failure in CI (which installs lavapipe), a skip elsewhere.
+      if (process.env.CI || !/adapter|webgpu/.test(String(e))) throw e;
+      console.warn(`skipped: ${(e as Error).message}`);
+      return;
+    } finally {
+      await setBackend('cpu');
+    }
+    expect(b.history[0].trainLoss).toBeCloseTo(a.history[0].trainLoss, 4);
+    expect(b.history[0].testLoss).toBeCloseTo(a.history[0].testLoss, 4);
   }, 120_000);
 
   it('resuming after an interruption mid-epoch gives exactly the uninterrupted result', async () => {

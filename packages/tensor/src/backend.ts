@@ -180,3 +180,40 @@ export function defaultBackend(): Backend {
 export function listBackends(): string[] {
   return [...backends.keys()];
 }
+
+// ---- GPU programs ----------------------------------------------------------------------------
+
+/** One compute dispatch: WGSL source, tensor inputs, outputs to create, scalar parameters. */
+export interface ComputeProgram {
+  /** WGSL source; the pipeline is cached by this text. Bindings: see the backend's documentation. */
+  code: string;
+  inputs: readonly import('./tensor.js').Tensor[];
+  outputs: readonly { shape: readonly number[]; dtype: DType }[];
+  /** 32-bit parameters (u32 bit patterns, written by `u32`/`f32` helpers). */
+  params?: readonly number[];
+  /** Threads to launch (the backend picks the workgroup grid; `@workgroup_size(64)` is assumed). */
+  threads: number;
+  /** Explicit workgroup count instead of `threads`, for programs with their own workgroup layout. */
+  workgroups?: number;
+  /** Bind every input and output as `array<vec4<T>>` (their sizes must be multiples of 4). */
+  vec4?: boolean;
+  /**
+   * A device-side check: the program may call `fail_()` (e.g. on an out-of-range index); the
+   * next read-back then throws this message.
+   */
+  check?: string;
+  /** Existing tensors to write instead of new outputs (in-place updates); `outputs` is then ignored. */
+  into?: readonly import('./tensor.js').Tensor[];
+}
+
+/**
+ * A backend that runs WGSL programs (WebGPU). Packages add GPU kernels for their own ops through
+ * it, without depending on the backend package: `registerKernel('softPool', 'webgpu', ...)`.
+ */
+export interface ShaderBackend extends Backend {
+  runProgram(program: ComputeProgram): import('./tensor.js').Tensor[];
+}
+
+export function isShaderBackend(b: Backend): b is ShaderBackend {
+  return typeof (b as Partial<ShaderBackend>).runProgram === 'function';
+}

@@ -6,9 +6,11 @@ import './methods.js';
 export {
   type Backend,
   type BackendMemory,
+  type ComputeProgram,
   defaultBackend,
   getBackend,
   initBackend,
+  isShaderBackend,
   listBackends,
   type MemoryInfo,
   memory,
@@ -16,6 +18,7 @@ export {
   registerBackend,
   registerBackendFactory,
   resetPeakMemory,
+  type ShaderBackend,
   Storage,
   setBackend,
 } from './backend.js';

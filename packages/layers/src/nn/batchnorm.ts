@@ -4,7 +4,9 @@ import { noGrad } from '@softpool/autograd';
 import {
   ArgumentError,
   add,
+  cast,
   dispatch,
+  div,
   fmtShape,
   hasKernel,
   mean,
@@ -13,6 +15,7 @@ import {
   reshape,
   rsqrt,
   ShapeError,
+  scope,
   sub,
   type Tensor,
   variance,
@@ -20,6 +23,7 @@ import {
 } from '@softpool/tensor';
 import { Module, type Parameter, param } from '../module.js';
 import './cpu/batchNorm.js';
+import './webgpu/batchNorm.js';
 import './grads.js';
 
 export interface BatchNormOptions {
@@ -102,15 +106,19 @@ abstract class BatchNormNd extends Module {
   }
 
   #track(m: Tensor, v: Tensor, count: number): void {
-    noGrad(() => {
-      this.numBatchesTracked!.add_(1);
-      const f = this.momentum ?? 1 / this.numBatchesTracked!.itemSync();
-      // The running variance is the unbiased estimate, as in PyTorch.
-      const unbiased = mul(v, count / (count - 1));
-      this.runningMean!.copy_(add(mul(this.runningMean!, 1 - f), mul(m, f)));
-      this.runningVar!.copy_(add(mul(this.runningVar!, 1 - f), mul(unbiased, f)));
-      unbiased.dispose();
-    });
+    // Its own scope: the temporaries are released even when forward runs outside one.
+    noGrad(() =>
+      scope(() => {
+        this.numBatchesTracked!.add_(1);
+        // Cumulative average (momentum null): f = 1 / batches, computed where the counter lives.
+        const f = this.momentum ?? div(1, cast(this.numBatchesTracked!, m.dtype));
+        const keep = typeof f === 'number' ? 1 - f : sub(1, f);
+        // The running variance is the unbiased estimate, as in PyTorch.
+        const unbiased = mul(v, count / (count - 1));
+        this.runningMean!.copy_(add(mul(this.runningMean!, keep), mul(m, f)));
+        this.runningVar!.copy_(add(mul(this.runningVar!, keep), mul(unbiased, f)));
+      }),
+    );
   }
 
   override extraRepr(): string {

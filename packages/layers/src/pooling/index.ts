@@ -1,5 +1,6 @@
 // Every pooling method: functions, modules, and the CPU kernels and gradient rules they register.
 import './cpu/index.js';
+import './webgpu/kernels.js';
 import './grads/index.js';
 
 export * from './adaPool.js';

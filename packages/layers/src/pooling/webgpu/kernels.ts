@@ -1,0 +1,276 @@
+// WGSL kernels of the window poolings, the same math as the CPU kernels in ../cpu (see there for
+// the derivations): one thread per output for each forward, one per input for each backward.
+import { type Backend, registerKernel, type Tensor } from '@softpool/tensor';
+import { geometryOf } from '../geometry.js';
+import { cover, IN_POS, OUT_POS, POOL_WGSL, poolParams, shaderBackend, taps, withDense } from './program.js';
+
+const NAN = 'bits_(0x7fc00000u)';
+const NEG_INF = 'bits_(0xff800000u)';
+
+/** Runs a pooling program: forward over outputs (`perInput` false) or backward over inputs. */
+function runPool(
+  op: string,
+  backend: Backend,
+  inputs: Tensor[],
+  attrs: Record<string, unknown>,
+  body: string,
+  o: { xShape: number[]; scalars?: number[]; outputs: ('out' | 'in' | 'outInt')[]; lib?: string },
+): Tensor[] {
+  const gpu = shaderBackend(op, backend);
+  const p = poolParams(op, o.xShape, geometryOf(attrs), o.scalars ?? []);
+  const perInput = o.outputs[0] === 'in';
+  const dtype = inputs[0].dtype;
+  return withDense(inputs, backend, (d) =>
+    gpu.runProgram({
+      code: `${POOL_WGSL}${o.lib ?? ''}\nfn body(i: u32) {${perInput ? IN_POS : OUT_POS}\n${body}\n}`,
+      inputs: d,
+      outputs: o.outputs.map((k) => ({
+        shape: k === 'in' ? o.xShape : p.outShape,
+        dtype: k === 'outInt' ? 'int32' : dtype,
+      })),
+      params: p.words,
+      threads: p.planes * (perInput ? p.inPlane : p.outPlane),
+    }),
+  );
+}
+
+// ---- SoftPool ------------------------------------------------------------------------------
+
+const SOFT_FORWARD = `
+  let invT = scalar(0u);
+  var m = ${NEG_INF};
+  var nan = false;
+  ${taps('let v = in0[ib + k] * invT; if (v > m) { m = v; } else if (isnan_(v)) { nan = true; }')}
+  if (nan || isinf_(m)) {
+    out0[i] = select(select(${NEG_INF}, m, m > 0.0), ${NAN}, nan);
+    out1[i] = select(m, ${NAN}, nan);
+    out2[i] = 1.0;
+    return;
+  }
+  var s = 0.0;
+  var sw = 0.0;
+  ${taps('let v = in0[ib + k]; let e = exp(v * invT - m); if (e == 0.0) { continue; } s += e; sw += e * v;')}
+  out0[i] = sw / s;
+  out1[i] = m;
+  out2[i] = s;`;
+
+const SOFT_BACKWARD = `
+  let invT = scalar(0u);
+  let exact = scalar(1u) != 0.0;
+  let ai = in1[i];
+  var acc = 0.0;
+  ${cover(`let m = in3[o];
+        if (isnan_(m)) { acc = ${NAN}; continue; }
+        if (isinf_(m)) { continue; }
+        let w = exp(ai * invT - m) / in4[o];
+        if (w == 0.0) { continue; }
+        acc += select(in0[o] * w, in0[o] * w * (1.0 + (ai - in2[o]) * invT), exact);`)}
+  out0[i] = acc;`;
+
+registerKernel<Record<string, unknown>>('softPool', 'webgpu', ([x], attrs, b) =>
+  runPool('softPool', b, [x], attrs, SOFT_FORWARD, {
+    xShape: [...x.shape],
+    scalars: [1 / (attrs.temperature as number)],
+    outputs: ['out', 'out', 'out'],
+  }),
+);
+registerKernel<Record<string, unknown>>(
+  'softPoolBackward',
+  'webgpu',
+  ([grad, x, y, m, s], attrs, b) =>
+    runPool('softPoolBackward', b, [grad, x, y, m, s], attrs, SOFT_BACKWARD, {
+      xShape: [...x.shape],
+      scalars: [1 / (attrs.temperature as number), attrs.gradient !== 'paper' ? 1 : 0],
+      outputs: ['in'],
+    })[0],
+);
+
+// ---- max pooling (and the backward of stochastic pooling) -----------------------------------
+
+const MAX_FORWARD = `
+  var m = 0.0;
+  var best = -1i;
+  ${taps('let v = in0[ib + k]; if (best < 0i || (!isnan_(m) && (v > m || isnan_(v)))) { m = v; best = i32(k); }')}
+  out0[i] = m;
+  out1[i] = best;`;
+
+/** Each input collects the gradients of the windows whose recorded winner it is. */
+const MAX_BACKWARD = `
+  var acc = 0.0;
+  ${cover('if (in1[o] == i32(k)) { acc += in0[o]; }')}
+  out0[i] = acc;`;
+
+registerKernel<Record<string, unknown>>('maxPool', 'webgpu', ([x], attrs, b) =>
+  runPool('maxPool', b, [x], attrs, MAX_FORWARD, { xShape: [...x.shape], outputs: ['out', 'outInt'] }),
+);
+registerKernel<Record<string, unknown>>(
+  'maxPoolBackward',
+  'webgpu',
+  ([grad, x, indices], attrs, b) =>
+    runPool('maxPoolBackward', b, [grad, indices], attrs, MAX_BACKWARD, {
+      xShape: [...x.shape],
+      outputs: ['in'],
+    })[0],
+);
+
+// ---- average pooling -----------------------------------------------------------------------
+
+const divisor = 'select(realTaps(DZ, DY, DX), paddedTaps(DZ, DY, DX), scalar(0u) != 0.0)';
+
+const AVG_FORWARD = `
+  var s = 0.0;
+  ${taps('s += in0[ib + k];')}
+  out0[i] = s / ${divisor.replaceAll('DZ', 'oz').replaceAll('DY', 'oy').replaceAll('DX', 'ox')};`;
+
+const AVG_BACKWARD = `
+  var acc = 0.0;
+  ${cover(`acc += in0[o] / ${divisor.replaceAll('DZ', 'cz').replaceAll('DY', 'cy').replaceAll('DX', 'cx')};`)}
+  out0[i] = acc;`;
+
+registerKernel<Record<string, unknown>>(
+  'avgPool',
+  'webgpu',
+  ([x], attrs, b) =>
+    runPool('avgPool', b, [x], attrs, AVG_FORWARD, {
+      xShape: [...x.shape],
+      scalars: [attrs.countIncludePad ? 1 : 0],
+      outputs: ['out'],
+    })[0],
+);
+registerKernel<Record<string, unknown>>(
+  'avgPoolBackward',
+  'webgpu',
+  ([grad], attrs, b) =>
+    runPool('avgPoolBackward', b, [grad], attrs, AVG_BACKWARD, {
+      xShape: [...(attrs.inputShape as number[])],
+      scalars: [attrs.countIncludePad ? 1 : 0],
+      outputs: ['in'],
+    })[0],
+);
+
+// ---- LP pooling ----------------------------------------------------------------------------
+
+/** a^b with JavaScript's rules for negative bases: integer exponents keep the sign, others NaN. */
+const POW = `
+fn pw(a: f32, b: f32) -> f32 {
+  if (b == 0.0) { return 1.0; }
+  let p = pow(abs(a), b);
+  if (b == floor(b)) { return select(p, -p, a < 0.0 && abs(b % 2.0) == 1.0); }
+  return select(p, ${NAN}, a < 0.0);
+}`;
+
+const LP_FORWARD = `
+  let p = scalar(0u);
+  var s = 0.0;
+  ${taps('s += pw(in0[ib + k], p);')}
+  out0[i] = pw(s, 1.0 / p);`;
+
+const LP_BACKWARD = `
+  let p = scalar(0u);
+  let ai = in1[i];
+  var acc = 0.0;
+  ${cover('let y = in2[o]; if (y != 0.0) { acc += in0[o] * pw(ai, p - 1.0) * pw(y, 1.0 - p); }')}
+  out0[i] = acc;`;
+
+registerKernel<Record<string, unknown>>(
+  'lpPool',
+  'webgpu',
+  ([x], attrs, b) =>
+    runPool('lpPool', b, [x], attrs, LP_FORWARD, {
+      xShape: [...x.shape],
+      scalars: [attrs.normType as number],
+      outputs: ['out'],
+      lib: POW,
+    })[0],
+);
+registerKernel<Record<string, unknown>>(
+  'lpPoolBackward',
+  'webgpu',
+  ([grad, x, y], attrs, b) =>
+    runPool('lpPoolBackward', b, [grad, x, y], attrs, LP_BACKWARD, {
+      xShape: [...x.shape],
+      scalars: [attrs.normType as number],
+      outputs: ['in'],
+      lib: POW,
+    })[0],
+);
+
+// ---- AdaPool's eDSCW -------------------------------------------------------------------------
+
+const DSC = `
+fn dsc(a: f32, b: f32) -> f32 {
+  let den = a * a + b * b;
+  return select(2.0 * abs(a * b) / den, 1.0, den == 0.0);
+}
+fn dscGrad(a: f32, b: f32) -> vec2<f32> {
+  let den = a * a + b * b;
+  if (den == 0.0) { return vec2<f32>(0.0, 0.0); }
+  let sgn = sign(a * b);
+  let den2 = den * den;
+  return vec2<f32>(2.0 * sgn * b * (b * b - a * a) / den2, 2.0 * sgn * a * (a * a - b * b) / den2);
+}`;
+
+const EDSCW_FORWARD = `
+  var sum = 0.0;
+  ${taps('sum += in0[ib + k];')}
+  let mu = sum / realTaps(oz, oy, ox);
+  var s = 0.0;
+  var sw = 0.0;
+  ${taps('let v = in0[ib + k]; let e = exp(dsc(v, mu)); s += e; sw += e * v;')}
+  let y = sw / s;
+  let l = log(s);
+  var q = 0.0;
+  ${taps('let v = in0[ib + k]; q += exp(dsc(v, mu) - l) * (v - y) * dscGrad(v, mu).y;')}
+  out0[i] = y;
+  out1[i] = mu;
+  out2[i] = l;
+  out3[i] = q;`;
+
+const EDSCW_BACKWARD = `
+  let ai = in1[i];
+  var acc = 0.0;
+  ${cover(`let mu = in3[o];
+        let w = exp(dsc(ai, mu) - in4[o]);
+        acc += in0[o] * (w + w * (ai - in2[o]) * dscGrad(ai, mu).x + in5[o] / realTaps(cz, cy, cx));`)}
+  out0[i] = acc;`;
+
+registerKernel<Record<string, unknown>>('edscwPool', 'webgpu', ([x], attrs, b) =>
+  runPool('edscwPool', b, [x], attrs, EDSCW_FORWARD, {
+    xShape: [...x.shape],
+    outputs: ['out', 'out', 'out', 'out'],
+    lib: DSC,
+  }),
+);
+registerKernel<Record<string, unknown>>(
+  'edscwPoolBackward',
+  'webgpu',
+  ([grad, x, ...stats], attrs, b) =>
+    runPool('edscwPoolBackward', b, [grad, x, ...stats], attrs, EDSCW_BACKWARD, {
+      xShape: [...x.shape],
+      outputs: ['in'],
+      lib: DSC,
+    })[0],
+);
+
+// ---- stochastic pooling (training pass) ------------------------------------------------------
+
+/** Samples a tap with probability max(a, 0) / sum max(a, 0), from the window's uniform u. */
+const STOCHASTIC_FORWARD = `
+  var total = 0.0;
+  ${taps('total += max(in0[ib + k], 0.0);')}
+  var pick = -1i;
+  if (total > 0.0) {
+    let goal = in1[i] * total;
+    var acc = 0.0;
+    var done = false;
+    ${taps('let v = max(in0[ib + k], 0.0); if (done || v == 0.0) { continue; } acc += v; pick = i32(k); if (acc > goal) { done = true; }')}
+  }
+  out0[i] = select(in0[ib + u32(max(pick, 0i))], 0.0, pick < 0i);
+  out1[i] = pick;`;
+
+registerKernel<Record<string, unknown>>('stochasticPool', 'webgpu', ([x, u], attrs, b) =>
+  runPool('stochasticPool', b, [x, u], attrs, STOCHASTIC_FORWARD, {
+    xShape: [...x.shape],
+    outputs: ['out', 'outInt'],
+  }),
+);

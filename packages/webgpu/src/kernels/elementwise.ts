@@ -1,0 +1,187 @@
+// Elementwise WGSL kernels generated from one template: each op is an expression over x1..x3 and
+// q0, q1, like the CPU table. The template walks any strides and broadcasting from metadata, so one
+// pipeline per (op, dtypes) serves every shape.
+import {
+  BINARY_OPS,
+  type BinaryOp,
+  COMPARISON_OPS,
+  type DType,
+  LOGICAL_OPS,
+  registerKernel,
+  type Tensor,
+  UNARY_OPS,
+  type UnaryOp,
+} from '@softpool/tensor';
+import { wgslType } from '../backend.js';
+import { f32bits, MATH, stridedMeta, walk } from '../wgsl.js';
+import { broadcastView, bshape, gpu, outView } from './util.js';
+
+const UNARY = {
+  neg: '-x1',
+  abs: 'abs(x1)',
+  sign: 'sign(x1)',
+  relu: 'select(0.0, x1, x1 > 0.0 || isnan_(x1))',
+  square: 'x1 * x1',
+  floor: 'floor(x1)',
+  ceil: 'ceil(x1)',
+  round: 'round(x1)',
+  exp: 'exp(x1)',
+  log: 'log(x1)',
+  log1p: 'select(log(1.0 + x1) * x1 / ((1.0 + x1) - 1.0), x1, (1.0 + x1) == 1.0)',
+  expm1: 'select(select((exp(x1) - 1.0) * x1 / log(exp(x1)), -1.0, exp(x1) == 0.0), x1, abs(x1) < 1e-5)',
+  sqrt: 'sqrt(x1)',
+  rsqrt: 'inverseSqrt(x1)',
+  sin: 'sin(x1)',
+  cos: 'cos(x1)',
+  tanh: 'tanh_(x1)',
+  sigmoid: 'select(exp(x1) / (1.0 + exp(x1)), 1.0 / (1.0 + exp(-x1)), x1 >= 0.0)',
+  erf: 'erf_(x1)',
+  reciprocal: '1.0 / x1',
+  gelu: 'select(0.5 * x1 * (1.0 + erf_(x1 * 0.70710678)), 0.5 * x1 * (1.0 + tanh_(0.7978845608 * (x1 + 0.044715 * x1 * x1 * x1))), q0 != 0.0)',
+  leakyRelu: 'select(x1 * q0, x1, x1 > 0.0)',
+  logicalNot: 'select(0u, 1u, x1 == T(0))',
+} as const satisfies Record<UnaryOp, string>;
+
+/** int32 forms where the float one does not type-check or differs. */
+const UNARY_INT: Partial<Record<UnaryOp, string>> = {
+  relu: 'max(x1, 0i)',
+  floor: 'x1',
+  ceil: 'x1',
+  round: 'x1',
+};
+
+const BINARY = {
+  add: 'x1 + x2',
+  sub: 'x1 - x2',
+  mul: 'x1 * x2',
+  div: 'x1 / x2',
+  pow: 'pow_(x1, x2)',
+  maximum: 'select(max(x1, x2), x1 + x2, isnan_(x1) || isnan_(x2))',
+  minimum: 'select(min(x1, x2), x1 + x2, isnan_(x1) || isnan_(x2))',
+  eq: 'select(0u, 1u, x1 == x2)',
+  ne: 'select(0u, 1u, x1 != x2)',
+  lt: 'select(0u, 1u, x1 < x2)',
+  le: 'select(0u, 1u, x1 <= x2)',
+  gt: 'select(0u, 1u, x1 > x2)',
+  ge: 'select(0u, 1u, x1 >= x2)',
+  logicalAnd: 'select(0u, 1u, x1 != T(0) && x2 != T(0))',
+  logicalOr: 'select(0u, 1u, x1 != T(0) || x2 != T(0))',
+} as const satisfies Record<BinaryOp, string>;
+
+const BINARY_INT: Partial<Record<BinaryOp, string>> = {
+  pow: 'i32(round(pow_(f32(x1), f32(x2))))',
+  maximum: 'max(x1, x2)',
+  minimum: 'min(x1, x2)',
+};
+
+/** pow with PyTorch's sign rules for negative bases and integer exponents. */
+const POW = `
+fn pow_(a: f32, b: f32) -> f32 {
+  let p = pow(abs(a), b);
+  let odd = b == floor(b) && abs(b % 2.0) == 1.0;
+  let neg = select(p, -p, odd && a < 0.0);
+  let r = select(neg, nan_(), a < 0.0 && b != floor(b));
+  return select(r, 1.0, b == 0.0);
+}`;
+
+const BOOL_OUT = new Set<string>([...COMPARISON_OPS, ...LOGICAL_OPS, 'logicalNot']);
+
+const TYPE: Record<DType, string> = { float32: 'f32', int32: 'i32', bool: 'u32', float64: 'f64' };
+
+/**
+ * Runs `expr` (over x1.. of the inputs' element types) into `out` or a new tensor of `dtype`.
+ * Layout of params: q0, q1, then strided metadata of the output and every input.
+ */
+export function mapGpu(
+  expr: string,
+  inputs: Tensor[],
+  dtype: DType,
+  q: number[] = [],
+  into?: Tensor,
+): Tensor {
+  const backend = gpu((into ?? inputs[0]).backend);
+  const shape = into ? [...into.shape] : bshape(inputs);
+  const n = shape.reduce((a, b) => a * b, 1);
+  const outOp = into ? { offset: into.offset, strides: into.strides } : outView(shape);
+  const meta = stridedMeta(shape, [outOp, ...inputs.map((t) => broadcastView(t, shape))]);
+  const loads = inputs.map((_, k) => `let x${k + 1} = in${k}[p${k + 1}];`).join(' ');
+  const T = inputs[0] ? TYPE[inputs[0].dtype] : 'f32';
+  const code = `${MATH}${POW}
+alias T = ${T};
+fn body(i: u32) {
+  ${walk(inputs.length + 1, 3)}
+  ${loads}
+  let q0 = pf(1u);
+  let q1 = pf(2u);
+  out0[p0] = ${TYPE[dtype]}(${expr});
+}`;
+  const [out] = backend.runProgram({
+    code,
+    inputs,
+    outputs: [{ shape, dtype }],
+    params: [f32bits(q[0] ?? 0), f32bits(q[1] ?? 0), ...meta],
+    threads: n,
+    into: into ? [into] : undefined,
+  });
+  return out;
+}
+
+for (const op of UNARY_OPS) {
+  registerKernel<Record<string, unknown>>(op, 'webgpu', ([x], attrs) => {
+    const expr = (x.dtype === 'int32' && UNARY_INT[op]) || UNARY[op];
+    const q = [Number(attrs.negativeSlope ?? (attrs.approximate === 'tanh' ? 1 : 0))];
+    return mapGpu(expr, [x], BOOL_OUT.has(op) ? 'bool' : x.dtype, q);
+  });
+}
+
+for (const op of BINARY_OPS) {
+  registerKernel(op, 'webgpu', ([a, b]) => {
+    const expr = (a.dtype === 'int32' && BINARY_INT[op]) || BINARY[op];
+    return mapGpu(expr, [a, b], BOOL_OUT.has(op) ? 'bool' : a.dtype);
+  });
+}
+
+registerKernel('where', 'webgpu', ([c, a, b]) => mapGpu('select(x3, x2, x1 != 0u)', [c, a, b], a.dtype));
+
+registerKernel<{ min: number; max: number }>('clamp', 'webgpu', ([x], { min, max }) => {
+  if (x.dtype === 'int32') {
+    const lo = Math.max(min, -(2 ** 31));
+    const hi = Math.min(max, 2 ** 31 - 1);
+    return mapGpu(`clamp(x1, ${Math.ceil(lo)}i, ${Math.floor(hi)}i)`, [x], x.dtype);
+  }
+  return mapGpu('select(min(max(x1, q0), q1), x1, isnan_(x1))', [x], x.dtype, [min, max]);
+});
+
+registerKernel<{ dtype: DType }>('cast', 'webgpu', ([x], { dtype }) => {
+  const expr =
+    dtype === 'bool'
+      ? 'select(0u, 1u, x1 != T(0))'
+      : x.dtype === 'float32' && dtype === 'int32'
+        ? 'select(i32(x1), 0i, isnan_(x1))'
+        : 'x1';
+  return mapGpu(expr, [x], dtype);
+});
+
+registerKernel('contiguous', 'webgpu', ([x]) => mapGpu('x1', [x], x.dtype));
+
+registerKernel<{ shape: number[]; value: number; dtype: DType }>(
+  'full',
+  'webgpu',
+  (_, { shape, value, dtype }, backend) => {
+    // The value travels as a parameter (its bits), so every fill value shares one pipeline.
+    const T = wgslType(dtype);
+    const bits =
+      dtype === 'float32' ? f32bits(value) : dtype === 'int32' ? Math.trunc(value) >>> 0 : value ? 1 : 0;
+    const [out] = gpu(backend).runProgram({
+      code: `fn body(i: u32) { out0[i] = bitcast<${T}>(params[1]); }`,
+      inputs: [],
+      outputs: [{ shape, dtype }],
+      params: [bits],
+      threads: shape.reduce((a, b) => a * b, 1),
+    });
+    return out;
+  },
+);
+
+/** Writes `src` (broadcast) into the memory of the view `dst`. */
+registerKernel('assign', 'webgpu', ([dst, src]) => mapGpu('x1', [src], dst.dtype, [], dst));
