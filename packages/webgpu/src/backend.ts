@@ -7,6 +7,8 @@ import {
   BYTES_PER_ELEMENT,
   type ComputeProgram,
   type DType,
+  debugEnabled,
+  debugLog,
   makeTensor,
   type ShaderBackend,
   type Tensor,
@@ -227,6 +229,7 @@ export class WebGPUBackend implements ShaderBackend {
   #pipeline(code: string): GPUComputePipeline {
     let p = this.#pipelines.get(code);
     if (!p) {
+      if (debugEnabled('wgsl')) debugLog('wgsl', `pipeline ${this.#pipelines.size + 1}:\n${code}`);
       const module = this.device.createShaderModule({ code });
       p = this.device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: 'main' } });
       this.#pipelines.set(code, p);

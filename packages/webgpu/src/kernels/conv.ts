@@ -1,9 +1,12 @@
-// Convolution, 1D to 3D, as direct (implicit-GEMM) kernels over a 3-d spatial layout: 1D and 2D
-// convolutions get leading spatial dims of size 1. Forward: a thread computes 4 output channels
-// at one position. Backward input: a thread gathers, for one input element, the outputs whose
-// windows cover it (no atomics). Backward weight: a thread per weight element and chunk of the
-// (batch x output position) sum, then a sum over the chunks.
-import { getKernel, registerKernel, type Tensor } from '@softpool/tensor';
+// Convolution, 1D to 3D, on a 3-d spatial layout (1D and 2D get leading spatial dims of size 1),
+// as GEMMs around one tuned matmul kernel: the input is unfolded into columns (im2col), then
+//   forward:        Y[g]   = cols[g] @ W[g]^T              then [G, N*P, Co/G] -> [N, Co, P] (+ bias)
+//   weight grad:    dW[g]  = dY[g] @ cols[g]               with dY as [G, Co/G, N*P]
+//   input grad:     dcols  = dY[g]^T @ W[g], folded back by a gather over the taps (col2im, no atomics).
+// On CPU-like adapters (lavapipe) a matmul with large register blocks beats direct kernels several
+// times over, because loads, not arithmetic, bound them; on GPUs the same GEMMs are the usual form.
+import { getKernel, makeView, registerKernel, type Tensor } from '@softpool/tensor';
+import { matmulGpu } from './matmul.js';
 import { gpu, withDense } from './util.js';
 
 interface ConvAttrs {
@@ -19,88 +22,78 @@ function to3(v: readonly number[], fill: number): number[] {
   return [...new Array(3 - v.length).fill(fill), ...v];
 }
 
-/** Geometry params shared by the three kernels (params[1..22]). */
+/** Geometry params shared by the kernels (params[1..22]). */
 function geometry(
   xShape: readonly number[],
   wShape: readonly number[],
   yShape: readonly number[],
   a: ConvAttrs,
-  extra: number,
 ) {
   const [N, C] = xShape;
   const Co = wShape[0];
   const I = to3(xShape.slice(2), 1);
   const O = to3(yShape.slice(2), 1);
   const K = to3(wShape.slice(2), 1);
-  const S = to3(a.stride, 1);
-  const P = to3(a.padBefore, 0);
-  const D = to3(a.dilation, 1);
-  return [N, C, Co, a.groups, ...I, ...O, ...K, ...S, ...P, ...D, extra];
+  return [
+    N,
+    C,
+    Co,
+    a.groups,
+    ...I,
+    ...O,
+    ...K,
+    ...to3(a.stride, 1),
+    ...to3(a.padBefore, 0),
+    ...to3(a.dilation, 1),
+  ];
 }
 
-const NAMES = 'N C Co G ID IH IW OD OH OW KD KH KW SD SH SW PD PH PW DD DH DW X'.split(' ');
-const LETS = NAMES.map((n, k) => `let ${n} = params[${k + 1}];`).join(' ');
+const NAMES = 'N C Co G ID IH IW OD OH OW KD KH KW SD SH SW PD PH PW DD DH DW'.split(' ');
+const LETS = `${NAMES.map((n, k) => `let ${n} = params[${k + 1}];`).join(' ')}
+  let P = OD * OH * OW; let KK = KD * KH * KW; let cig = C / G; let cog = Co / G;`;
 
-/** Flat index of x[n, c, (z, y, x)] where the input position may be out of range (padding). */
-const INPUT_AT = `
-fn inputAt(n: u32, c: u32, z: i32, y: i32, x: i32, C: u32, ID: u32, IH: u32, IW: u32) -> i32 {
-  if (z < 0 || y < 0 || x < 0 || z >= i32(ID) || y >= i32(IH) || x >= i32(IW)) { return -1; }
-  return i32((((n * C + c) * ID + u32(z)) * IH + u32(y)) * IW + u32(x));
-}`;
-
-const FORWARD = `${INPUT_AT}
+/** cols[g, n*P + p, ci*KK + k] = x[n, g*cig + ci, tap k of position p] (0 in the padding). */
+const IM2COL = `
 fn body(i: u32) {
   ${LETS}
-  let cog = Co / G;
-  let blocks = (cog + 3u) / 4u;
-  let P = OD * OH * OW;
-  let pos = i % P;
-  let t = i / P;
-  let blk = t % (G * blocks);
-  let n = t / (G * blocks);
-  let g = blk / blocks;
-  let co0 = g * cog + (blk % blocks) * 4u;
-  let ox = pos % OW; let oy = (pos / OW) % OH; let oz = pos / (OW * OH);
-  let cig = C / G;
-  let kvol = KD * KH * KW;
-  var acc = vec4<f32>();
-  var wrow: array<u32, 4>;
-  for (var q = 0u; q < 4u; q++) { wrow[q] = min(co0 + q, g * cog + cog - 1u) * cig * kvol; }
-  for (var ci = 0u; ci < cig; ci++) {
-    let c = g * cig + ci;
-    for (var kz = 0u; kz < KD; kz++) {
-      let z = i32(oz * SD + kz * DD) - i32(PD);
-      for (var ky = 0u; ky < KH; ky++) {
-        let y = i32(oy * SH + ky * DH) - i32(PH);
-        for (var kx = 0u; kx < KW; kx++) {
-          let x = i32(ox * SW + kx * DW) - i32(PW);
-          let at = inputAt(n, c, z, y, x, C, ID, IH, IW);
-          if (at < 0) { continue; }
-          let v = in0[u32(at)];
-          let k = (ci * KD + kz) * KH * KW + ky * KW + kx;
-          acc += v * vec4<f32>(in1[wrow[0] + k], in1[wrow[1] + k], in1[wrow[2] + k], in1[wrow[3] + k]);
-        }
-      }
-    }
-  }
-  for (var q = 0u; q < 4u; q++) {
-    let co = co0 + q;
-    if (co >= g * cog + cog) { break; }
-    out0[(n * Co + co) * P + pos] = acc[q] + BIAS;
-  }
+  let width = cig * KK;
+  let col = i % width;
+  let row = (i / width) % (N * P);
+  let g = i / (width * N * P);
+  let ci = col / KK; let k = col % KK;
+  let kx = k % KW; let ky = (k / KW) % KH; let kz = k / (KW * KH);
+  let n = row / P; let p = row % P;
+  let ox = p % OW; let oy = (p / OW) % OH; let oz = p / (OW * OH);
+  let z = i32(oz * SD + kz * DD) - i32(PD);
+  let y = i32(oy * SH + ky * DH) - i32(PH);
+  let x = i32(ox * SW + kx * DW) - i32(PW);
+  let inside = z >= 0 && y >= 0 && x >= 0 && z < i32(ID) && y < i32(IH) && x < i32(IW);
+  let at = (((n * C + g * cig + ci) * ID + u32(max(z, 0))) * IH + u32(max(y, 0))) * IW + u32(max(x, 0));
+  out0[i] = select(0.0, in0[at], inside);
 }`;
 
-const BACKWARD_INPUT = `
+/** out[n, g*cog + co, p] = Y[g, n*P + p, co] + bias. */
+const UNGROUP = `
+fn body(i: u32) {
+  ${LETS}
+  let p = i % P;
+  let c = (i / P) % Co;
+  let n = i / (P * Co);
+  let g = c / cog;
+  out0[i] = in0[(g * N * P + n * P + p) * cog + c % cog] BIAS;
+}`;
+
+/** dx[n, c, z, y, x] = sum over taps k and positions p that read it of dcols[g, n*P + p, ci*KK + k]. */
+const COL2IM = `
 fn body(i: u32) {
   ${LETS}
   let x = i32(i % IW); let y = i32((i / IW) % IH); let z = i32((i / (IW * IH)) % ID);
   let c = (i / (IW * IH * ID)) % C;
   let n = i / (IW * IH * ID * C);
-  let cig = C / G;
-  let cog = Co / G;
   let g = c / cig;
   let ci = c % cig;
-  let kvol = KD * KH * KW;
+  let width = cig * KK;
+  let base = (g * N * P + n * P) * width + ci * KK;
   var acc = 0.0;
   for (var kz = 0u; kz < KD; kz++) {
     let tz = z + i32(PD) - i32(kz * DD);
@@ -111,100 +104,114 @@ fn body(i: u32) {
       for (var kx = 0u; kx < KW; kx++) {
         let tx = x + i32(PW) - i32(kx * DW);
         if (tx < 0 || tx % i32(SW) != 0 || tx / i32(SW) >= i32(OW)) { continue; }
-        let o = (u32(tz / i32(SD)) * OH + u32(ty / i32(SH))) * OW + u32(tx / i32(SW));
-        let k = (kz * KH + ky) * KW + kx;
-        for (var cq = 0u; cq < cog; cq++) {
-          let co = g * cog + cq;
-          acc += in0[((n * Co + co) * OD * OH * OW) + o] * in1[(co * cig + ci) * kvol + k];
-        }
+        let p = (u32(tz / i32(SD)) * OH + u32(ty / i32(SH))) * OW + u32(tx / i32(SW));
+        acc += in0[base + p * width + (kz * KH + ky) * KW + kx];
       }
     }
   }
   out0[i] = acc;
 }`;
 
-const BACKWARD_WEIGHT = `${INPUT_AT}
-fn body(i: u32) {
-  ${LETS}
-  let cig = C / G;
-  let cog = Co / G;
-  let nw = Co * cig * KD * KH * KW;
-  let widx = i % nw;
-  let chunk = i / nw;
-  let kx = widx % KW; let ky = (widx / KW) % KH; let kz = (widx / (KW * KH)) % KD;
-  let ci = (widx / (KW * KH * KD)) % cig;
-  let co = widx / (KW * KH * KD * cig);
-  let c = (co / cog) * cig + ci;
-  let P = OD * OH * OW;
-  let L = N * P;
-  let start = chunk * X;
-  let end = min(start + X, L);
-  var acc = 0.0;
-  for (var j = start; j < end; j++) {
-    let n = j / P;
-    let pos = j % P;
-    let ox = pos % OW; let oy = (pos / OW) % OH; let oz = pos / (OW * OH);
-    let at = inputAt(n, c, i32(oz * SD + kz * DD) - i32(PD), i32(oy * SH + ky * DH) - i32(PH), i32(ox * SW + kx * DW) - i32(PW), C, ID, IH, IW);
-    if (at >= 0) { acc += in1[(n * Co + co) * P + pos] * in0[u32(at)]; }
-  }
-  out0[i] = acc;
-}`;
+function outSpatial(xShape: readonly number[], wShape: readonly number[], a: ConvAttrs): number[] {
+  return xShape
+    .slice(2)
+    .map(
+      (n, d) =>
+        Math.floor(
+          (n + a.padBefore[d] + a.padAfter[d] - a.dilation[d] * (wShape[2 + d] - 1) - 1) / a.stride[d],
+        ) + 1,
+    );
+}
+
+const size = (shape: readonly number[]) => shape.reduce((p, q) => p * q, 1);
+
+/** The unfolded input: [G, N*P, (C/G)*KK]. */
+function im2col(x: Tensor, wShape: readonly number[], yShape: readonly number[], a: ConvAttrs): Tensor {
+  const G = a.groups;
+  const rows = x.shape[0] * size(yShape.slice(2));
+  const width = (x.shape[1] / G) * size(wShape.slice(2));
+  return gpu(x.backend).runProgram({
+    code: IM2COL,
+    inputs: [x],
+    outputs: [{ shape: [G, rows, width], dtype: x.dtype }],
+    params: geometry(x.shape, wShape, yShape, a),
+    threads: G * rows * width,
+  })[0];
+}
+
+/** A strided view of a dense tensor (no copy; matmul makes dense copies where it needs them). */
+function view(t: Tensor, shape: number[], strides: number[]): Tensor {
+  return makeView(t, shape, strides, t.offset);
+}
 
 registerKernel<ConvAttrs>('conv', 'webgpu', (inputs, a, backend) =>
   withDense(inputs, backend, ([x, w, bias]) => {
-    const outSpatial = x.shape.slice(2).map((n, d) => {
-      const k = w.shape[2 + d];
-      return Math.floor((n + a.padBefore[d] + a.padAfter[d] - a.dilation[d] * (k - 1) - 1) / a.stride[d]) + 1;
-    });
-    const shape = [x.shape[0], w.shape[0], ...outSpatial];
-    const P = outSpatial.reduce((p, q) => p * q, 1);
-    const blocks = Math.ceil(w.shape[0] / a.groups / 4);
-    const code = FORWARD.replace('BIAS', bias ? 'in2[co]' : '0.0');
-    return gpu(backend).runProgram({
-      code,
-      inputs: bias ? [x, w, bias] : [x, w],
+    const G = a.groups;
+    const shape = [x.shape[0], w.shape[0], ...outSpatial(x.shape, w.shape, a)];
+    const cols = im2col(x, w.shape, shape, a);
+    const [cog, width] = [w.shape[0] / G, cols.shape[2]];
+    // W as [G, width, cog]: the transpose of its [G, cog, width] rows.
+    const wT = view(w, [G, width, cog], [cog * width, 1, width]);
+    const y = matmulGpu(cols, wT);
+    for (const t of [cols, wT]) t.dispose();
+    const [out] = gpu(backend).runProgram({
+      code: UNGROUP.replace('BIAS', bias ? '+ in1[c]' : ''),
+      inputs: bias ? [y, bias] : [y],
       outputs: [{ shape, dtype: x.dtype }],
-      params: geometry(x.shape, w.shape, shape, a, 0),
-      threads: x.shape[0] * a.groups * blocks * P,
-    })[0];
+      params: geometry(x.shape, w.shape, shape, a),
+      threads: size(shape),
+    });
+    y.dispose();
+    return out;
+  }),
+);
+
+/** dY [N, Co, P] seen as [G, cog, N*P] or (transposed) [G, N*P, cog]: strided views, no copy. */
+function gradView(dy: Tensor, G: number, transposed: boolean): Tensor {
+  const [N, Co] = dy.shape;
+  const P = size(dy.shape.slice(2));
+  const cog = Co / G;
+  // The (n, p) rows are not evenly strided in [N, Co, P]: copy [G, cog, N, P] once, then merge n, p.
+  const v4 = view(dy, [G, cog, N, P], [cog * P, P, Co * P, 1]);
+  const merged = getKernel('contiguous', dy.backend.name)([v4], {}, dy.backend) as Tensor;
+  v4.dispose();
+  const m = view(merged, [G, cog, N * P], [cog * N * P, N * P, 1]);
+  merged.dispose();
+  if (!transposed) return m;
+  const t = view(m, [G, N * P, cog], [cog * N * P, 1, N * P]);
+  m.dispose();
+  return t;
+}
+
+registerKernel<ConvAttrs & { weightShape: number[] }>('convBackwardWeight', 'webgpu', (inputs, a, backend) =>
+  withDense(inputs, backend, ([x, dy]) => {
+    const cols = im2col(x, a.weightShape, dy.shape, a);
+    const g = gradView(dy, a.groups, false);
+    const dw = matmulGpu(g, cols); // [G, cog, width]
+    for (const t of [cols, g]) t.dispose();
+    const out = getKernel('reshape', backend.name)([dw], { shape: a.weightShape }, backend) as Tensor;
+    dw.dispose();
+    return out;
   }),
 );
 
 registerKernel<ConvAttrs & { inputShape: number[] }>('convBackwardInput', 'webgpu', (inputs, a, backend) =>
-  withDense(
-    inputs,
-    backend,
-    ([dy, w]) =>
-      gpu(backend).runProgram({
-        code: BACKWARD_INPUT,
-        inputs: [dy, w],
-        outputs: [{ shape: a.inputShape, dtype: dy.dtype }],
-        params: geometry(a.inputShape, w.shape, dy.shape, a, 0),
-        threads: a.inputShape.reduce((p, q) => p * q, 1),
-      })[0],
-  ),
-);
-
-registerKernel<ConvAttrs & { weightShape: number[] }>('convBackwardWeight', 'webgpu', (inputs, a, backend) =>
-  withDense(inputs, backend, ([x, dy]) => {
-    const nw = a.weightShape.reduce((p, q) => p * q, 1);
-    const L = dy.shape[0] * dy.shape.slice(2).reduce((p, q) => p * q, 1);
-    // Split the long sum so that there are enough threads, then add the chunks.
-    const chunks = Math.max(1, Math.min(Math.ceil(16384 / Math.max(nw, 1)), Math.ceil(L / 256)));
-    const per = Math.ceil(L / chunks);
-    const [partial] = gpu(backend).runProgram({
-      code: BACKWARD_WEIGHT,
-      inputs: [x, dy],
-      outputs: [{ shape: [chunks, ...a.weightShape], dtype: x.dtype }],
-      params: geometry(x.shape, a.weightShape, dy.shape, a, per),
-      threads: chunks * nw,
+  withDense(inputs, backend, ([dy, w]) => {
+    const G = a.groups;
+    const cog = w.shape[0] / G;
+    const width = size(w.shape.slice(1));
+    const g = gradView(dy, G, true); // [G, N*P, cog]
+    const wg = view(w, [G, cog, width], [cog * width, width, 1]);
+    const dcols = matmulGpu(g, wg); // [G, N*P, width]
+    for (const t of [g, wg]) t.dispose();
+    const [out] = gpu(backend).runProgram({
+      code: COL2IM,
+      inputs: [dcols],
+      outputs: [{ shape: a.inputShape, dtype: dy.dtype }],
+      params: geometry(a.inputShape, w.shape, dy.shape, a),
+      threads: size(a.inputShape),
     });
-    const out = (
-      chunks === 1
-        ? getKernel('reshape', backend.name)([partial], { shape: a.weightShape }, backend)
-        : getKernel('sum', backend.name)([partial], { axes: [0], keepDim: false }, backend)
-    ) as Tensor;
-    partial.dispose();
+    dcols.dispose();
     return out;
   }),
 );

@@ -61,36 +61,56 @@ fn body(i: u32) {
   }
 }`;
 
-/** Dense row-major operands as vec4: A rows along K, B and C rows along N. */
-const VEC4 = `${BATCH}
+/** Rows and vec4 columns of C per thread in the vec4 kernel: loads, not arithmetic, bound it. */
+const R = 8;
+const C = 2;
+
+/**
+ * Dense row-major operands as vec4 (A rows along K, B and C rows along N): a thread accumulates an
+ * R x 4C block of C, reading R vec4 of A and 4C vec4 of B per 4 steps of k (16RC multiply-adds).
+ */
+function vec4Program(): string {
+  const acc: string[] = [];
+  const loads: string[] = [];
+  const math: string[] = [];
+  const store: string[] = [];
+  for (let c = 0; c < C; c++)
+    for (let q = 0; q < 4; q++) loads.push(`let b${q}_${c} = in1[bb + ${q}u * N4 + cols[${c}]];`);
+  for (let r = 0; r < R; r++) {
+    math.push(`let x${r} = in0[rows[${r}] + k];`);
+    for (let c = 0; c < C; c++) {
+      acc.push(`var c${r}_${c} = vec4<T>();`);
+      math.push(
+        `c${r}_${c} += x${r}.x * b0_${c} + x${r}.y * b1_${c} + x${r}.z * b2_${c} + x${r}.w * b3_${c};`,
+      );
+      store.push(`if (r0 + ${r}u < M && c0 + ${c}u < N4) { out0[o + ${r}u * N4 + ${c}u] = c${r}_${c}; }`);
+    }
+  }
+  return `${BATCH}
 fn body(i: u32) {
   let M = params[1]; let N4 = params[2] / 4u; let K4 = params[3] / 4u;
   let tn = params[4]; let tm = params[5];
   let b = i / (tm * tn);
   let t = i % (tm * tn);
-  let r0 = (t / tn) * 4u;
-  let c = t % tn;
+  let r0 = (t / tn) * ${R}u;
+  let c0 = (t % tn) * ${C}u;
   let off = batchOffsets(b) / 4u;
-  let a0 = off.x + min(r0, M - 1u) * K4;
-  let a1 = off.x + min(r0 + 1u, M - 1u) * K4;
-  let a2 = off.x + min(r0 + 2u, M - 1u) * K4;
-  let a3 = off.x + min(r0 + 3u, M - 1u) * K4;
-  var c0 = vec4<T>(); var c1 = vec4<T>(); var c2 = vec4<T>(); var c3 = vec4<T>();
+  var rows: array<u32, ${R}>;
+  for (var r = 0u; r < ${R}u; r++) { rows[r] = off.x + min(r0 + r, M - 1u) * K4; }
+  var cols: array<u32, ${C}>;
+  for (var c = 0u; c < ${C}u; c++) { cols[c] = min(c0 + c, N4 - 1u); }
+  ${acc.join(' ')}
   for (var k = 0u; k < K4; k++) {
-    let bb = off.y + k * 4u * N4 + c;
-    let b0 = in1[bb]; let b1 = in1[bb + N4]; let b2 = in1[bb + 2u * N4]; let b3 = in1[bb + 3u * N4];
-    let x0 = in0[a0 + k]; let x1 = in0[a1 + k]; let x2 = in0[a2 + k]; let x3 = in0[a3 + k];
-    c0 += x0.x * b0 + x0.y * b1 + x0.z * b2 + x0.w * b3;
-    c1 += x1.x * b0 + x1.y * b1 + x1.z * b2 + x1.w * b3;
-    c2 += x2.x * b0 + x2.y * b1 + x2.z * b2 + x2.w * b3;
-    c3 += x3.x * b0 + x3.y * b1 + x3.z * b2 + x3.w * b3;
+    let bb = off.y + k * 4u * N4;
+    ${loads.join('\n    ')}
+    ${math.join('\n    ')}
   }
-  let o = b * M * N4 + r0 * N4 + c;
-  out0[o] = c0;
-  if (r0 + 1u < M) { out0[o + N4] = c1; }
-  if (r0 + 2u < M) { out0[o + 2u * N4] = c2; }
-  if (r0 + 3u < M) { out0[o + 3u * N4] = c3; }
+  let o = b * M * N4 + r0 * N4 + c0;
+  ${store.join('\n  ')}
 }`;
+}
+
+const VEC4 = vec4Program();
 
 /** C = A @ B for operands of rank >= 2 (the front-end promotes vectors). */
 export function matmulGpu(a: Tensor, b: Tensor): Tensor {
@@ -103,7 +123,7 @@ export function matmulGpu(a: Tensor, b: Tensor): Tensor {
   const T = a.dtype === 'int32' ? 'i32' : 'f32';
   const vec = K % 4 === 0 && N % 4 === 0 && M * N * K > 0;
   const run = (x: Tensor, y: Tensor, code: string, tn: number) => {
-    const tm = Math.ceil(M / 4);
+    const tm = Math.ceil(M / (code === VEC4 ? R : 4));
     const params = [
       M,
       N,
@@ -138,7 +158,7 @@ export function matmulGpu(a: Tensor, b: Tensor): Tensor {
     })[0];
   if (!vec) return run(a, b, SCALAR, Math.ceil(N / 4));
   // vec4 loads need row-major operands at offsets that are multiples of 4: dense copies when not.
-  return withDense([a, b], a.backend, ([x, y]) => run(x, y, VEC4, N / 4));
+  return withDense([a, b], a.backend, ([x, y]) => run(x, y, VEC4, Math.ceil(N / 4 / C)));
 }
 
 registerKernel('matmul', 'webgpu', ([a, b]) => matmulGpu(a, b));
