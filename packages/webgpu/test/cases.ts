@@ -51,26 +51,11 @@ export const helpers: Helpers = {
   },
 };
 
-const UNARY = [
-  'neg',
-  'abs',
-  'sign',
-  'relu',
-  'square',
-  'floor',
-  'ceil',
-  'round',
-  'exp',
-  'sin',
-  'cos',
-  'tanh',
-  'sigmoid',
-  'erf',
-  'expm1',
-] as const;
-const POSITIVE = ['log', 'log1p', 'sqrt', 'rsqrt', 'reciprocal'] as const;
-const BINARY = ['add', 'sub', 'mul', 'div', 'maximum', 'minimum'] as const;
-const COMPARE = ['eq', 'ne', 'lt', 'le', 'gt', 'ge'] as const;
+// Every elementwise op from the core's own lists, so a new op gets a case without editing this file.
+const POSITIVE = ['log', 'log1p', 'sqrt', 'rsqrt', 'reciprocal'];
+const OWN_CASE = ['gelu', 'leakyRelu', 'logicalNot', 'pow']; // cases of their own below
+const UNARY = T.UNARY_OPS.filter((op) => !POSITIVE.includes(op) && !OWN_CASE.includes(op));
+const BINARY = T.ARITHMETIC_OPS.filter((op) => !OWN_CASE.includes(op));
 
 export const CASES: Case[] = [
   // ---- elementwise -------------------------------------------------------------------------
@@ -94,7 +79,7 @@ export const CASES: Case[] = [
         u([5, 1], 4, 0.5, 2),
       ),
   })),
-  ...COMPARE.map((op) => ({
+  ...T.COMPARISON_OPS.map((op) => ({
     name: `${op} (bool result)`,
     ops: [op],
     run: ({ ints }: Helpers) =>

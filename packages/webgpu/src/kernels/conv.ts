@@ -5,7 +5,7 @@
 //   input grad:     dcols  = dY[g]^T @ W[g], folded back by a gather over the taps (col2im, no atomics).
 // On CPU-like adapters (lavapipe) a matmul with large register blocks beats direct kernels several
 // times over, because loads, not arithmetic, bound them; on GPUs the same GEMMs are the usual form.
-import { getKernel, makeView, registerKernel, type Tensor } from '@softpool/tensor';
+import { convOutSize, getKernel, makeView, registerKernel, type Tensor } from '@softpool/tensor';
 import { matmulGpu } from './matmul.js';
 import { gpu, withDense } from './util.js';
 
@@ -115,12 +115,7 @@ fn body(i: u32) {
 function outSpatial(xShape: readonly number[], wShape: readonly number[], a: ConvAttrs): number[] {
   return xShape
     .slice(2)
-    .map(
-      (n, d) =>
-        Math.floor(
-          (n + a.padBefore[d] + a.padAfter[d] - a.dilation[d] * (wShape[2 + d] - 1) - 1) / a.stride[d],
-        ) + 1,
-    );
+    .map((n, d) => convOutSize(n, wShape[2 + d], a.stride[d], a.padBefore[d], a.padAfter[d], a.dilation[d]));
 }
 
 const size = (shape: readonly number[]) => shape.reduce((p, q) => p * q, 1);

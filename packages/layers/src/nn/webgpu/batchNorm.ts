@@ -1,6 +1,6 @@
 // WGSL kernels of batch normalisation in training mode, the same passes as the CPU kernels: one
 // workgroup per channel reduces with a tree in workgroup memory, then writes its channel.
-import { registerKernel } from '@softpool/tensor';
+import { type Backend, registerKernel, type Tensor } from '@softpool/tensor';
 import { shaderBackend, withDense } from '../../shader.js';
 
 /** Shared: channel c of a [N, C, S] layout; `red(v)` tree-reduces v over the 64 threads. */
@@ -63,12 +63,14 @@ function dims(shape: readonly number[]): [number, number, number] {
 
 const bits = (v: number) => new Uint32Array(new Float32Array([v]).buffer)[0];
 
-registerKernel<{ eps: number }>('batchNorm', 'webgpu', (inputs, { eps }, backend) =>
-  withDense(inputs, backend, ([x, gamma, beta]) => {
+/** Runs one of the programs: a workgroup per channel, outputs [x-shaped, [C], [C]]. */
+function run(op: string, code: string, inputs: Tensor[], eps: number, backend: Backend): Tensor[] {
+  return withDense(inputs, backend, (dense) => {
+    const x = dense[op === 'batchNorm' ? 0 : 1];
     const [N, C, S] = dims(x.shape);
-    return shaderBackend('batchNorm', backend).runProgram({
-      code: FORWARD,
-      inputs: [x, gamma, beta],
+    return shaderBackend(op, backend).runProgram({
+      code,
+      inputs: dense,
       outputs: [
         { shape: [...x.shape], dtype: x.dtype },
         { shape: [C], dtype: x.dtype },
@@ -78,23 +80,12 @@ registerKernel<{ eps: number }>('batchNorm', 'webgpu', (inputs, { eps }, backend
       threads: 0,
       workgroups: C,
     });
-  }),
-);
+  });
+}
 
-registerKernel<{ eps: number }>('batchNormBackward', 'webgpu', (inputs, { eps }, backend) =>
-  withDense(inputs, backend, ([dy, x, gamma, mean, variance]) => {
-    const [N, C, S] = dims(x.shape);
-    return shaderBackend('batchNormBackward', backend).runProgram({
-      code: BACKWARD,
-      inputs: [dy, x, gamma, mean, variance],
-      outputs: [
-        { shape: [...x.shape], dtype: x.dtype },
-        { shape: [C], dtype: x.dtype },
-        { shape: [C], dtype: x.dtype },
-      ],
-      params: [N, C, S, bits(eps)],
-      threads: 0,
-      workgroups: C,
-    });
-  }),
+registerKernel<{ eps: number }>('batchNorm', 'webgpu', (inputs, { eps }, b) =>
+  run('batchNorm', FORWARD, inputs, eps, b),
+);
+registerKernel<{ eps: number }>('batchNormBackward', 'webgpu', (inputs, { eps }, b) =>
+  run('batchNormBackward', BACKWARD, inputs, eps, b),
 );
