@@ -28,11 +28,13 @@ describe.skipIf(!hasGpu)('WebGPU engine', () => {
     await setBackend('cpu');
   });
 
-  test('a new shape reuses the pipeline of the op', async () => {
+  test('a new shape reuses the pipeline of the op (per layout: dense, or strided/broadcast)', async () => {
     await add(ones([3]), 1).data();
-    const before = backend!.pipelineCount;
     await add(ones([5, 7]), ones([7])).data();
+    const before = backend!.pipelineCount;
     await add(ones([2, 3, 4]), 2).data();
+    await add(ones([4, 6]), ones([6])).data();
+    await add(ones([2, 3, 4]), ones([3, 1])).data();
     expect(backend!.pipelineCount).toBe(before);
   });
 

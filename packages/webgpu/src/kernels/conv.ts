@@ -52,24 +52,33 @@ const NAMES = 'N C Co G ID IH IW OD OH OW KD KH KW SD SH SW PD PH PW DD DH DW'.s
 const LETS = `${NAMES.map((n, k) => `let ${n} = params[${k + 1}];`).join(' ')}
   let P = OD * OH * OW; let KK = KD * KH * KW; let cig = C / G; let cog = Co / G;`;
 
-/** cols[g, n*P + p, ci*KK + k] = x[n, g*cig + ci, tap k of position p] (0 in the padding). */
+/**
+ * cols[g, n*P + p, ci*KK + k] = x[n, g*cig + ci, tap k of position p] (0 in the padding): a thread
+ * per (g, row, ci) writes its KK taps, so the index arithmetic is done once per KK values.
+ */
 const IM2COL = `
 fn body(i: u32) {
   ${LETS}
-  let width = cig * KK;
-  let col = i % width;
-  let row = (i / width) % (N * P);
-  let g = i / (width * N * P);
-  let ci = col / KK; let k = col % KK;
-  let kx = k % KW; let ky = (k / KW) % KH; let kz = k / (KW * KH);
+  let ci = i % cig;
+  let row = (i / cig) % (N * P);
+  let g = i / (cig * N * P);
   let n = row / P; let p = row % P;
   let ox = p % OW; let oy = (p / OW) % OH; let oz = p / (OW * OH);
-  let z = i32(oz * SD + kz * DD) - i32(PD);
-  let y = i32(oy * SH + ky * DH) - i32(PH);
-  let x = i32(ox * SW + kx * DW) - i32(PW);
-  let inside = z >= 0 && y >= 0 && x >= 0 && z < i32(ID) && y < i32(IH) && x < i32(IW);
-  let at = (((n * C + g * cig + ci) * ID + u32(max(z, 0))) * IH + u32(max(y, 0))) * IW + u32(max(x, 0));
-  out0[i] = select(0.0, in0[at], inside);
+  let src = (n * C + g * cig + ci) * ID * IH * IW;
+  var dst = (g * N * P + row) * cig * KK + ci * KK;
+  for (var kz = 0u; kz < KD; kz++) {
+    let z = i32(oz * SD + kz * DD) - i32(PD);
+    for (var ky = 0u; ky < KH; ky++) {
+      let y = i32(oy * SH + ky * DH) - i32(PH);
+      for (var kx = 0u; kx < KW; kx++) {
+        let x = i32(ox * SW + kx * DW) - i32(PW);
+        let inside = z >= 0 && y >= 0 && x >= 0 && z < i32(ID) && y < i32(IH) && x < i32(IW);
+        let at = src + (u32(max(z, 0)) * IH + u32(max(y, 0))) * IW + u32(max(x, 0));
+        out0[dst] = select(0.0, in0[at], inside);
+        dst++;
+      }
+    }
+  }
 }`;
 
 /** out[n, g*cog + co, p] = Y[g, n*P + p, co] + bias. */
@@ -130,7 +139,7 @@ function im2col(x: Tensor, wShape: readonly number[], yShape: readonly number[],
     inputs: [x],
     outputs: [{ shape: [G, rows, width], dtype: x.dtype }],
     params: geometry(x.shape, wShape, yShape, a),
-    threads: G * rows * width,
+    threads: G * rows * (x.shape[1] / G),
   })[0];
 }
 
@@ -161,27 +170,27 @@ registerKernel<ConvAttrs>('conv', 'webgpu', (inputs, a, backend) =>
   }),
 );
 
-/** dY [N, Co, P] seen as [G, cog, N*P] or (transposed) [G, N*P, cog]: strided views, no copy. */
-function gradView(dy: Tensor, G: number, transposed: boolean): Tensor {
+/** dY [N, Co, P] copied once into [G, cog, N*P] or (transposed) [G, N*P, cog], dense for the GEMM. */
+function gradLayout(dy: Tensor, G: number, transposed: boolean): Tensor {
   const [N, Co] = dy.shape;
   const P = size(dy.shape.slice(2));
   const cog = Co / G;
-  // The (n, p) rows are not evenly strided in [N, Co, P]: copy [G, cog, N, P] once, then merge n, p.
-  const v4 = view(dy, [G, cog, N, P], [cog * P, P, Co * P, 1]);
-  const merged = getKernel('contiguous', dy.backend.name)([v4], {}, dy.backend) as Tensor;
-  v4.dispose();
-  const m = view(merged, [G, cog, N * P], [cog * N * P, N * P, 1]);
-  merged.dispose();
-  if (!transposed) return m;
-  const t = view(m, [G, N * P, cog], [cog * N * P, 1, N * P]);
-  m.dispose();
-  return t;
+  const v = transposed
+    ? view(dy, [G, N, P, cog], [cog * P, Co * P, 1, P])
+    : view(dy, [G, cog, N, P], [cog * P, P, Co * P, 1]);
+  const dense = getKernel('contiguous', dy.backend.name)([v], {}, dy.backend) as Tensor;
+  v.dispose();
+  const out = transposed
+    ? view(dense, [G, N * P, cog], [N * P * cog, cog, 1])
+    : view(dense, [G, cog, N * P], [cog * N * P, N * P, 1]);
+  dense.dispose();
+  return out;
 }
 
 registerKernel<ConvAttrs & { weightShape: number[] }>('convBackwardWeight', 'webgpu', (inputs, a, backend) =>
   withDense(inputs, backend, ([x, dy]) => {
     const cols = im2col(x, a.weightShape, dy.shape, a);
-    const g = gradView(dy, a.groups, false);
+    const g = gradLayout(dy, a.groups, false);
     const dw = matmulGpu(g, cols); // [G, cog, width]
     for (const t of [cols, g]) t.dispose();
     const out = getKernel('reshape', backend.name)([dw], { shape: a.weightShape }, backend) as Tensor;
@@ -195,7 +204,7 @@ registerKernel<ConvAttrs & { inputShape: number[] }>('convBackwardInput', 'webgp
     const G = a.groups;
     const cog = w.shape[0] / G;
     const width = size(w.shape.slice(1));
-    const g = gradView(dy, G, true); // [G, N*P, cog]
+    const g = gradLayout(dy, G, true); // [G, N*P, cog]
     const wg = view(w, [G, cog, width], [cog * width, width, 1]);
     const dcols = matmulGpu(g, wg); // [G, N*P, width]
     for (const t of [g, wg]) t.dispose();

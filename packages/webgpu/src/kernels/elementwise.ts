@@ -5,6 +5,7 @@ import {
   BINARY_OPS,
   type BinaryOp,
   COMPARISON_OPS,
+  contiguousStrides,
   type DType,
   LOGICAL_OPS,
   registerKernel,
@@ -86,6 +87,9 @@ fn pow_(a: f32, b: f32) -> f32 {
 
 const BOOL_OUT = new Set<string>([...COMPARISON_OPS, ...LOGICAL_OPS, 'logicalNot']);
 
+/** Elements per thread on the strided path. */
+const RUN = 64;
+
 const TYPE: Record<DType, string> = { float32: 'f32', int32: 'i32', bool: 'u32', float64: 'f64' };
 
 /**
@@ -103,27 +107,63 @@ export function mapGpu(
   const shape = into ? [...into.shape] : bshape(inputs);
   const n = shape.reduce((a, b) => a * b, 1);
   const outOp = into ? { offset: into.offset, strides: into.strides } : outView(shape);
-  const meta = stridedMeta(shape, [outOp, ...inputs.map((t) => broadcastView(t, shape))]);
+  const operands = [outOp, ...inputs.map((t) => broadcastView(t, shape))];
   const loads = inputs.map((_, k) => `let x${k + 1} = in${k}[p${k + 1}];`).join(' ');
   const T = inputs[0] ? TYPE[inputs[0].dtype] : 'f32';
-  const code = `${MATH}${POW}
-alias T = ${T};
-fn body(i: u32) {
+  // Fast path: every operand dense in the output's order, or a broadcast scalar, so indices are
+  // offset + i (or the offset) instead of a walk with a division per dim (several times faster).
+  const dense = contiguousStrides(shape);
+  const kinds = operands.map((o) =>
+    o.strides.every((st, d) => st === 0 || shape[d] === 1)
+      ? 'scalar'
+      : o.strides.every((st, d) => st === dense[d] || shape[d] === 1)
+        ? 'dense'
+        : 'strided',
+  );
+  const direct = !kinds.includes('strided');
+  const meta = direct ? operands.map((o) => o.offset) : stridedMeta(shape, operands);
+  const apply = `${loads}
+    let q0 = pf(1u);
+    let q1 = pf(2u);
+    out0[p0] = ${TYPE[dtype]}(${expr});`;
+  const head = `${MATH}${POW}\nalias T = ${T};`;
+  if (direct) {
+    const index = kinds
+      .map((k, j) => `let p${j} = params[${3 + j}u]${k === 'dense' ? ' + i' : ''};`)
+      .join(' ');
+    return run(`${head}\nfn body(i: u32) {\n  ${index}\n  ${apply}\n}`, n, meta);
+  }
+  // Strided: a thread walks a run of up to RUN elements along the last dim, so the division per
+  // dim is paid once per run; each step adds the operands' last-dim strides.
+  const L = shape[shape.length - 1];
+  const runs = Math.ceil(L / RUN);
+  const last = operands.map((_, k) => `p${k} += params[4u + r + ${k}u * (r + 1u) + r];`).join(' ');
+  const code = `${head}
+fn body(t: u32) {
+  let L = params[4u + params[3] - 1u];
+  let runs = (L + ${RUN - 1}u) / ${RUN}u;
+  let start = (t % runs) * ${RUN}u;
+  let count = min(${RUN}u, L - start);
+  let i = (t / runs) * L + start;
   ${walk(inputs.length + 1, 3)}
-  ${loads}
-  let q0 = pf(1u);
-  let q1 = pf(2u);
-  out0[p0] = ${TYPE[dtype]}(${expr});
+  for (var e = 0u; e < count; e++) {
+    ${apply}
+    ${last}
+  }
 }`;
-  const [out] = backend.runProgram({
-    code,
-    inputs,
-    outputs: [{ shape, dtype }],
-    params: [f32bits(q[0] ?? 0), f32bits(q[1] ?? 0), ...meta],
-    threads: n,
-    into: into ? [into] : undefined,
-  });
-  return out;
+  return run(code, L === 0 ? 0 : (n / L) * runs, meta);
+
+  function run(code: string, threads: number, meta: number[]): Tensor {
+    const [out] = backend.runProgram({
+      code,
+      inputs,
+      outputs: [{ shape, dtype }],
+      params: [f32bits(q[0] ?? 0), f32bits(q[1] ?? 0), ...meta],
+      threads,
+      into: into ? [into] : undefined,
+    });
+    return out;
+  }
 }
 
 for (const op of UNARY_OPS) {

@@ -62,7 +62,7 @@ fn body(i: u32) {
 }`;
 
 /** Rows and vec4 columns of C per thread in the vec4 kernel: loads, not arithmetic, bound it. */
-const R = 8;
+const R = 16;
 const C = 2;
 
 /**
