@@ -181,4 +181,37 @@ describe.skipIf(!hasGpu)('layers on WebGPU agree with the CPU', () => {
       expect(bad, `tensor ${k} element ${bad}: cpu ${cpu[k][bad]} webgpu ${gpu[k][bad]}`).toBe(-1);
     }
   });
+
+  test('a tiny MLP and a tiny CNN with SoftPool overfit one batch on WebGPU', async () => {
+    await sp.setBackend('webgpu');
+    sp.manualSeed(0);
+    const fit = async (net: L.Module, x: sp.Tensor, y: sp.Tensor, steps: number) => {
+      const opt = new L.Adam(net.parameters(), { lr: 0.02 });
+      let last: sp.Tensor | null = null;
+      for (let i = 0; i < steps; i++) {
+        last?.dispose();
+        last = sp.scope(() => {
+          opt.zeroGrad();
+          const l = L.crossEntropy(net.forward(x), y);
+          l.backward();
+          opt.step();
+          return l.detach();
+        });
+      }
+      const loss = await last!.item();
+      last!.dispose();
+      return loss;
+    };
+    const mlp = new L.Sequential(new L.Linear(6, 32), new L.ReLU(), new L.Linear(32, 3));
+    expect(await fit(mlp, sp.randn([16, 6]), sp.randint(0, 3, [16]), 300)).toBeLessThan(0.01);
+    const cnn = new L.Sequential(
+      new L.Conv2d(1, 4, 3, { padding: 1 }),
+      new L.ReLU(),
+      new L.SoftPool2d(2),
+      new L.Flatten(),
+      new L.Linear(64, 3),
+    );
+    expect(cnn.parameters()[0].backend.name).toBe('webgpu');
+    expect(await fit(cnn, sp.randn([8, 1, 8, 8]), sp.randint(0, 3, [8]), 200)).toBeLessThan(0.05);
+  }, 120_000);
 });
