@@ -112,6 +112,42 @@ describe('SoftPool definition', () => {
   });
 });
 
+describe('float32 kernels (WebAssembly SIMD) agree with the float64 reference kernels', () => {
+  // Rows wide enough that groups of 4 windows take the vector fast paths (stride 1 and 2), with
+  // padded and ragged edges taking the lane-by-lane paths, and overlapping windows in backward.
+  const geometries: [string, number[], L.PoolOptions][] = [
+    ['k2 s2', [2, 3, 6, 37], { kernelSize: 2 }],
+    ['k3 s1 pad1 (overlap)', [1, 2, 5, 29], { kernelSize: 3, stride: 1, padding: 1 }],
+    ['k3 s2 pad1', [1, 2, 7, 41], { kernelSize: 3, stride: 2, padding: 1 }],
+    ['k2 s1 dilation 2', [1, 2, 6, 23], { kernelSize: 2, stride: 1, dilation: 2 }],
+  ];
+  const methods: [string, (x: sp.Tensor, o: L.PoolOptions) => sp.Tensor][] = [
+    ['softPool', (x, o) => L.softPool2d(x, o)],
+    ['softPool T=0.5', (x, o) => L.softPool2d(x, { ...o, temperature: 0.5 })],
+    ['maxPool', (x, o) => L.maxPool2d(x, o)],
+    ['avgPool', (x, o) => L.avgPool2d(x, o)],
+  ];
+  for (const [gName, shape, opts] of geometries)
+    for (const [mName, f] of methods)
+      it(`${mName} ${gName}: output and input gradient`, () => {
+        sp.manualSeed(7);
+        const x64 = sp.mul(sp.randn(shape, { dtype: 'float64' }), 3);
+        const g64 = sp.randn(f(x64, opts).shape, { dtype: 'float64' });
+        const run = (x: sp.Tensor, g: sp.Tensor) => {
+          const xi = x.detach().requiresGrad_();
+          const y = f(xi, opts);
+          y.backward(g);
+          return [vals(y), vals(xi.grad!)];
+        };
+        const [y64, dx64] = run(x64, g64);
+        const [y32, dx32] = run(sp.cast(x64, 'float32'), sp.cast(g64, 'float32'));
+        const worst = (a: number[], b: number[]) =>
+          Math.max(...a.map((v, i) => Math.abs(v - b[i]) / (1 + Math.abs(b[i]))));
+        expect(worst(y32, y64)).toBeLessThan(1e-5);
+        expect(worst(dx32, dx64)).toBeLessThan(1e-4);
+      });
+});
+
 describe('gradcheck of every pooling method (float64)', () => {
   const geometries: [string, number[], L.PoolOptions][] = [
     ['1d k3 s2 pad1', [2, 2, 9], { kernelSize: 3, stride: 2, padding: 1 }],

@@ -25,7 +25,9 @@ export {
 export {
   broadcastOperand,
   buf as cpuData,
+  cachedMemory,
   empty as cpuEmpty,
+  emptyCache,
   operand,
   readContiguous,
 } from './cpu/backend.js';

@@ -121,3 +121,36 @@ describe('in-place ops', () => {
     );
   });
 });
+
+describe('the CPU cache of freed buffers', () => {
+  it('reuses a freed buffer zeroed, never one still held, and emptyCache drops them', () => {
+    sp.emptyCache();
+    const a = sp.full([1000], 7);
+    const held = sp.full([1000], 5);
+    a.dispose();
+    expect(sp.cachedMemory()).toBe(4000);
+    const b = sp.add(held, 0); // takes a's buffer
+    expect(sp.cachedMemory()).toBe(0);
+    expect(Array.from(b.dataSync()).every((v) => v === 5)).toBe(true);
+    expect(Array.from(sp.zeros([1000]).dataSync()).every((v) => v === 0)).toBe(true);
+    expect(Array.from(held.dataSync()).every((v) => v === 5)).toBe(true);
+    const live = memory().bytes;
+    b.dispose();
+    expect(sp.cachedMemory()).toBe(4000);
+    expect(memory().bytes).toBe(live - 4000); // cached bytes are not live
+    sp.emptyCache();
+    expect(sp.cachedMemory()).toBe(0);
+  });
+
+  it('respects its byte limit; a limit of 0 turns it off', () => {
+    sp.emptyCache({ limit: 0 });
+    sp.ones([100]).dispose();
+    expect(sp.cachedMemory()).toBe(0);
+    sp.emptyCache({ limit: 1000 });
+    sp.ones([200]).dispose(); // 800 bytes fit
+    sp.ones([100]).dispose(); // 400 more do not
+    expect(sp.cachedMemory()).toBe(800);
+    expect(() => sp.emptyCache({ limit: -1 })).toThrow('emptyCache: limit must be >= 0 bytes, got -1');
+    sp.emptyCache({ limit: 256 * 2 ** 20 });
+  });
+});

@@ -489,7 +489,6 @@ function weightGradAsConv(x: Tensor, dy: Tensor, attrs: ConvAttrs & { weightShap
       groups: 1,
     });
     // r is [Cg, Og, ...outSpatial] with outSpatial >= k: keep the first k taps, transposed.
-    const rs = r.shape.slice(2);
     const rd = buf(r);
     const rStrides = r.strides;
     for (let c = 0; c < Cg; c++)
@@ -505,7 +504,6 @@ function weightGradAsConv(x: Tensor, dy: Tensor, attrs: ConvAttrs & { weightShap
           o[to + t] = rd[from];
         }
       }
-    void rs;
     for (const t of [xg, dg, r]) t.dispose();
   }
   xt.dispose();
