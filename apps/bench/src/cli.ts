@@ -42,7 +42,8 @@ if (values.help) {
 const smoke = values.smoke === true;
 const iters = smoke ? 1 : Number(values.iters ?? 10);
 const budgetMs = 1000 * Number(values.budget ?? (smoke ? 5 : 20));
-const filter = values.case;
+// `--case` matches ids containing the text; `a|b` matches either.
+const filters = (values.case ?? '').split('|').filter(Boolean);
 const ourBackends = (values.backends ?? 'cpu').split(',').filter(Boolean);
 const peers = (values.peers ?? PEERS.join(',')).split(',').filter((p) => p && p !== 'none') as Peer[];
 const base = process.env.INIT_CWD ?? process.cwd();
@@ -53,7 +54,7 @@ const jsonPath = resolve(
 );
 
 const out = (s: string) => process.stdout.write(`${s}\n`);
-const cases = allCases(smoke).filter((c) => !filter || c.id.includes(filter));
+const cases = allCases(smoke).filter((c) => !filters.length || filters.some((f) => c.id.includes(f)));
 const results: Result[] = [];
 const bandwidth = copyBandwidth(smoke ? 8 << 20 : 64 << 20);
 let ourAdapter: string | undefined;
@@ -173,8 +174,16 @@ function table(kind: Case['kind'], title: string): void {
 
 function poolRatios(): void {
   const ref = `softpool-${ourBackends[0]}`;
+  const find = (m: string, rest: string) =>
+    results.find((r) => r.impl === ref && r.case === `pool ${m} ${rest}`);
   const soft = results.filter(
-    (r) => r.impl === ref && r.kind === 'pool' && r.case.startsWith('pool soft ') && r.timing,
+    (r) =>
+      r.impl === ref &&
+      r.kind === 'pool' &&
+      r.case.startsWith('pool soft ') &&
+      r.timing &&
+      (find('max', r.case.slice('pool soft '.length))?.timing ||
+        find('avg', r.case.slice('pool soft '.length))?.timing),
   );
   if (!soft.length) return;
   out(`\n### SoftPool against max and average pooling (${ref}), and achieved bandwidth\n`);
@@ -183,8 +192,7 @@ function poolRatios(): void {
   out('|---|---:|---:|---:|---:|---:|');
   for (const s of soft) {
     const rest = s.case.slice('pool soft '.length);
-    const find = (m: string) => results.find((r) => r.impl === ref && r.case === `pool ${m} ${rest}`);
-    const [mx, av] = [find('max'), find('avg')];
+    const [mx, av] = [find('max', rest), find('avg', rest)];
     const ratio = (o?: Result) => (o?.timing ? (s.timing!.median / o.timing.median).toFixed(2) : '');
     out(
       `| ${rest} | ${fmtMs(s.timing!)} | ${ratio(mx)} | ${ratio(av)} | ${s.gbps?.toFixed(1)} | ${mx?.gbps?.toFixed(1) ?? ''} |`,
