@@ -1,24 +1,14 @@
 // The benchmark cases and their sizes (the smoke mode shrinks every size so the suite runs in
 // seconds and cannot rot). Each case knows its work (FLOPs or bytes) for derived figures.
+import { POOLS, POOLS_ND, type PoolName } from '@softpool/models';
+
 export type Mode = 'fwd' | 'fwd+bwd';
 
-export const POOL_METHODS_2D = [
-  'soft',
-  'max',
-  'avg',
-  'lp',
-  'stochastic',
-  'mixed',
-  'gated',
-  'tree',
-  'lip',
-  's3',
-  'dpp',
-  'edscw',
-  'ada',
-] as const;
-export const POOL_METHODS_ND = ['soft', 'max', 'avg', 'lp', 'edscw', 'ada'] as const;
-export type PoolMethod = (typeof POOL_METHODS_2D)[number];
+// SoftPool first, so tables read SoftPool, then the baselines it is compared with.
+const softFirst = (names: readonly PoolName[]) => ['soft' as const, ...names.filter((n) => n !== 'soft')];
+export const POOL_METHODS_2D = softFirst(POOLS);
+export const POOL_METHODS_ND = softFirst(POOLS_ND);
+export type PoolMethod = PoolName;
 
 export interface PoolCase {
   kind: 'pool';

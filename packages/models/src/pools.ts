@@ -21,7 +21,7 @@ export const POOLS = [
 export type PoolName = (typeof POOLS)[number];
 
 /** Methods that exist for 1-D and 3-D inputs too (the others are 2-D only). */
-const ND: readonly PoolName[] = ['max', 'avg', 'soft', 'lp', 'edscw', 'ada'];
+export const POOLS_ND: readonly PoolName[] = ['max', 'avg', 'soft', 'lp', 'edscw', 'ada'];
 
 export interface PoolSpec {
   /** Spatial rank: 2 for images, 3 for clips. */
@@ -42,9 +42,9 @@ export function createPool(
 ): L.Module {
   if (!POOLS.includes(name))
     throw new ArgumentError(`createPool: unknown pooling '${name}'; choose one of ${POOLS.join(', ')}`);
-  if (spatial !== 2 && !ND.includes(name)) {
+  if (spatial !== 2 && !POOLS_ND.includes(name)) {
     throw new ArgumentError(
-      `createPool: '${name}' pooling exists for 2-D inputs only; for ${spatial}-D use one of ${ND.join(', ')}`,
+      `createPool: '${name}' pooling exists for 2-D inputs only; for ${spatial}-D use one of ${POOLS_ND.join(', ')}`,
     );
   }
   const o = { stride };
