@@ -4,6 +4,7 @@
 // machine, which dominated the memory-bound kernels (pooling, elementwise) in training loops.
 import type { Backend } from '../backend.js';
 import { allocArray, BYTES_PER_ELEMENT, type DType, type TypedArray } from '../dtype.js';
+import { ArgumentError } from '../errors.js';
 import { contiguousStrides } from '../shape.js';
 import { makeTensor, type Tensor } from '../tensor.js';
 import { mapStrided, type Operand } from './codegen.js';
@@ -14,8 +15,11 @@ let cacheLimit = 256 * 2 ** 20;
 
 /** A zero-filled array, reused from the cache when one of this dtype and length was freed. */
 function allocate(dtype: DType, size: number): TypedArray {
-  const hit = cache.get(`${dtype}:${size}`)?.pop();
+  const key = `${dtype}:${size}`;
+  const list = cache.get(key);
+  const hit = list?.pop();
   if (!hit) return allocArray(dtype, size);
+  if (list!.length === 0) cache.delete(key);
   cachedBytes -= hit.byteLength;
   return hit.fill(0);
 }
@@ -42,7 +46,7 @@ export function emptyCache(options: { limit?: number } = {}): void {
   cachedBytes = 0;
   if (options.limit !== undefined) {
     if (!(options.limit >= 0))
-      throw new RangeError(`emptyCache: limit must be >= 0 bytes, got ${options.limit}`);
+      throw new ArgumentError(`emptyCache: limit must be >= 0 bytes, got ${options.limit}`);
     cacheLimit = options.limit;
   }
 }
