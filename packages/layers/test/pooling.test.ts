@@ -117,6 +117,7 @@ describe('float32 kernels (WebAssembly SIMD) agree with the float64 reference ke
   // padded and ragged edges taking the lane-by-lane paths, and overlapping windows in backward.
   const geometries: [string, number[], L.PoolOptions][] = [
     ['k2 s2', [2, 3, 6, 37], { kernelSize: 2 }],
+    ['k2 s2 pad1', [1, 2, 5, 34], { kernelSize: 2, padding: 1 }],
     ['k3 s1 pad1 (overlap)', [1, 2, 5, 29], { kernelSize: 3, stride: 1, padding: 1 }],
     ['k3 s2 pad1', [1, 2, 7, 41], { kernelSize: 3, stride: 2, padding: 1 }],
     ['k2 s1 dilation 2', [1, 2, 6, 23], { kernelSize: 2, stride: 1, dilation: 2 }],
@@ -124,6 +125,7 @@ describe('float32 kernels (WebAssembly SIMD) agree with the float64 reference ke
   const methods: [string, (x: sp.Tensor, o: L.PoolOptions) => sp.Tensor][] = [
     ['softPool', (x, o) => L.softPool2d(x, o)],
     ['softPool T=0.5', (x, o) => L.softPool2d(x, { ...o, temperature: 0.5 })],
+    ['softPool paper gradient', (x, o) => L.softPool2d(x, { ...o, gradient: 'paper' })],
     ['maxPool', (x, o) => L.maxPool2d(x, o)],
     ['avgPool', (x, o) => L.avgPool2d(x, o)],
   ];
