@@ -28,6 +28,7 @@ export {
   cachedMemory,
   empty as cpuEmpty,
   emptyCache,
+  emptyUnfilled as cpuEmptyUnfilled,
   operand,
   readContiguous,
 } from './cpu/backend.js';

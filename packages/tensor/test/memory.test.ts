@@ -138,6 +138,10 @@ describe('the CPU cache of freed buffers', () => {
     b.dispose();
     expect(sp.cachedMemory()).toBe(4000);
     expect(memory().bytes).toBe(live - 4000); // cached bytes are not live
+    const stale = sp.cpuEmptyUnfilled([1000], 'float32'); // for kernels that write every element
+    expect(sp.cachedMemory()).toBe(0);
+    expect(stale.shape).toEqual([1000]);
+    stale.dispose();
     sp.emptyCache();
     expect(sp.cachedMemory()).toBe(0);
   });

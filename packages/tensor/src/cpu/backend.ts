@@ -13,15 +13,20 @@ const cache = new Map<string, TypedArray[]>();
 let cachedBytes = 0;
 let cacheLimit = 256 * 2 ** 20;
 
-/** A zero-filled array, reused from the cache when one of this dtype and length was freed. */
-function allocate(dtype: DType, size: number): TypedArray {
+/** A freed array of this dtype and length from the cache (stale contents), if there is one. */
+function takeCached(dtype: DType, size: number): TypedArray | undefined {
   const key = `${dtype}:${size}`;
   const list = cache.get(key);
   const hit = list?.pop();
-  if (!hit) return allocArray(dtype, size);
+  if (!hit) return undefined;
   if (list!.length === 0) cache.delete(key);
   cachedBytes -= hit.byteLength;
-  return hit.fill(0);
+  return hit;
+}
+
+/** A zero-filled array (new typed arrays are zeroed already). */
+function allocate(dtype: DType, size: number): TypedArray {
+  return takeCached(dtype, size)?.fill(0) ?? allocArray(dtype, size);
 }
 
 function free(handle: unknown, dtype: DType, size: number): void {
@@ -75,6 +80,16 @@ export function empty(shape: readonly number[], dtype: DType): Tensor {
   let n = 1;
   for (const d of shape) n *= d;
   return makeTensor(cpu, allocate(dtype, n), dtype, shape);
+}
+
+/**
+ * A new contiguous CPU tensor whose contents are unspecified: for kernels that write every
+ * element, which then skip zeroing a reused buffer.
+ */
+export function emptyUnfilled(shape: readonly number[], dtype: DType): Tensor {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return makeTensor(cpu, takeCached(dtype, n) ?? allocArray(dtype, n), dtype, shape);
 }
 
 /** A tensor as a codegen operand, with its own strides. */

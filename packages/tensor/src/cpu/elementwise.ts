@@ -13,7 +13,7 @@ import {
 } from '../ops/elementwise.js';
 import { broadcastShapes } from '../shape.js';
 import type { Tensor } from '../tensor.js';
-import { broadcastOperand, buf, empty, operand } from './backend.js';
+import { broadcastOperand, buf, empty, emptyUnfilled, operand } from './backend.js';
 import { mapStrided } from './codegen.js';
 import { erf } from './math.js';
 
@@ -94,7 +94,7 @@ const BOOL_OUT = new Set<string>([...COMPARISON_OPS, ...LOGICAL_OPS, 'logicalNot
 /** Runs `expr` over inputs broadcast together into a new tensor of `dtype`. */
 export function mapNew(expr: string, inputs: Tensor[], dtype: DType, params: number[] = []): Tensor {
   const shape = broadcastShapes('map', ...inputs.map((t) => t.shape));
-  const out = empty(shape, dtype);
+  const out = emptyUnfilled(shape, dtype); // the map writes every element
   mapStrided(
     expr,
     operand(out),

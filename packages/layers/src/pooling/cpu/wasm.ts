@@ -2,7 +2,7 @@
 // driven one plane at a time (a [D*H, W] plane is copied into WebAssembly memory, pooled there in
 // cache, and the results copied out). Used for regular window geometries; adaptive pooling and
 // float64 take the reference kernels.
-import { cpuData, cpuEmpty, readContiguous, type Tensor } from '@softpool/tensor';
+import { cpuData, cpuEmptyUnfilled, readContiguous, type Tensor } from '@softpool/tensor';
 import type { PoolGeometry } from '../geometry.js';
 import { outShape } from './common.js';
 import { type Plan, plan } from './plan.js';
@@ -131,7 +131,7 @@ export function softPoolForwardWasm(x: Tensor, g: PoolGeometry, temperature: num
   const p = plan(x.shape, g);
   const r = rows(p, g);
   const a = readContiguous(x);
-  const outs = [0, 1, 2].map(() => cpuEmpty(outShape(x, p), 'float32'));
+  const outs = [0, 1, 2].map(() => cpuEmptyUnfilled(outShape(x, p), 'float32'));
   const [y, m, s] = outs.map(cpuData);
   const { at, f32, i32 } = arena(k, [p.inPlane, p.outPlane, p.outPlane, p.outPlane, r.table.length]);
   i32.set(r.table, at[4]);
@@ -158,7 +158,7 @@ export function softPoolBackwardWasm(
   const p = plan(x.shape, g);
   const r = rows(p, g);
   const [a, gy, y, m, s] = [x, grad, ...stats].map(readContiguous);
-  const out = cpuEmpty(x.shape, 'float32');
+  const out = cpuEmptyUnfilled(x.shape, 'float32');
   const dx = cpuData(out);
   const n = p.outPlane;
   const { at, f32, i32 } = arena(k, [p.inPlane, n, n, n, n, p.inPlane, r.table.length]);
@@ -192,8 +192,8 @@ export function maxPoolForwardWasm(x: Tensor, g: PoolGeometry): Tensor[] {
   const p = plan(x.shape, g);
   const r = rows(p, g);
   const a = readContiguous(x);
-  const yT = cpuEmpty(outShape(x, p), 'float32');
-  const iT = cpuEmpty(outShape(x, p), 'int32');
+  const yT = cpuEmptyUnfilled(outShape(x, p), 'float32');
+  const iT = cpuEmptyUnfilled(outShape(x, p), 'int32');
   const [y, idx] = [cpuData(yT), cpuData(iT) as Int32Array];
   const { at, f32, i32 } = arena(k, [p.inPlane, p.outPlane, p.outPlane, r.table.length]);
   i32.set(r.table, at[3]);
@@ -216,7 +216,7 @@ export function maxPoolBackwardWasm(
   const p = plan(inputShape, g);
   const gy = readContiguous(grad);
   const idx = readContiguous(indices) as Int32Array;
-  const out = cpuEmpty(inputShape, 'float32');
+  const out = cpuEmptyUnfilled(inputShape, 'float32');
   const dx = cpuData(out);
   const n = p.outPlane;
   const { at, f32, i32 } = arena(k, [n, n, p.inPlane]);
@@ -235,7 +235,7 @@ export function avgPoolForwardWasm(x: Tensor, g: PoolGeometry, countIncludePad: 
   const p = plan(x.shape, g);
   const r = rows(p, g);
   const a = readContiguous(x);
-  const yT = cpuEmpty(outShape(x, p), 'float32');
+  const yT = cpuEmptyUnfilled(outShape(x, p), 'float32');
   const y = cpuData(yT);
   const { at, f32, i32 } = arena(k, [p.inPlane, p.outPlane, p.outPlane, r.table.length]);
   i32.set(r.table, at[3]);
@@ -258,7 +258,7 @@ export function avgPoolBackwardWasm(
   const p = plan(inputShape, g);
   const r = rows(p, g);
   const gy = readContiguous(grad);
-  const out = cpuEmpty(inputShape, 'float32');
+  const out = cpuEmptyUnfilled(inputShape, 'float32');
   const dx = cpuData(out);
   const n = p.outPlane;
   // The input plane itself is not read: pass the gradient plane as the row base for addressing.
