@@ -8,6 +8,18 @@ import type { Case } from './cases.js';
 
 export type Runner = { run: () => Promise<void>; dispose: () => void };
 
+/**
+ * Waits for `t` by reading one element (GPU work is then counted), and disposes it. The
+ * one-element view is disposed too: left to the garbage collector it would keep `t`'s storage
+ * alive, so the next call could not reuse that buffer and would pay for a fresh one.
+ */
+async function settle(t: sp.Tensor): Promise<void> {
+  const one = sp.scope(() => t.reshape([-1]).slice([[0, Math.min(1, t.size)]]));
+  await one.data();
+  one.dispose();
+  t.dispose();
+}
+
 function poolModule(
   method: PoolName,
   spatial: number,
@@ -38,8 +50,7 @@ export async function oursRunner(c: Case, backend: string): Promise<Runner> {
             xi.grad = null;
             return g;
           });
-          await sync.slice(new Array(sync.rank).fill(0)).data();
-          sync.dispose();
+          await settle(sync);
         },
         dispose: () => x.dispose(),
       };
@@ -50,8 +61,7 @@ export async function oursRunner(c: Case, backend: string): Promise<Runner> {
       return {
         run: async () => {
           const y = sp.matmul(a, b);
-          await y.slice([0, 0]).data();
-          y.dispose();
+          await settle(y);
         },
         dispose: () => {
           a.dispose();
@@ -74,11 +84,7 @@ export async function oursRunner(c: Case, backend: string): Promise<Runner> {
             xi.grad = null;
             return g;
           });
-          await out
-            .reshape([-1])
-            .slice([[0, 1]])
-            .data();
-          out.dispose();
+          await settle(out);
         },
         dispose: () => {
           x.dispose();
@@ -101,8 +107,7 @@ export async function oursRunner(c: Case, backend: string): Promise<Runner> {
             opt.step();
             return l.detach();
           });
-          await loss.data();
-          loss.dispose();
+          await settle(loss);
         },
         dispose: () => {
           opt.zeroGrad();
