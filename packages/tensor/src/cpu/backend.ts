@@ -5,7 +5,7 @@
 import type { Backend } from '../backend.js';
 import { allocArray, BYTES_PER_ELEMENT, type DType, type TypedArray } from '../dtype.js';
 import { ArgumentError } from '../errors.js';
-import { contiguousStrides } from '../shape.js';
+import { contiguousStrides, sizeOf } from '../shape.js';
 import { makeTensor, type Tensor } from '../tensor.js';
 import { mapStrided, type Operand } from './codegen.js';
 
@@ -77,9 +77,7 @@ export function buf(t: Tensor): TypedArray {
 
 /** A new zero-filled contiguous CPU tensor. */
 export function empty(shape: readonly number[], dtype: DType): Tensor {
-  let n = 1;
-  for (const d of shape) n *= d;
-  return makeTensor(cpu, allocate(dtype, n), dtype, shape);
+  return makeTensor(cpu, allocate(dtype, sizeOf(shape)), dtype, shape);
 }
 
 /**
@@ -87,8 +85,7 @@ export function empty(shape: readonly number[], dtype: DType): Tensor {
  * element, which then skip zeroing a reused buffer.
  */
 export function emptyUnfilled(shape: readonly number[], dtype: DType): Tensor {
-  let n = 1;
-  for (const d of shape) n *= d;
+  const n = sizeOf(shape);
   return makeTensor(cpu, takeCached(dtype, n) ?? allocArray(dtype, n), dtype, shape);
 }
 
