@@ -372,6 +372,10 @@ describe('bad input gives clear errors', () => {
       'softPool2d: kernelSize must be a number or 2 numbers, got [2,2,2]',
     ],
     [
+      () => L.softPool2d(x, { kernelSize: { h: 2 } as never }),
+      'softPool2d: kernelSize must be a number or 2 numbers, got {"h":2}',
+    ],
+    [
       () => L.adaptiveAvgPool2d(x, [1]),
       'adaptiveAvgPool2d: outputSize must be a number or 2 entries, got [1]',
     ],
@@ -397,6 +401,9 @@ describe('modules', () => {
     const x = values([2, 4, 8, 8], 1, { requiresGrad: false, dtype: 'float32' });
     expect(vals(new L.SoftPool2d(2).forward(x))).toEqual(vals(L.softPool2d(x, { kernelSize: 2 })));
     expect(new L.MaxPool2d(3, { stride: 2, padding: 1 }).forward(x).shape).toEqual([2, 4, 4, 4]);
+    const whole = new L.MaxPool2d({ kernelSize: 3, stride: 2, padding: 1 });
+    expect(vals(whole.forward(x))).toEqual(vals(L.maxPool2d(x, { kernelSize: 3, stride: 2, padding: 1 })));
+    expect(String(whole)).toContain('MaxPool2d(kernelSize=3, stride=2, padding=1)');
     expect(new L.LPPool2d(2, 2).forward(sp.abs(x)).shape).toEqual([2, 4, 4, 4]);
     expect(new L.AdaptiveAvgPool2d(1).forward(x).shape).toEqual([2, 4, 1, 1]);
     expect(new L.GlobalAvgPool().forward(x).shape).toEqual([2, 4]);

@@ -41,6 +41,8 @@ export function axisName(spatial: number, axis: number): string {
 }
 
 function tuple(op: string, name: string, v: IntOrTuple, n: number, min: number): number[] {
+  if (typeof v !== 'number' && !Array.isArray(v))
+    throw new ArgumentError(`${op}: ${name} must be a number or ${n} numbers, got ${JSON.stringify(v)}`);
   const list = typeof v === 'number' ? new Array<number>(n).fill(v) : [...v];
   if (list.length !== n)
     throw new ArgumentError(`${op}: ${name} must be a number or ${n} numbers, got [${list.join(',')}]`);

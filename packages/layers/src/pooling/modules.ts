@@ -1,5 +1,6 @@
 // Pooling modules: PyTorch-style classes around the functional poolings. The window poolings take
-// the kernel size first, then options: new SoftPool2d(2), new MaxPool2d(3, { stride: 2, padding: 1 }).
+// the kernel size first, then options: new SoftPool2d(2), new MaxPool2d(3, { stride: 2, padding: 1 }),
+// or one options object holding the kernel size: new MaxPool2d({ kernelSize: 3, stride: 2 }).
 import {
   add,
   conv2d,
@@ -49,9 +50,12 @@ function describe(o: Record<string, unknown>): string {
 /** Base of the modules that wrap one functional window pooling. */
 abstract class WindowPool<T extends PoolOptions> extends Module {
   readonly options: T;
-  constructor(kernelSize: IntOrTuple, options: Opts<T> = {} as Opts<T>) {
+  constructor(kernelSize: IntOrTuple, options?: Opts<T>);
+  constructor(options: T);
+  constructor(kernelSize: IntOrTuple | T, options: Opts<T> = {} as Opts<T>) {
     super();
-    this.options = { ...options, kernelSize } as T;
+    const whole = typeof kernelSize === 'object' && !Array.isArray(kernelSize);
+    this.options = (whole ? { ...kernelSize } : { ...options, kernelSize }) as T;
   }
   override extraRepr(): string {
     return describe(this.options as unknown as Record<string, unknown>);
