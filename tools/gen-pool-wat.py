@@ -125,17 +125,28 @@ def exp_inline(src, dst, tmp=''):
     calls here): exp(d) = 2^n 2^f with t = d log2(e), n = round(t), f = t - n in [-1/2, 1/2], and
     2^f from a degree-5 polynomial fitted for relative error (1.8e-7 on [-1/2, 1/2]; rounding t
     adds up to 8e-6 relative at d = -88, where the weight is below 1e-38 of the window's largest).
+    Speed: n comes from adding 1.5 * 2^23 (the float's low mantissa bits then hold n, rounded to
+    nearest even), which avoids f32x4.nearest and the multi-instruction saturating conversion;
+    the polynomial is evaluated in Estrin's form (6 dependent steps instead of Horner's 10).
     `tmp` suffixes the temporaries, so two evaluations can interleave."""
+    return '\n            '.join(exp_lines(src, dst, tmp))
+
+def exp_lines(src, dst, tmp=''):
+    """The statements of exp_inline, one per list item."""
     c = lambda v: '(v128.const f32x4 %s %s %s %s)' % (v, v, v, v)
-    return f'''(local.set $ek{tmp} (f32x4.mul (local.get {src}) {c('1.44269504')}))
-            (local.set $er{tmp} (f32x4.nearest (local.get $ek{tmp})))
-            (local.set $ek{tmp} (f32x4.sub (local.get $ek{tmp}) (local.get $er{tmp})))
-            (local.set $ep{tmp} (f32x4.add (f32x4.mul {c('1.32187e-3')} (local.get $ek{tmp})) {c('9.6717e-3')}))
-            (local.set $ep{tmp} (f32x4.add (f32x4.mul (local.get $ep{tmp}) (local.get $ek{tmp})) {c('5.550893e-2')}))
-            (local.set $ep{tmp} (f32x4.add (f32x4.mul (local.get $ep{tmp}) (local.get $ek{tmp})) {c('0.24022238')}))
-            (local.set $ep{tmp} (f32x4.add (f32x4.mul (local.get $ep{tmp}) (local.get $ek{tmp})) {c('0.6931469')}))
-            (local.set $ep{tmp} (f32x4.add (f32x4.mul (local.get $ep{tmp}) (local.get $ek{tmp})) {c('1')}))
-            (local.set {dst} (f32x4.mul (local.get $ep{tmp}) (i32x4.shl (i32x4.add (i32x4.trunc_sat_f32x4_s (local.get $er{tmp})) (v128.const i32x4 127 127 127 127)) (i32.const 23))))'''
+    k, r, pp, f2 = f'$ek{tmp}', f'$er{tmp}', f'$ep{tmp}', f'$ef{tmp}'
+    return [f'(local.set {k} (f32x4.mul (local.get {src}) {c("1.44269504")}))',
+      f'(local.set {r} (f32x4.add (local.get {k}) {c("12582912")}))',
+      f'(local.set {k} (f32x4.sub (local.get {k}) (f32x4.sub (local.get {r}) {c("12582912")})))',
+      f'(local.set {f2} (f32x4.mul (local.get {k}) (local.get {k})))',
+      f'(local.set {pp} (f32x4.add (f32x4.mul {c("1.32187e-3")} (local.get {k})) {c("9.6717e-3")}))',
+      f'(local.set {pp} (f32x4.add (f32x4.mul (local.get {pp}) (local.get {f2})) (f32x4.add (f32x4.mul {c("5.550893e-2")} (local.get {k})) {c("0.24022238")})))',
+      f'(local.set {pp} (f32x4.add (f32x4.mul (local.get {pp}) (local.get {f2})) (f32x4.add (f32x4.mul {c("0.6931469")} (local.get {k})) {c("1")})))',
+      f'(local.set {dst} (f32x4.mul (local.get {pp}) (i32x4.shl (i32x4.add (local.get {r}) (v128.const i32x4 127 127 127 127)) (i32.const 23))))']
+
+def interleave(*lists):
+    """Statements of independent computations, alternated so their latencies overlap."""
+    return '\n            '.join(x for group in zip(*lists) for x in group)
 
 def pair_rows(label, body):
     """The fast path of kernel-2 stride-2 windows (dilation 1): for each tap row, 8 consecutive
@@ -154,7 +165,7 @@ def pair_rows(label, body):
             (local.set $rr (i32.add (local.get $rr) (i32.const 1)))
             (br $pl{label})))'''
 
-PAIR_LOCALS = '(local $pair i32) (local $v2 v128) (local $lo v128) (local $hi v128) (local $ek2 v128) (local $er2 v128) (local $ep2 v128)'
+PAIR_LOCALS = '(local $pair i32) (local $v2 v128) (local $lo v128) (local $hi v128) (local $ek2 v128) (local $er2 v128) (local $ep2 v128) (local $ef2 v128)'
 PAIR_INIT = ('    (local.set $pair (i32.and (i32.eq (local.get $K) (i32.const 2))\n'
   '      (i32.and (i32.eq (local.get $sx) (i32.const 2)) (i32.eq (local.get $dx) (i32.const 1)))))\n')
 
@@ -166,61 +177,131 @@ def wrap(comment, header, locals_, body):
     e('  )')
     e('')
 
-# ---- SoftPool forward ----
-pair_fwd = ('(if (i32.and (local.get $fast) (local.get $pair))\n        (then\n          '
-  + pair_rows('a', '(local.set $mx (f32x4.max (local.get $mx) (f32x4.max (f32x4.mul (local.get $lo) (local.get $iT)) (f32x4.mul (local.get $hi) (local.get $iT)))))') + '\n'
+# ---- SoftPool ----
+CLAMP = '(v128.const f32x4 -88 -88 -88 -88)'
+
+def quad_load():
+    """The kernel-2x2 stride-2 group (2 tap rows, both taps of 4 windows in each): loads the 16
+    inputs scaled by 1/T as $lo/$hi (first row) and $lo2/$hi2 (second row), $mx = their maximum
+    per window, and $d..$d4 = max(v - m, -88)."""
+    def row(off, rp, lo, hi):
+        return f'''(local.set {rp} (i32.add (local.get $x) (i32.shl (i32.load offset={off} (local.get $rt)) (i32.const 2))))
+            (local.set $v (v128.load (i32.add (local.get {rp}) (i32.shl (local.get $x0) (i32.const 2)))))
+            (local.set $v2 (v128.load offset=16 (i32.add (local.get {rp}) (i32.shl (local.get $x0) (i32.const 2)))))
+            (local.set {lo} (f32x4.mul (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27 (local.get $v) (local.get $v2)) (local.get $iT)))
+            (local.set {hi} (f32x4.mul (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31 (local.get $v) (local.get $v2)) (local.get $iT)))'''
+    ds = '\n            '.join(f'(local.set {d} (f32x4.pmax (f32x4.sub (local.get {v}) (local.get $mx)) {CLAMP}))'
+        for d, v in (('$d', '$lo'), ('$d2', '$hi'), ('$d3', '$lo2'), ('$d4', '$hi2')))
+    return f'''(local.set $x0 (i32.sub (i32.shl (local.get $ox0) (i32.const 1)) (local.get $px)))
+            {row(4, '$rp', '$lo', '$hi')}
+            {row(8, '$rp2', '$lo2', '$hi2')}
+            ;; pmax is one instruction where max is several; the NaN it can drop reaches the sums
+            (local.set $mx (f32x4.pmax (f32x4.pmax (local.get $lo) (local.get $hi)) (f32x4.pmax (local.get $lo2) (local.get $hi2))))
+            {ds}
+            {interleave(exp_lines('$d', '$ex'), exp_lines('$d2', '$ex2', '2'), exp_lines('$d3', '$ex3', '3'), exp_lines('$d4', '$ex4', '4'))}
+            (local.set $sum (f32x4.add (f32x4.add (local.get $ex) (local.get $ex2)) (f32x4.add (local.get $ex3) (local.get $ex4))))
+            (local.set $t (f32x4.add (f32x4.add (f32x4.mul (local.get $ex) (local.get $d)) (f32x4.mul (local.get $ex2) (local.get $d2)))
+              (f32x4.add (f32x4.mul (local.get $ex3) (local.get $d3)) (f32x4.mul (local.get $ex4) (local.get $d4)))))'''
+
+QUAD_LOCALS = ('(local $quad i32) (local $rp2 i32) (local $lo2 v128) (local $hi2 v128) (local $d3 v128) (local $d4 v128) '
+  '(local $ex3 v128) (local $ex4 v128) (local $ek3 v128) (local $er3 v128) (local $ep3 v128) (local $ef3 v128) '
+  '(local $ek4 v128) (local $er4 v128) (local $ep4 v128) (local $ef4 v128)')
+# a group of 4 windows that is fast, kernel-2 stride-2 in x, and has exactly 2 tap rows
+QUAD = '(i32.and (i32.and (local.get $fast) (local.get $pair)) (i32.eq (local.get $R) (i32.const 2)))'
+SOFT_LOCALS = ('(local $mx v128) (local $sum v128) (local $t v128) (local $d v128) (local $d2 v128) (local $ex v128) (local $ex2 v128) '
+  '(local $iT v128) (local $ek v128) (local $er v128) (local $ep v128) (local $ef v128) ' + PAIR_LOCALS + ' ' + QUAD_LOCALS)
+
+# forward
+pair_fwd = (pair_rows('a', '(local.set $mx (f32x4.max (local.get $mx) (f32x4.max (f32x4.mul (local.get $lo) (local.get $iT)) (f32x4.mul (local.get $hi) (local.get $iT)))))') + '\n'
   + '          (local.set $sum (v128.const f32x4 0 0 0 0))\n'
   + '          (local.set $t (v128.const f32x4 0 0 0 0))\n          '
-  + pair_rows('b', '(local.set $d (f32x4.max (f32x4.sub (f32x4.mul (local.get $lo) (local.get $iT)) (local.get $mx)) (v128.const f32x4 -88 -88 -88 -88)))\n'
-      '            (local.set $d2 (f32x4.max (f32x4.sub (f32x4.mul (local.get $hi) (local.get $iT)) (local.get $mx)) (v128.const f32x4 -88 -88 -88 -88)))\n            '
-      + exp_inline('$d', '$ex') + '\n            ' + exp_inline('$d2', '$ex2', '2') + '\n'
+  + pair_rows('b', f'(local.set $d (f32x4.pmax (f32x4.sub (f32x4.mul (local.get $lo) (local.get $iT)) (local.get $mx)) {CLAMP}))\n'
+      f'            (local.set $d2 (f32x4.pmax (f32x4.sub (f32x4.mul (local.get $hi) (local.get $iT)) (local.get $mx)) {CLAMP}))\n            '
+      + interleave(exp_lines('$d', '$ex'), exp_lines('$d2', '$ex2', '2')) + '\n'
       '            (local.set $sum (f32x4.add (local.get $sum) (f32x4.add (local.get $ex) (local.get $ex2))))\n'
-      '            (local.set $t (f32x4.add (local.get $t) (f32x4.add (f32x4.mul (local.get $ex) (local.get $d)) (f32x4.mul (local.get $ex2) (local.get $d2)))))') + ')\n'
-  + '        (else\n')
-body = ('        (local.set $mx (v128.const f32x4 -inf -inf -inf -inf))\n        ' + pair_fwd
-  + tap_loop('(local.set $mx (f32x4.max (local.get $mx) (f32x4.mul (local.get $v) (local.get $iT))))', '-inf', 'a') + '\n'
+      '            (local.set $t (f32x4.add (local.get $t) (f32x4.add (f32x4.mul (local.get $ex) (local.get $d)) (f32x4.mul (local.get $ex2) (local.get $d2)))))'))
+generic_fwd = (tap_loop('(local.set $mx (f32x4.max (local.get $mx) (f32x4.mul (local.get $v) (local.get $iT))))', '-inf', 'a') + '\n'
   + '        (local.set $sum (v128.const f32x4 0 0 0 0))\n'
   + '        (local.set $t (v128.const f32x4 0 0 0 0))\n'
-  + tap_loop('(local.set $d (f32x4.max (f32x4.sub (f32x4.mul (local.get $v) (local.get $iT)) (local.get $mx)) (v128.const f32x4 -88 -88 -88 -88)))\n'
+  + tap_loop(f'(local.set $d (f32x4.pmax (f32x4.sub (f32x4.mul (local.get $v) (local.get $iT)) (local.get $mx)) {CLAMP}))\n'
       + exp_inline('$d', '$ex') + '\n            (local.set $ex (v128.and (local.get $ex) (local.get $mask)))\n'
       '            (local.set $sum (f32x4.add (local.get $sum) (local.get $ex)))\n'
-      '            (local.set $t (f32x4.add (local.get $t) (f32x4.mul (local.get $ex) (local.get $d))))', '-inf', 'b') + '))\n'
-  + '        (local.set $out (f32x4.mul (f32x4.add (local.get $mx) (f32x4.div (local.get $t) (local.get $sum))) (f32x4.splat (local.get $T))))\n'
+      '            (local.set $t (f32x4.add (local.get $t) (f32x4.mul (local.get $ex) (local.get $d))))', '-inf', 'b'))
+body = ('        (local.set $mx (v128.const f32x4 -inf -inf -inf -inf))\n'
+  + f'        (if {QUAD}\n        (then\n            {quad_load()})\n'
+  + '        (else (if (i32.and (local.get $fast) (local.get $pair))\n        (then\n          ' + pair_fwd + ')\n'
+  + '        (else\n' + generic_fwd + '))))\n'
+  + '        (local.set $ex (f32x4.mul (f32x4.add (local.get $mx) (f32x4.div (local.get $t) (local.get $sum))) (f32x4.splat (local.get $T))))\n'
   + '        ;; finite windows keep the formula; NaN / inf / all -inf windows give their maximum (x T)\n'
-  + '        (local.set $out (v128.bitselect (local.get $out) (f32x4.mul (local.get $mx) (f32x4.splat (local.get $T)))\n'
+  + '        (local.set $ex (v128.bitselect (local.get $ex) (f32x4.mul (local.get $mx) (f32x4.splat (local.get $T)))\n'
   + '          (f32x4.eq (f32x4.sub (local.get $mx) (local.get $mx)) (v128.const f32x4 0 0 0 0))))\n'
-  + store4('f32', '$y', '(local.get $out)') + '\n' + store4('f32', '$m', '(local.get $mx)') + '\n' + store4('f32', '$s', '(local.get $sum)'))
+  + store4('f32', '$y', '(local.get $ex)') + '\n' + store4('f32', '$m', '(local.get $mx)') + '\n' + store4('f32', '$s', '(local.get $sum)'))
 wrap('  ;; SoftPool forward: y = T (m + sum e d / sum e) with d = max(a/T - m, -88), e = exp(d),\n  ;; m = max a/T; writes y, m and s = sum e. A NaN, +inf or all -inf window yields m (x T).',
   '(export "softFwd") ' + COMMON_PARAMS + ' (param $y i32) (param $m i32) (param $s i32) (param $invT f32) (param $T f32)',
-  '(local $mx v128) (local $sum v128) (local $t v128) (local $d v128) (local $d2 v128) (local $ex v128) (local $ex2 v128) (local $out v128) (local $iT v128) (local $ek v128) (local $er v128) (local $ep v128) ' + PAIR_LOCALS,
-  PAIR_INIT + '    (local.set $iT (f32x4.splat (local.get $invT)))\n' + row_loop(body))
+  SOFT_LOCALS, PAIR_INIT + '    (local.set $iT (f32x4.splat (local.get $invT)))\n' + row_loop(body))
 
-# ---- SoftPool backward ----
+# backward
+def contribution(d, c):
+    """c = g/s * e * (1 + d + q) for taps with exponential c and clamped d (exact; q = m - y/T
+    per window, so 1 + d + q = 1 + (a - y)/T), or g/s * e (paper); non-finite windows give $bad."""
+    return (f'''(local.set {c} (f32x4.mul (local.get $gs) (local.get {c})))
+            (if (local.get $exact) (then (local.set {c} (f32x4.mul (local.get {c}) (f32x4.add (local.get {d}) (local.get $q))))))
+            (local.set {c} (v128.bitselect (local.get {c}) (local.get $bad) (local.get $fin)))''')
+
+def window_terms():
+    """$gs = g / s, $q = 1 + m - y/T, and the window masks."""
+    return '''(local.set $gs (f32x4.div (local.get $gs) (local.get $sum)))
+            (local.set $q (f32x4.add (v128.const f32x4 1 1 1 1) (f32x4.sub (local.get $mx) (f32x4.mul (local.get $yv) (local.get $iT)))))
+            ''' + window_masks()
+
+def window_masks():
+    """The masks of finite ($fin) and NaN ($bad) windows."""
+    return '''(local.set $fin (f32x4.eq (f32x4.sub (local.get $mx) (local.get $mx)) (v128.const f32x4 0 0 0 0)))
+            (local.set $bad (v128.and (f32x4.ne (local.get $mx) (local.get $mx)) (v128.const f32x4 nan nan nan nan)))'''
+
 def bwd_tap(v, d, c, tmp=''):
     """c = the gradient contribution of taps v (d, c: temporaries)."""
-    return (f'(local.set {d} (f32x4.max (f32x4.sub (f32x4.mul (local.get {v}) (local.get $iT)) (local.get $mx)) (v128.const f32x4 -88 -88 -88 -88)))\n            '
-      + exp_inline(d, c, tmp) + f'\n            (local.set {c} (f32x4.mul (local.get $gs) (local.get {c})))\n'
-      f'            (if (local.get $exact) (then (local.set {c} (f32x4.mul (local.get {c})\n'
-      f'              (f32x4.add (v128.const f32x4 1 1 1 1) (f32x4.mul (f32x4.sub (local.get {v}) (local.get $yv)) (local.get $iT)))))))\n'
-      f'            (local.set {c} (v128.bitselect (local.get {c}) (local.get $bad) (local.get $fin)))')
+    return (f'(local.set {d} (f32x4.pmax (f32x4.sub (f32x4.mul (local.get {v}) (local.get $iT)) (local.get $mx)) {CLAMP}))\n            '
+      + exp_inline(d, c, tmp) + '\n            ' + contribution(d, c))
 
-pair_bwd = ('        (if (i32.and (local.get $fast) (local.get $pair))\n        (then\n          '
-  + pair_rows('p', bwd_tap('$lo', '$d', '$c') + '\n            ' + bwd_tap('$hi', '$d2', '$c2', '2') + '''
-            ;; interleave the two taps' contributions back over the 8 inputs
-            (local.set $ok (i32.add (i32.sub (local.get $rp) (local.get $x)) (i32.add (local.get $grad) (i32.shl (local.get $x0) (i32.const 2)))))
-            (v128.store (local.get $ok) (f32x4.add (v128.load (local.get $ok)) (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $c) (local.get $c2))))
-            (v128.store offset=16 (local.get $ok) (f32x4.add (v128.load offset=16 (local.get $ok)) (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $c) (local.get $c2))))''') + ')\n'
-  + '        (else\n')
-body = ('        (local.set $mx (v128.load (i32.add (local.get $m) (local.get $ob))))\n'
-  + '        (local.set $yv (v128.load (i32.add (local.get $y) (local.get $ob))))\n'
-  + '        (local.set $gs (f32x4.div (v128.load (i32.add (local.get $g) (local.get $ob))) (v128.load (i32.add (local.get $s) (local.get $ob)))))\n'
-  + '        (local.set $fin (f32x4.eq (f32x4.sub (local.get $mx) (local.get $mx)) (v128.const f32x4 0 0 0 0)))\n'
-  + '        (local.set $bad (v128.and (f32x4.ne (local.get $mx) (local.get $mx)) (v128.const f32x4 nan nan nan nan)))\n'
-  + pair_bwd
-  + tap_loop(lambda fast: bwd_tap('$v', '$d', '$c') + '\n            ' + scatter('(local.get $c)', fast), '0', 'c') + '))')
+def add_pair(rp, c, c2):
+    """Adds the interleaved contributions of a row's two taps into its 8 input gradients."""
+    return f'''(local.set $ok (i32.add (i32.sub (local.get {rp}) (local.get $x)) (i32.add (local.get $grad) (i32.shl (local.get $x0) (i32.const 2)))))
+            (v128.store (local.get $ok) (f32x4.add (v128.load (local.get $ok)) (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get {c}) (local.get {c2}))))
+            (v128.store offset=16 (local.get $ok) (f32x4.add (v128.load offset=16 (local.get $ok)) (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get {c}) (local.get {c2}))))'''
+
+# The kernel-2x2 group recomputes its window's m, s and y from the 16 inputs it holds anyway
+# (the same operations as the forward, so the same values): it reads neither statistic.
+TAPS4 = (('$d', '$ex'), ('$d2', '$ex2'), ('$d3', '$ex3'), ('$d4', '$ex4'))
+# (the branches are per group and predictable, where the other paths test per tap)
+quad_bwd = (quad_load() + '''
+            ;; 1 + (a - y)/T = 1 + d + (m - y/T), and m - y/T = -t/s here
+            (local.set $q (f32x4.div (v128.const f32x4 1 1 1 1) (local.get $sum)))
+            (local.set $gs (f32x4.mul (v128.load (i32.add (local.get $g) (local.get $ob))) (local.get $q)))
+            (local.set $q (f32x4.sub (v128.const f32x4 1 1 1 1) (f32x4.mul (local.get $t) (local.get $q))))
+            ''' + window_masks() + '''
+            (if (local.get $exact)
+              (then
+            ''' + '\n            '.join(f'(local.set {c} (f32x4.mul (f32x4.mul (local.get $gs) (local.get {c})) (f32x4.add (local.get {d}) (local.get $q))))' for d, c in TAPS4) + ''')
+              (else
+            ''' + '\n            '.join(f'(local.set {c} (f32x4.mul (local.get $gs) (local.get {c})))' for d, c in TAPS4) + '''))
+            (if (i32.eqz (i32x4.all_true (local.get $fin)))
+              (then
+            ''' + '\n            '.join(f'(local.set {c} (v128.bitselect (local.get {c}) (local.get $bad) (local.get $fin)))' for d, c in TAPS4) + '))\n            '
+  + add_pair('$rp', '$ex', '$ex2') + '\n            ' + add_pair('$rp2', '$ex3', '$ex4'))
+stats = ('            (local.set $mx (v128.load (i32.add (local.get $m) (local.get $ob))))\n'
+  + '            (local.set $yv (v128.load (i32.add (local.get $y) (local.get $ob))))\n'
+  + '            (local.set $sum (v128.load (i32.add (local.get $s) (local.get $ob))))\n'
+  + '            (local.set $gs (v128.load (i32.add (local.get $g) (local.get $ob))))\n            '
+  + window_terms() + '\n')
+pair_bwd = pair_rows('p', bwd_tap('$lo', '$d', '$c') + '\n            ' + bwd_tap('$hi', '$d2', '$c2', '2') + '\n            ' + add_pair('$rp', '$c', '$c2'))
+body = (f'        (if {QUAD}\n        (then\n            {quad_bwd})\n'
+  + '        (else\n' + stats
+  + '        (if (i32.and (local.get $fast) (local.get $pair))\n        (then\n          ' + pair_bwd + ')\n'
+  + '        (else\n' + tap_loop(lambda fast: bwd_tap('$v', '$d', '$c') + '\n            ' + scatter('(local.get $c)', fast), '0', 'c') + '))))')
 wrap('  ;; SoftPool backward: each window adds g w (1 + (a - y)/T) (exact) or g w (paper) into the\n  ;; gradient of its taps, w = exp(max(a/T - m, -88)) / s. Non-finite windows add 0 (NaN for NaN).',
   '(export "softBwd") ' + COMMON_PARAMS + ' (param $g i32) (param $y i32) (param $m i32) (param $s i32) (param $invT f32) (param $exact i32) (param $grad i32)',
-  '(local $mx v128) (local $gs v128) (local $yv v128) (local $c v128) (local $c2 v128) (local $fin v128) (local $bad v128) (local $iT v128) (local $d v128) (local $d2 v128) (local $ek v128) (local $er v128) (local $ep v128) ' + PAIR_LOCALS,
+  SOFT_LOCALS + ' (local $gs v128) (local $yv v128) (local $q v128) (local $c v128) (local $c2 v128) (local $fin v128) (local $bad v128)',
   PAIR_INIT + '    (local.set $iT (f32x4.splat (local.get $invT)))\n' + row_loop(body))
 
 # ---- Max pool forward ----

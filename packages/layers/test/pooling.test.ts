@@ -118,6 +118,8 @@ describe('float32 kernels (WebAssembly SIMD) agree with the float64 reference ke
   const geometries: [string, number[], L.PoolOptions][] = [
     ['k2 s2', [2, 3, 6, 37], { kernelSize: 2 }],
     ['k2 s2 pad1', [1, 2, 5, 34], { kernelSize: 2, padding: 1 }],
+    ['k2 s2, every group 2x2 (no statistics read back)', [2, 2, 4, 32], { kernelSize: 2 }],
+    ['k(2,2) s(1,2): overlapping rows', [1, 2, 5, 32], { kernelSize: 2, stride: [1, 2] }],
     ['k3 s1 pad1 (overlap)', [1, 2, 5, 29], { kernelSize: 3, stride: 1, padding: 1 }],
     ['k3 s2 pad1', [1, 2, 7, 41], { kernelSize: 3, stride: 2, padding: 1 }],
     ['k2 s1 dilation 2', [1, 2, 6, 23], { kernelSize: 2, stride: 1, dilation: 2 }],
@@ -148,6 +150,29 @@ describe('float32 kernels (WebAssembly SIMD) agree with the float64 reference ke
         expect(worst(y32, y64)).toBeLessThan(1e-5);
         expect(worst(dx32, dx64)).toBeLessThan(1e-4);
       });
+
+  it('softPool: non-finite windows on the vector paths follow the reference rule', () => {
+    // Two rows of 16: windows (2x2) 0..7; window 1 holds a NaN, 2 a +inf, 3 only -inf, 5 one -inf.
+    const row0 = [1, 2, Number.NaN, 0, Infinity, 1, -Infinity, -Infinity, 0, 1, -Infinity, 3, 4, 5, 6, 7];
+    const row1 = [3, 4, 1, 2, 0, 0, -Infinity, -Infinity, 2, 2, 1, 1, 0, 0, 1, 1];
+    const run = (dtype: 'float32' | 'float64') => {
+      const x = sp.tensor([[[row0, row1]]], { dtype, requiresGrad: true });
+      const y = L.softPool2d(x, { kernelSize: 2 });
+      y.backward(sp.onesLike(y));
+      return [vals(y), vals(x.grad!)];
+    };
+    const [y64, dx64] = run('float64');
+    const [y32, dx32] = run('float32');
+    const same = (a: number, b: number) =>
+      Number.isNaN(b)
+        ? Number.isNaN(a)
+        : Number.isFinite(b)
+          ? Math.abs(a - b) < 1e-5 * (1 + Math.abs(b))
+          : a === b;
+    expect(y64.slice(1, 4)).toEqual([Number.NaN, Infinity, -Infinity]);
+    for (const [i, v] of y32.entries()) expect(same(v, y64[i]), `y[${i}] ${v} vs ${y64[i]}`).toBe(true);
+    for (const [i, v] of dx32.entries()) expect(same(v, dx64[i]), `dx[${i}] ${v} vs ${dx64[i]}`).toBe(true);
+  });
 });
 
 describe('gradcheck of every pooling method (float64)', () => {
