@@ -1,4 +1,4 @@
-import { gradcheck } from '@softpool/autograd';
+import { gradcheck, noGrad } from '@softpool/autograd';
 import * as sp from '@softpool/tensor';
 import { describe, expect, it } from 'vitest';
 import * as L from '../src/index.js';
@@ -480,12 +480,22 @@ describe('modules', () => {
 
 describe('memory', () => {
   it('the SoftPool graph keeps only the input, the output and two statistics per window', () => {
+    const out = 2 * 3 * 4 * 4 * 4; // bytes of y: [2, 3, 4, 4] float32
+    const grow = (x: sp.Tensor, o: L.SoftPoolOptions, f: (g: () => sp.Tensor) => sp.Tensor = (g) => g()) => {
+      const before = sp.memory().bytes;
+      const y = f(() => L.softPool2d(x, o));
+      const bytes = sp.memory().bytes - before;
+      y.dispose();
+      expect(sp.memory().bytes).toBe(before);
+      return bytes;
+    };
     const x = values([2, 3, 8, 8], 1, { dtype: 'float32' });
-    const before = sp.memory().bytes;
-    const y = L.softPool2d(x, { kernelSize: 2 });
-    // Saved handles share memory with x and y: the new bytes are y + window max + sum of exps.
-    expect(sp.memory().bytes - before).toBe(3 * 2 * 3 * 4 * 4 * 4);
-    y.dispose();
-    expect(sp.memory().bytes).toBe(before);
+    // Saved handles share memory with x and y: the new bytes are y + window max + sum of exps ...
+    expect(grow(x, { kernelSize: 3, stride: 2, padding: 1 })).toBe(3 * out);
+    // ... none without a backward to feed ...
+    expect(grow(x, { kernelSize: 3, stride: 2, padding: 1 }, noGrad)).toBe(out);
+    expect(grow(x.detach(), { kernelSize: 3, stride: 2, padding: 1 })).toBe(out);
+    // ... and none for 2x2 windows with stride 2, whose float32 backward rebuilds them.
+    expect(grow(x, { kernelSize: 2 })).toBe(out);
   });
 });

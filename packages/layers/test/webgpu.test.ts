@@ -1,5 +1,6 @@
 // Every pooling method, batch norm and a conv block: WebGPU agrees with the CPU, forward and
 // backward (input and parameter gradients). Without an adapter: skipped locally, a failure in CI.
+import { noGrad } from '@softpool/autograd';
 import * as sp from '@softpool/tensor';
 import { afterAll, describe, expect, test } from 'vitest';
 import * as L from '../src/index.js';
@@ -180,6 +181,22 @@ describe.skipIf(!hasGpu)('layers on WebGPU agree with the CPU', () => {
       const bad = cpu[k].findIndex((v, i) => !(Math.abs(v - gpu[k][i]) <= tol * (1 + Math.abs(v))));
       expect(bad, `tensor ${k} element ${bad}: cpu ${cpu[k][bad]} webgpu ${gpu[k][bad]}`).toBe(-1);
     }
+  });
+
+  test('SoftPool without a backward keeps no statistics on either backend', async () => {
+    const x = sp.randn([2, 3, 8, 8], { backend: 'cpu' });
+    const outs: Float32Array[] = [];
+    for (const backend of ['cpu', 'webgpu']) {
+      const xb = x.to(backend);
+      const before = sp.memory().bytes;
+      const y = noGrad(() => L.softPool2d(xb, { kernelSize: 3, stride: 2, padding: 1 }));
+      expect(sp.memory().bytes - before).toBe(y.size * 4);
+      outs.push(Float32Array.from((await y.data()) as Float32Array));
+      y.dispose();
+      if (xb !== x) xb.dispose();
+    }
+    expect(outs[1].every((v, i) => Math.abs(v - outs[0][i]) <= 2e-5 * (1 + Math.abs(v)))).toBe(true);
+    x.dispose();
   });
 
   test('a tiny MLP and a tiny CNN with SoftPool overfit one batch on WebGPU', async () => {

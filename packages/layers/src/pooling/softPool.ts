@@ -1,5 +1,6 @@
 // SoftPool (Stergiou et al., ICCV 2021): each window is reduced to sum(softmax(a) * a), per sample
 // and per channel, computed stably (the window maximum is subtracted). See shared/reference.
+import { isGradEnabled } from '@softpool/autograd';
 import { ArgumentError, type Tensor } from '@softpool/tensor';
 import type { PoolOptions } from './geometry.js';
 import { first, runWindowPool } from './run.js';
@@ -24,7 +25,10 @@ function softPool(name: string, spatial: number, x: Tensor, options: SoftPoolOpt
   if (!(temperature > 0) || !Number.isFinite(temperature)) {
     throw new ArgumentError(`${name}: temperature must be a positive finite number, got ${temperature}`);
   }
-  return first(runWindowPool(name, 'softPool', spatial, x, options, { gradient, temperature }));
+  // The op returns y, then the per-window statistics its backward needs; without a backward
+  // (inference, or an input that needs no gradient) the kernels can skip them.
+  const stats = isGradEnabled() && x.requiresGrad;
+  return first(runWindowPool(name, 'softPool', spatial, x, options, { gradient, temperature, stats }));
 }
 
 /**

@@ -67,6 +67,8 @@ export function softPoolBackward(
   temperature: number,
   exact: boolean,
 ): Tensor {
+  if (stats.length !== 3)
+    throw new Error('softPoolBackward: the forward statistics are missing (internal error)');
   const p = plan(x.shape, g);
   const a = readContiguous(x);
   const gy = readContiguous(grad);
@@ -98,10 +100,18 @@ export function softPoolBackward(
   return out;
 }
 
+// Outputs: y, then m and s unless attrs.stats is false (no backward will run) or the float32
+// kernels' backward rebuilds them itself (kernel 2x2, stride 2: see wasm.ts).
 registerKernel<Record<string, unknown>>('softPool', 'cpu', ([x], attrs) => {
   const g = geometryOf(attrs);
   const T = attrs.temperature as number;
-  return wasmReady(x, g) ? softPoolForwardWasm(x, g, T) : softPoolForward(x, g, T);
+  const stats = attrs.stats !== false;
+  if (wasmReady(x, g)) return softPoolForwardWasm(x, g, T, stats);
+  const outs = softPoolForward(x, g, T);
+  if (stats) return outs;
+  outs[1].dispose();
+  outs[2].dispose();
+  return [outs[0]];
 });
 
 registerKernel<Record<string, unknown>>('softPoolBackward', 'cpu', ([grad, x, ...stats], attrs) => {

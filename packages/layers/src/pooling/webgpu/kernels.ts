@@ -67,13 +67,18 @@ const SOFT_BACKWARD = `
         acc += select(in0[o] * w, in0[o] * w * (1.0 + (ai - in2[o]) * invT), exact);`)}
   out0[i] = acc;`;
 
-registerKernel<Record<string, unknown>>('softPool', 'webgpu', ([x], attrs, b) =>
-  runPool('softPool', b, [x], attrs, SOFT_FORWARD, {
+registerKernel<Record<string, unknown>>('softPool', 'webgpu', ([x], attrs, b) => {
+  const outs = runPool('softPool', b, [x], attrs, SOFT_FORWARD, {
     xShape: [...x.shape],
     scalars: [1 / (attrs.temperature as number)],
     outputs: ['out', 'out', 'out'],
-  }),
-);
+  });
+  if (attrs.stats !== false) return outs;
+  // no backward will run: the statistics' buffers go straight back to the pool
+  outs[1].dispose();
+  outs[2].dispose();
+  return [outs[0]];
+});
 registerKernel<Record<string, unknown>>(
   'softPoolBackward',
   'webgpu',
