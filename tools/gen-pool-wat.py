@@ -180,36 +180,58 @@ def wrap(comment, header, locals_, body):
 # ---- SoftPool ----
 CLAMP = '(v128.const f32x4 -88 -88 -88 -88)'
 
-def quad_load():
-    """The kernel-2x2 stride-2 group (2 tap rows, both taps of 4 windows in each): loads the 16
-    inputs scaled by 1/T as $lo/$hi (first row) and $lo2/$hi2 (second row), $mx = their maximum
-    per window, and $d..$d4 = max(v - m, -88)."""
-    def row(off, rp, lo, hi):
-        return f'''(local.set {rp} (i32.add (local.get $x) (i32.shl (i32.load offset={off} (local.get $rt)) (i32.const 2))))
+ROWS = (2, 1, 4)  # tap-row counts with a one-pass path: 2-D, 1-D and 3-D kernel-2 windows
+
+def tree(op, xs):
+    """op over all of xs as a balanced tree (shorter dependency chains than a running total)."""
+    while len(xs) > 1:
+        xs = [f'({op} {xs[i]} {xs[i + 1]})' if i + 1 < len(xs) else xs[i] for i in range(0, len(xs), 2)]
+    return xs[0]
+
+def row_ptr(j):
+    return '$rp' if j == 0 else f'$rp{j}'
+
+def fixed_load(n):
+    """The one-pass path of kernel-2 stride-2 groups with n tap rows: loads the 8n inputs of 4
+    windows, scaled by 1/T, as $w0.. (row j: first taps $w{2j}, second taps $w{2j+1}), then $mx =
+    their maximum per window, $dw{k} = max(w - m, -88), $ew{k} = exp(dw), $sum and $t = sum e d."""
+    def row(j):
+        rp, lo, hi = row_ptr(j), f'$w{2 * j}', f'$w{2 * j + 1}'
+        return f'''(local.set {rp} (i32.add (local.get $x) (i32.shl (i32.load offset={4 * (j + 1)} (local.get $rt)) (i32.const 2))))
             (local.set $v (v128.load (i32.add (local.get {rp}) (i32.shl (local.get $x0) (i32.const 2)))))
             (local.set $v2 (v128.load offset=16 (i32.add (local.get {rp}) (i32.shl (local.get $x0) (i32.const 2)))))
             (local.set {lo} (f32x4.mul (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27 (local.get $v) (local.get $v2)) (local.get $iT)))
             (local.set {hi} (f32x4.mul (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31 (local.get $v) (local.get $v2)) (local.get $iT)))'''
-    ds = '\n            '.join(f'(local.set {d} (f32x4.pmax (f32x4.sub (local.get {v}) (local.get $mx)) {CLAMP}))'
-        for d, v in (('$d', '$lo'), ('$d2', '$hi'), ('$d3', '$lo2'), ('$d4', '$hi2')))
+    ks = range(2 * n)
+    ds = '\n            '.join(f'(local.set $dw{k} (f32x4.pmax (f32x4.sub (local.get $w{k}) (local.get $mx)) {CLAMP}))' for k in ks)
+    # at most 4 exponentials in flight: more only spill registers
+    exps = '\n            '.join(interleave(*(exp_lines(f'$dw{k}', f'$ew{k}', f'w{k}') for k in ks[c:c + 4])) for c in range(0, 2 * n, 4))
+    rows = '\n            '.join(row(j) for j in range(n))
     return f'''(local.set $x0 (i32.sub (i32.shl (local.get $ox0) (i32.const 1)) (local.get $px)))
-            {row(4, '$rp', '$lo', '$hi')}
-            {row(8, '$rp2', '$lo2', '$hi2')}
+            {rows}
             ;; pmax is one instruction where max is several; the NaN it can drop reaches the sums
-            (local.set $mx (f32x4.pmax (f32x4.pmax (local.get $lo) (local.get $hi)) (f32x4.pmax (local.get $lo2) (local.get $hi2))))
+            (local.set $mx {tree('f32x4.pmax', [f'(local.get $w{k})' for k in ks])})
             {ds}
-            {interleave(exp_lines('$d', '$ex'), exp_lines('$d2', '$ex2', '2'), exp_lines('$d3', '$ex3', '3'), exp_lines('$d4', '$ex4', '4'))}
-            (local.set $sum (f32x4.add (f32x4.add (local.get $ex) (local.get $ex2)) (f32x4.add (local.get $ex3) (local.get $ex4))))
-            (local.set $t (f32x4.add (f32x4.add (f32x4.mul (local.get $ex) (local.get $d)) (f32x4.mul (local.get $ex2) (local.get $d2)))
-              (f32x4.add (f32x4.mul (local.get $ex3) (local.get $d3)) (f32x4.mul (local.get $ex4) (local.get $d4)))))'''
+            {exps}
+            (local.set $sum {tree('f32x4.add', [f'(local.get $ew{k})' for k in ks])})
+            (local.set $t {tree('f32x4.add', [f'(f32x4.mul (local.get $ew{k}) (local.get $dw{k}))' for k in ks])})'''
 
-QUAD_LOCALS = ('(local $quad i32) (local $rp2 i32) (local $lo2 v128) (local $hi2 v128) (local $d3 v128) (local $d4 v128) '
-  '(local $ex3 v128) (local $ex4 v128) (local $ek3 v128) (local $er3 v128) (local $ep3 v128) (local $ef3 v128) '
-  '(local $ek4 v128) (local $er4 v128) (local $ep4 v128) (local $ef4 v128)')
-# a group of 4 windows that is fast, kernel-2 stride-2 in x, and has exactly 2 tap rows
-QUAD = '(i32.and (i32.and (local.get $fast) (local.get $pair)) (i32.eq (local.get $R) (i32.const 2)))'
+FIXED_LOCALS = (' '.join(f'(local $rp{j} i32)' for j in range(1, max(ROWS)))
+  + ' ' + ' '.join(f'(local ${n}{k} v128)' for k in range(2 * max(ROWS)) for n in ('w', 'dw', 'ew', 'ekw', 'erw', 'epw', 'efw')))
+
+def fixed(n):
+    """A group of 4 windows that is fast, kernel-2 stride-2 in x, and has n tap rows."""
+    return f'(i32.and (i32.and (local.get $fast) (local.get $pair)) (i32.eq (local.get $R) (i32.const {n})))'
+
+def choose(paths, other):
+    """(if fixed(n) then paths[n] else ...) over ROWS, then `other`."""
+    out = other
+    for n in reversed(ROWS):
+        out = f'(if {fixed(n)}\n        (then\n            {paths[n]})\n        (else\n{out}))'
+    return out
+
 SOFT_LOCALS = ('(local $mx v128) (local $sum v128) (local $t v128) (local $d v128) (local $d2 v128) (local $ex v128) (local $ex2 v128) '
-  '(local $iT v128) (local $ek v128) (local $er v128) (local $ep v128) (local $ef v128) ' + PAIR_LOCALS + ' ' + QUAD_LOCALS)
+  '(local $iT v128) (local $ek v128) (local $er v128) (local $ep v128) (local $ef v128) ' + PAIR_LOCALS + ' ' + FIXED_LOCALS)
 
 # forward
 pair_fwd = (pair_rows('a', '(local.set $mx (f32x4.max (local.get $mx) (f32x4.max (f32x4.mul (local.get $lo) (local.get $iT)) (f32x4.mul (local.get $hi) (local.get $iT)))))') + '\n'
@@ -227,10 +249,9 @@ generic_fwd = (tap_loop('(local.set $mx (f32x4.max (local.get $mx) (f32x4.mul (l
       + exp_inline('$d', '$ex') + '\n            (local.set $ex (v128.and (local.get $ex) (local.get $mask)))\n'
       '            (local.set $sum (f32x4.add (local.get $sum) (local.get $ex)))\n'
       '            (local.set $t (f32x4.add (local.get $t) (f32x4.mul (local.get $ex) (local.get $d))))', '-inf', 'b'))
-body = ('        (local.set $mx (v128.const f32x4 -inf -inf -inf -inf))\n'
-  + f'        (if {QUAD}\n        (then\n            {quad_load()})\n'
-  + '        (else (if (i32.and (local.get $fast) (local.get $pair))\n        (then\n          ' + pair_fwd + ')\n'
-  + '        (else\n' + generic_fwd + '))))\n'
+body = ('        (local.set $mx (v128.const f32x4 -inf -inf -inf -inf))\n        '
+  + choose({n: fixed_load(n) for n in ROWS}, '        (if (i32.and (local.get $fast) (local.get $pair))\n        (then\n          ' + pair_fwd + ')\n'
+    + '        (else\n' + generic_fwd + '))') + '\n'
   + '        (local.set $ex (f32x4.mul (f32x4.add (local.get $mx) (f32x4.div (local.get $t) (local.get $sum))) (f32x4.splat (local.get $T))))\n'
   + '        ;; finite windows keep the formula; NaN / inf / all -inf windows give their maximum (x T)\n'
   + '        (local.set $ex (v128.bitselect (local.get $ex) (f32x4.mul (local.get $mx) (f32x4.splat (local.get $T)))\n'
@@ -270,11 +291,12 @@ def add_pair(rp, c, c2):
             (v128.store (local.get $ok) (f32x4.add (v128.load (local.get $ok)) (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get {c}) (local.get {c2}))))
             (v128.store offset=16 (local.get $ok) (f32x4.add (v128.load offset=16 (local.get $ok)) (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get {c}) (local.get {c2}))))'''
 
-# The kernel-2x2 group recomputes its window's m, s and y from the 16 inputs it holds anyway
-# (the same operations as the forward, so the same values): it reads neither statistic.
-TAPS4 = (('$d', '$ex'), ('$d2', '$ex2'), ('$d3', '$ex3'), ('$d4', '$ex4'))
-# (the branches are per group and predictable, where the other paths test per tap)
-quad_bwd = (quad_load() + '''
+# The one-pass groups recompute their windows' m, s and y from the inputs they hold anyway (the
+# same operations as the forward, so the same values): they read no statistic. Their branches are
+# per group and predictable, where the other paths test per tap.
+def fixed_bwd(n):
+    ks = range(2 * n)
+    return (fixed_load(n) + '''
             ;; 1 + (a - y)/T = 1 + d + (m - y/T), and m - y/T = -t/s here
             (local.set $q (f32x4.div (v128.const f32x4 1 1 1 1) (local.get $sum)))
             (local.set $gs (f32x4.mul (v128.load (i32.add (local.get $g) (local.get $ob))) (local.get $q)))
@@ -282,23 +304,23 @@ quad_bwd = (quad_load() + '''
             ''' + window_masks() + '''
             (if (local.get $exact)
               (then
-            ''' + '\n            '.join(f'(local.set {c} (f32x4.mul (f32x4.mul (local.get $gs) (local.get {c})) (f32x4.add (local.get {d}) (local.get $q))))' for d, c in TAPS4) + ''')
+            ''' + '\n            '.join(f'(local.set $ew{k} (f32x4.mul (f32x4.mul (local.get $gs) (local.get $ew{k})) (f32x4.add (local.get $dw{k}) (local.get $q))))' for k in ks) + ''')
               (else
-            ''' + '\n            '.join(f'(local.set {c} (f32x4.mul (local.get $gs) (local.get {c})))' for d, c in TAPS4) + '''))
+            ''' + '\n            '.join(f'(local.set $ew{k} (f32x4.mul (local.get $gs) (local.get $ew{k})))' for k in ks) + '''))
             (if (i32.eqz (i32x4.all_true (local.get $fin)))
               (then
-            ''' + '\n            '.join(f'(local.set {c} (v128.bitselect (local.get {c}) (local.get $bad) (local.get $fin)))' for d, c in TAPS4) + '))\n            '
-  + add_pair('$rp', '$ex', '$ex2') + '\n            ' + add_pair('$rp2', '$ex3', '$ex4'))
+            ''' + '\n            '.join(f'(local.set $ew{k} (v128.bitselect (local.get $ew{k}) (local.get $bad) (local.get $fin)))' for k in ks) + '))\n            '
+      + '\n            '.join(add_pair(row_ptr(j), f'$ew{2 * j}', f'$ew{2 * j + 1}') for j in range(n)))
+
 stats = ('            (local.set $mx (v128.load (i32.add (local.get $m) (local.get $ob))))\n'
   + '            (local.set $yv (v128.load (i32.add (local.get $y) (local.get $ob))))\n'
   + '            (local.set $sum (v128.load (i32.add (local.get $s) (local.get $ob))))\n'
   + '            (local.set $gs (v128.load (i32.add (local.get $g) (local.get $ob))))\n            '
   + window_terms() + '\n')
 pair_bwd = pair_rows('p', bwd_tap('$lo', '$d', '$c') + '\n            ' + bwd_tap('$hi', '$d2', '$c2', '2') + '\n            ' + add_pair('$rp', '$c', '$c2'))
-body = (f'        (if {QUAD}\n        (then\n            {quad_bwd})\n'
-  + '        (else\n' + stats
+body = choose({n: fixed_bwd(n) for n in ROWS}, stats
   + '        (if (i32.and (local.get $fast) (local.get $pair))\n        (then\n          ' + pair_bwd + ')\n'
-  + '        (else\n' + tap_loop(lambda fast: bwd_tap('$v', '$d', '$c') + '\n            ' + scatter('(local.get $c)', fast), '0', 'c') + '))))')
+  + '        (else\n' + tap_loop(lambda fast: bwd_tap('$v', '$d', '$c') + '\n            ' + scatter('(local.get $c)', fast), '0', 'c') + '))')
 wrap('  ;; SoftPool backward: each window adds g w (1 + (a - y)/T) (exact) or g w (paper) into the\n  ;; gradient of its taps, w = exp(max(a/T - m, -88)) / s. Non-finite windows add 0 (NaN for NaN).',
   '(export "softBwd") ' + COMMON_PARAMS + ' (param $g i32) (param $y i32) (param $m i32) (param $s i32) (param $invT f32) (param $exact i32) (param $grad i32)',
   SOFT_LOCALS + ' (local $gs v128) (local $yv v128) (local $q v128) (local $c v128) (local $c2 v128) (local $fin v128) (local $bad v128)',

@@ -151,6 +151,35 @@ describe('float32 kernels (WebAssembly SIMD) agree with the float64 reference ke
         expect(worst(dx32, dx64)).toBeLessThan(1e-4);
       });
 
+  // 1-D and 3-D kernel-2 stride-2 SoftPool: one-pass groups with 1 and 4 tap rows (and, with an odd
+  // length, the other paths for the last group).
+  const nd: [string, number[], (x: sp.Tensor, o: L.SoftPoolOptions) => sp.Tensor, L.SoftPoolOptions][] = [
+    ['1d', [2, 3, 64], L.softPool1d, { kernelSize: 2 }],
+    ['1d ragged', [1, 2, 37], L.softPool1d, { kernelSize: 2 }],
+    ['3d', [1, 2, 4, 4, 32], L.softPool3d, { kernelSize: 2 }],
+    ['3d ragged', [1, 2, 5, 4, 34], L.softPool3d, { kernelSize: 2 }],
+    ['3d overlapping in depth', [1, 2, 4, 4, 32], L.softPool3d, { kernelSize: 2, stride: [1, 2, 2] }],
+  ];
+  for (const [name, shape, f, base] of nd)
+    for (const o of [{}, { gradient: 'paper' as const }, { temperature: 0.5 }])
+      it(`softPool ${name} ${JSON.stringify(base)} ${JSON.stringify(o)}: output and input gradient`, () => {
+        sp.manualSeed(3);
+        const x64 = sp.mul(sp.randn(shape, { dtype: 'float64' }), 3);
+        const g64 = sp.randn(f(x64, base).shape, { dtype: 'float64' });
+        const run = (x: sp.Tensor, g: sp.Tensor) => {
+          const xi = x.detach().requiresGrad_();
+          const y = f(xi, { ...base, ...o });
+          y.backward(g);
+          return [vals(y), vals(xi.grad!)];
+        };
+        const [y64, dx64] = run(x64, g64);
+        const [y32, dx32] = run(sp.cast(x64, 'float32'), sp.cast(g64, 'float32'));
+        const worst = (a: number[], b: number[]) =>
+          Math.max(...a.map((v, i) => Math.abs(v - b[i]) / (1 + Math.abs(b[i]))));
+        expect(worst(y32, y64)).toBeLessThan(1e-5);
+        expect(worst(dx32, dx64)).toBeLessThan(1e-4);
+      });
+
   it('softPool: non-finite windows on the vector paths follow the reference rule', () => {
     // Two rows of 16: windows (2x2) 0..7; window 1 holds a NaN, 2 a +inf, 3 only -inf, 5 one -inf.
     const row0 = [1, 2, Number.NaN, 0, Infinity, 1, -Infinity, -Infinity, 0, 1, -Infinity, 3, 4, 5, 6, 7];
@@ -480,22 +509,29 @@ describe('modules', () => {
 
 describe('memory', () => {
   it('the SoftPool graph keeps only the input, the output and two statistics per window', () => {
-    const out = 2 * 3 * 4 * 4 * 4; // bytes of y: [2, 3, 4, 4] float32
-    const grow = (x: sp.Tensor, o: L.SoftPoolOptions, f: (g: () => sp.Tensor) => sp.Tensor = (g) => g()) => {
+    /** Bytes a SoftPool call adds, in units of its output's bytes (all released with the output). */
+    const grow = (f: () => sp.Tensor) => {
       const before = sp.memory().bytes;
-      const y = f(() => L.softPool2d(x, o));
-      const bytes = sp.memory().bytes - before;
+      const y = f();
+      const units = (sp.memory().bytes - before) / (y.size * 4);
       y.dispose();
       expect(sp.memory().bytes).toBe(before);
-      return bytes;
+      return units;
     };
     const x = values([2, 3, 8, 8], 1, { dtype: 'float32' });
+    const k3 = { kernelSize: 3, stride: 2, padding: 1 };
     // Saved handles share memory with x and y: the new bytes are y + window max + sum of exps ...
-    expect(grow(x, { kernelSize: 3, stride: 2, padding: 1 })).toBe(3 * out);
+    expect(grow(() => L.softPool2d(x, k3))).toBe(3);
     // ... none without a backward to feed ...
-    expect(grow(x, { kernelSize: 3, stride: 2, padding: 1 }, noGrad)).toBe(out);
-    expect(grow(x.detach(), { kernelSize: 3, stride: 2, padding: 1 })).toBe(out);
-    // ... and none for 2x2 windows with stride 2, whose float32 backward rebuilds them.
-    expect(grow(x, { kernelSize: 2 })).toBe(out);
+    expect(grow(() => noGrad(() => L.softPool2d(x, k3)))).toBe(1);
+    expect(grow(() => L.softPool2d(x.detach(), k3))).toBe(1);
+    // ... and none for kernel-2 stride-2 windows, whose float32 backward rebuilds them (1-D to 3-D).
+    expect(grow(() => L.softPool2d(x, { kernelSize: 2 }))).toBe(1);
+    const x1 = values([2, 3, 64], 1, { dtype: 'float32' });
+    const x3 = values([1, 2, 4, 4, 32], 1, { dtype: 'float32' });
+    expect(grow(() => L.softPool1d(x1, { kernelSize: 2 }))).toBe(1);
+    expect(grow(() => L.softPool3d(x3, { kernelSize: 2 }))).toBe(1);
+    expect(grow(() => L.softPool3d(x3, { kernelSize: 2, stride: [1, 2, 2] }))).toBe(1);
+    expect(grow(() => L.softPool3d(x3, { kernelSize: 2, stride: [2, 2, 1] }))).toBe(3);
   });
 });

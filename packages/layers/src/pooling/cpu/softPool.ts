@@ -101,7 +101,7 @@ export function softPoolBackward(
 }
 
 // Outputs: y, then m and s unless attrs.stats is false (no backward will run) or the float32
-// kernels' backward rebuilds them itself (kernel 2x2, stride 2: see wasm.ts).
+// kernels' backward rebuilds them itself (kernel 2, stride 2: see wasm.ts).
 registerKernel<Record<string, unknown>>('softPool', 'cpu', ([x], attrs) => {
   const g = geometryOf(attrs);
   const T = attrs.temperature as number;

@@ -1,9 +1,9 @@
 // The float32 fast path of SoftPool, max and average pooling on the CPU: wasm/pool.wat kernels,
 // driven one plane at a time (a [D*H, W] plane is copied into WebAssembly memory, pooled there in
 // cache, and the results copied out). Used for regular window geometries; adaptive pooling and
-// float64 take the reference kernels. SoftPool with a 2x2 kernel and stride 2 keeps no statistics:
-// its backward kernel holds each window's 4 inputs anyway and rebuilds m and s from them (the
-// exponentials it needs are the same ones), which saves their memory and copies.
+// float64 take the reference kernels. SoftPool with kernel 2 and stride 2 (1-D, 2-D, 3-D) keeps no
+// statistics: its backward kernel holds each window's inputs anyway and rebuilds m and s from them
+// (the exponentials it needs are the same ones), which saves their memory and copies.
 import { cpuData, cpuEmptyUnfilled, readContiguous, type Tensor } from '@softpool/tensor';
 import type { PoolGeometry } from '../geometry.js';
 import { outShape } from './common.js';
@@ -62,8 +62,11 @@ interface Rows {
   oxHi: number;
   inv: Float32Array;
   invWithPad: Float32Array;
-  /** Every group of 4 windows takes the kernel-2x2 stride-2 path, whose SoftPool backward rebuilds m, s and y itself. */
-  allQuad: boolean;
+  /**
+   * Every group of 4 windows takes a one-pass kernel-2 stride-2 path (1, 2 or 4 tap rows: 1-D, 2-D
+   * or 3-D), whose SoftPool backward rebuilds m, s and y itself.
+   */
+  onePass: boolean;
 }
 
 const rowCache = new WeakMap<Plan, Rows>();
@@ -74,14 +77,14 @@ function rows(p: Plan, g: PoolGeometry): Rows {
   const [wz, wy] = p.win;
   const [, H, W] = p.inSize;
   const table: number[] = [];
-  let twoRows = true;
+  const tapRows = new Set<number>();
   for (let oz = 0; oz < p.outSize[0]; oz++)
     for (let oy = 0; oy < p.outSize[1]; oy++) {
       const offs: number[] = [];
       for (let a = wz.start[oz]; a < wz.start[oz + 1]; a++)
         for (let b = wy.start[oy]; b < wy.start[oy + 1]; b++) offs.push((wz.idx[a] * H + wy.idx[b]) * W);
       table.push(offs.length, ...offs);
-      twoRows &&= offs.length === 2;
+      tapRows.add(offs.length);
     }
   const n = g.kernel.length;
   const [sx, px, K, dx] = [g.stride[n - 1], g.padding[n - 1], g.kernel[n - 1], g.dilation[n - 1]];
@@ -103,7 +106,15 @@ function rows(p: Plan, g: PoolGeometry): Rows {
     oxHi,
     inv: Float32Array.from(p.count, (c) => 1 / c),
     invWithPad: Float32Array.from(p.countWithPad, (c) => 1 / c),
-    allQuad: twoRows && K === 2 && sx === 2 && dx === 1 && oxLo === 0 && oxHi === OW && OW % 4 === 0,
+    onePass:
+      tapRows.size === 1 &&
+      [1, 2, 4].includes([...tapRows][0]) &&
+      K === 2 &&
+      sx === 2 &&
+      dx === 1 &&
+      oxLo === 0 &&
+      oxHi === OW &&
+      OW % 4 === 0,
   };
   rowCache.set(p, r);
   return r;
@@ -133,7 +144,7 @@ function common(r: Rows, at: number, table: number): number[] {
   return [at * 4, r.W, table * 4, r.nRows, r.OW, r.sx, r.px, r.K, r.dx, r.oxLo, r.oxHi];
 }
 
-/** [y, m, s], or [y] alone when `stats` is false or the backward rebuilds m and s (allQuad). */
+/** [y, m, s], or [y] alone when `stats` is false or the backward rebuilds m and s (onePass). */
 export function softPoolForwardWasm(
   x: Tensor,
   g: PoolGeometry,
@@ -145,7 +156,7 @@ export function softPoolForwardWasm(
   const r = rows(p, g);
   const a = readContiguous(x);
   const outs = [0, 1, 2]
-    .slice(0, stats && !r.allQuad ? 3 : 1)
+    .slice(0, stats && !r.onePass ? 3 : 1)
     .map(() => cpuEmptyUnfilled(outShape(x, p), 'float32'));
   const [y, m, s] = outs.map(cpuData);
   const { at, f32, i32 } = arena(k, [p.inPlane, p.outPlane, p.outPlane, p.outPlane, r.table.length]);
@@ -172,7 +183,7 @@ export function softPoolBackwardWasm(
   const k = load()!;
   const p = plan(x.shape, g);
   const r = rows(p, g);
-  if (!r.allQuad && stats.length !== 3)
+  if (!r.onePass && stats.length !== 3)
     throw new Error('softPoolBackward: the forward statistics are missing (internal error)');
   const [a, gy, y, m, s] = [x, grad, ...stats].map(readContiguous);
   const out = cpuEmptyUnfilled(x.shape, 'float32');
@@ -185,7 +196,7 @@ export function softPoolBackwardWasm(
     const o0 = plane * n;
     f32.set(a.subarray(i0, i0 + p.inPlane), at[0]);
     f32.set(gy.subarray(o0, o0 + n), at[1]);
-    if (!r.allQuad) {
+    if (!r.onePass) {
       f32.set(y.subarray(o0, o0 + n), at[2]);
       f32.set(m.subarray(o0, o0 + n), at[3]);
       f32.set(s.subarray(o0, o0 + n), at[4]);
