@@ -252,6 +252,8 @@ export const CASES: Case[] = [
     ops: ['matmul'],
     tol: 1e-4,
     run: ({ u }) => [
+      // many register blocks, ragged in rows (250) and in vec4 columns (258)
+      T.matmul(u([250, 12], 47), u([12, 1032], 48)),
       T.matmul(u([7, 13], 33), u([13, 5], 34)),
       T.matmul(u([9, 16], 35), u([16, 12], 36)),
       T.matmul(u([2, 3, 10, 8], 37), u([3, 8, 4], 38)),
