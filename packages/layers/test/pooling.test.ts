@@ -131,25 +131,27 @@ describe('float32 kernels (WebAssembly SIMD) agree with the float64 reference ke
     ['maxPool', (x, o) => L.maxPool2d(x, o)],
     ['avgPool', (x, o) => L.avgPool2d(x, o)],
   ];
+  /** Runs `f` in float64 and in float32 on the same data: outputs and input gradients agree. */
+  const agree = (shape: number[], f: (x: sp.Tensor) => sp.Tensor, seed: number) => {
+    sp.manualSeed(seed);
+    const x64 = sp.mul(sp.randn(shape, { dtype: 'float64' }), 3);
+    const g64 = sp.randn(f(x64).shape, { dtype: 'float64' });
+    const run = (x: sp.Tensor, g: sp.Tensor) => {
+      const xi = x.detach().requiresGrad_();
+      const y = f(xi);
+      y.backward(g);
+      return [vals(y), vals(xi.grad!)];
+    };
+    const [y64, dx64] = run(x64, g64);
+    const [y32, dx32] = run(sp.cast(x64, 'float32'), sp.cast(g64, 'float32'));
+    const worst = (a: number[], b: number[]) =>
+      Math.max(...a.map((v, i) => Math.abs(v - b[i]) / (1 + Math.abs(b[i]))));
+    expect(worst(y32, y64)).toBeLessThan(1e-5);
+    expect(worst(dx32, dx64)).toBeLessThan(1e-4);
+  };
   for (const [gName, shape, opts] of geometries)
     for (const [mName, f] of methods)
-      it(`${mName} ${gName}: output and input gradient`, () => {
-        sp.manualSeed(7);
-        const x64 = sp.mul(sp.randn(shape, { dtype: 'float64' }), 3);
-        const g64 = sp.randn(f(x64, opts).shape, { dtype: 'float64' });
-        const run = (x: sp.Tensor, g: sp.Tensor) => {
-          const xi = x.detach().requiresGrad_();
-          const y = f(xi, opts);
-          y.backward(g);
-          return [vals(y), vals(xi.grad!)];
-        };
-        const [y64, dx64] = run(x64, g64);
-        const [y32, dx32] = run(sp.cast(x64, 'float32'), sp.cast(g64, 'float32'));
-        const worst = (a: number[], b: number[]) =>
-          Math.max(...a.map((v, i) => Math.abs(v - b[i]) / (1 + Math.abs(b[i]))));
-        expect(worst(y32, y64)).toBeLessThan(1e-5);
-        expect(worst(dx32, dx64)).toBeLessThan(1e-4);
-      });
+      it(`${mName} ${gName}: output and input gradient`, () => agree(shape, (x) => f(x, opts), 7));
 
   // 1-D and 3-D kernel-2 stride-2 SoftPool: one-pass groups with 1 and 4 tap rows (and, with an odd
   // length, the other paths for the last group).
@@ -162,23 +164,8 @@ describe('float32 kernels (WebAssembly SIMD) agree with the float64 reference ke
   ];
   for (const [name, shape, f, base] of nd)
     for (const o of [{}, { gradient: 'paper' as const }, { temperature: 0.5 }])
-      it(`softPool ${name} ${JSON.stringify(base)} ${JSON.stringify(o)}: output and input gradient`, () => {
-        sp.manualSeed(3);
-        const x64 = sp.mul(sp.randn(shape, { dtype: 'float64' }), 3);
-        const g64 = sp.randn(f(x64, base).shape, { dtype: 'float64' });
-        const run = (x: sp.Tensor, g: sp.Tensor) => {
-          const xi = x.detach().requiresGrad_();
-          const y = f(xi, { ...base, ...o });
-          y.backward(g);
-          return [vals(y), vals(xi.grad!)];
-        };
-        const [y64, dx64] = run(x64, g64);
-        const [y32, dx32] = run(sp.cast(x64, 'float32'), sp.cast(g64, 'float32'));
-        const worst = (a: number[], b: number[]) =>
-          Math.max(...a.map((v, i) => Math.abs(v - b[i]) / (1 + Math.abs(b[i]))));
-        expect(worst(y32, y64)).toBeLessThan(1e-5);
-        expect(worst(dx32, dx64)).toBeLessThan(1e-4);
-      });
+      it(`softPool ${name} ${JSON.stringify(base)} ${JSON.stringify(o)}: output and input gradient`, () =>
+        agree(shape, (x) => f(x, { ...base, ...o }), 3));
 
   it('softPool: non-finite windows on the vector paths follow the reference rule', () => {
     // Two rows of 16: windows (2x2) 0..7; window 1 holds a NaN, 2 a +inf, 3 only -inf, 5 one -inf.
