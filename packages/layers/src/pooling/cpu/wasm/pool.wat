@@ -4,8 +4,10 @@
 ;; everything here runs in cache). Windows are grouped by 4 consecutive outputs of an output row;
 ;; a group whose windows all lie inside the row, with stride 1 or 2, loads its taps as vectors,
 ;; other groups load lane by lane with bounds tests (padding). SoftPool with kernel 2, stride 2
-;; and dilation 1 takes both taps of a group's windows from one 8-wide load per tap row. Tap rows come from a table built
-;; in JS: per output row, R then the R input-row offsets (padding rows are simply not listed).
+;; and dilation 1 takes both taps of a group's windows from one 8-wide load per tap row; with 1, 2
+;; or 4 tap rows (1-D, 2-D, 3-D) it holds all of a group's inputs at once and makes one pass, and
+;; its backward rebuilds the window statistics from them. Tap rows come from a table built in JS:
+;; per output row, R then the R input-row offsets (padding rows are simply not listed).
 ;; Backward passes add each window's contributions into the input gradient in a fixed order
 ;; (single-threaded, deterministic, no atomics).
 (module
