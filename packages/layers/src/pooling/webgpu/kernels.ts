@@ -120,16 +120,14 @@ registerKernel<Record<string, unknown>>(
 
 // ---- average pooling -----------------------------------------------------------------------
 
-const divisor = 'select(realTaps(DZ, DY, DX), paddedTaps(DZ, DY, DX), scalar(0u) != 0.0)';
-
 const AVG_FORWARD = `
   var s = 0.0;
   ${taps('s += in0[ib + k];')}
-  out0[i] = s / ${divisor.replaceAll('DZ', 'oz').replaceAll('DY', 'oy').replaceAll('DX', 'ox')};`;
+  out0[i] = s / avgDivisor(oz, oy, ox);`;
 
 const AVG_BACKWARD = `
   var acc = 0.0;
-  ${cover(`acc += in0[o] / ${divisor.replaceAll('DZ', 'cz').replaceAll('DY', 'cy').replaceAll('DX', 'cx')};`)}
+  ${cover('acc += in0[o] / avgDivisor(cz, cy, cx);')}
   out0[i] = acc;`;
 
 registerKernel<Record<string, unknown>>(

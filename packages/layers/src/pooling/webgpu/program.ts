@@ -1,8 +1,11 @@
 // WGSL pooling programs for any backend that runs them (ShaderBackend), without depending on the
-// backend package. The window tables of the CPU plan (per axis: the taps of each output, and the
-// outputs covering each input) travel as program parameters, so every geometry (padding,
-// dilation, ceil mode, adaptive windows) runs through the same two loops: TAPS (forward, one
-// thread per output) and COVER (backward, one thread per input, gathered: no atomics).
+// backend package. Two loops serve every method: TAPS (forward, one thread per output) and COVER
+// (backward, one thread per input, gathered: no atomics). Regular windows (kernel, stride,
+// padding, dilation, ceil mode) are enumerated arithmetically from per-axis parameters; adaptive
+// windows read the window tables of the CPU plan (per axis: the taps of each output, and the
+// outputs covering each input), which travel as program parameters. Both visit taps and covering
+// outputs in the same ascending order. The arithmetic form matters where every table read is a
+// per-thread gather (on lavapipe a tap then cost several table loads).
 import { BackendError } from '@softpool/tensor';
 import { plan } from '../cpu/plan.js';
 import { axisCover, type PoolGeometry } from '../geometry.js';
@@ -14,10 +17,13 @@ const MAX_WORDS = 60_000;
 
 /** Index of the first scalar parameter (temperature, normType, ...) in `params`. */
 const SCALARS = 25;
+/** Index of the regular-window flag, followed by (kernel, stride, padding, dilation) per axis. */
+const REGULAR = SCALARS + 3;
 
 /**
  * Parameter words of a pooling call: [planes, inPlane, outPlane, per axis (len, out, wStart,
- * wIdx, cStart, cOut, total) as params indices, 3 scalars, then the tables].
+ * wIdx, cStart, cOut, total) as params indices, 3 scalars, regular flag, per axis (kernel,
+ * stride, padding, dilation), then the tables].
  */
 export function poolParams(
   op: string,
@@ -28,7 +34,7 @@ export function poolParams(
   const p = plan(shape, g);
   const header: number[] = [p.planes, p.inPlane, p.outPlane];
   const tables: number[] = [];
-  const base = 1 + header.length + 21 + 3; // params index of the first table word
+  const base = REGULAR + 1 + 12; // params index of the first table word
   const at = () => base + tables.length;
   for (let a = 0; a < 3; a++) {
     const w = p.win[a];
@@ -42,7 +48,12 @@ export function poolParams(
   }
   const f = new Float32Array(3);
   f.set(scalars.slice(0, 3));
-  const words = [...header, ...new Uint32Array(f.buffer), ...tables];
+  // leading axes of 1-D and 2-D inputs: one tap (kernel 1, stride 1, no padding, dilation 1)
+  const lead = 3 - g.kernel.length;
+  const regular = [0, 1, 2].flatMap((a) =>
+    a < lead ? [1, 1, 0, 1] : [g.kernel, g.stride, g.padding, g.dilation].map((v) => v[a - lead]),
+  );
+  const words = [...header, ...new Uint32Array(f.buffer), g.adaptive ? 0 : 1, ...regular, ...tables];
   if (words.length > MAX_WORDS) {
     throw new BackendError(
       `${op}: the window tables of input ${JSON.stringify(shape)} (${words.length} words) exceed the WebGPU parameter block (${MAX_WORDS}); use the cpu backend for this geometry`,
@@ -60,11 +71,48 @@ fn scalar(k: u32) -> f32 { return bitcast<f32>(params[${SCALARS}u + k]); }
 fn isnan_(x: f32) -> bool { return (bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u; }
 fn isinf_(x: f32) -> bool { return (bitcast<u32>(x) & 0x7fffffffu) == 0x7f800000u; }
 fn bits_(b: u32) -> f32 { return bitcast<f32>(b | (params[0] & 0u)); }
-fn realTaps(oz: u32, oy: u32, ox: u32) -> f32 {
-  return f32((tab(0u, 2u, oz + 1u) - tab(0u, 2u, oz)) * (tab(1u, 2u, oy + 1u) - tab(1u, 2u, oy)) * (tab(2u, 2u, ox + 1u) - tab(2u, 2u, ox)));
+fn regular() -> bool { return params[${REGULAR}u] != 0u; }
+fn rg(a: u32, f: u32) -> u32 { return params[${REGULAR + 1}u + a * 4u + f]; }
+/** Input coordinate of tap q of output o along axis a (may fall in the padding: < 0 or >= len). */
+fn tapAt(a: u32, o: u32, q: u32) -> i32 { return i32(o * rg(a, 1u) + q * rg(a, 3u)) - i32(rg(a, 2u)); }
+/** Taps of output o along axis a: (real ones, ones before the far padding ends), as the plan counts. */
+fn axisTaps(a: u32, o: u32) -> vec2<u32> {
+  if (!regular()) {
+    return vec2<u32>(tab(a, 2u, o + 1u) - tab(a, 2u, o), tab(a, 6u, o));
+  }
+  let len = i32(hdr(a, 0u));
+  var n = vec2<u32>(0u, 0u);
+  for (var q = 0u; q < rg(a, 0u); q++) {
+    let x = tapAt(a, o, q);
+    n += vec2<u32>(select(0u, 1u, x >= 0 && x < len), select(0u, 1u, x < len + i32(rg(a, 2u))));
+  }
+  return n;
 }
-fn paddedTaps(oz: u32, oy: u32, ox: u32) -> f32 {
-  return f32(tab(0u, 6u, oz) * tab(1u, 6u, oy) * tab(2u, 6u, ox));
+fn realTaps(oz: u32, oy: u32, ox: u32) -> f32 {
+  return f32(axisTaps(0u, oz).x * axisTaps(1u, oy).x * axisTaps(2u, ox).x);
+}
+/** Average pooling's divisor: the real taps, or with countIncludePad (scalar 0) the padded ones. */
+fn avgDivisor(oz: u32, oy: u32, ox: u32) -> f32 {
+  let n = axisTaps(0u, oz) * axisTaps(1u, oy) * axisTaps(2u, ox);
+  return f32(select(n.x, n.y, scalar(0u) != 0.0));
+}
+/**
+ * n / s for 0 <= n < 2^24, s > 0: a float quotient corrected by one step either way. Integer
+ * division has no vector instruction on CPU adapters (lavapipe runs it lane by lane).
+ */
+fn quot(n: i32, s: i32) -> i32 {
+  var o = i32(floor(f32(n) / f32(s)));
+  if (o * s > n) { o -= 1; }
+  if ((o + 1) * s <= n) { o += 1; }
+  return o;
+}
+/** The output along axis a whose tap q is input i, or -1 when there is none. */
+fn coverAt(a: u32, i: u32, q: u32) -> i32 {
+  let n = i32(i + rg(a, 2u)) - i32(q * rg(a, 3u));
+  let s = i32(rg(a, 1u));
+  let o = quot(max(n, 0), s);
+  if (n < 0 || o * s != n || o >= i32(hdr(a, 1u))) { return -1; }
+  return o;
 }`;
 
 /** Forward prologue: plane, output coordinates, input plane base `ib`. */
@@ -89,7 +137,23 @@ export const IN_POS = `
 
 /** Loops over the real taps of output (oz, oy, ox); `k` is the tap's offset in its plane. */
 export function taps(body: string): string {
-  return `for (var ja = tab(0u, 2u, oz); ja < tab(0u, 2u, oz + 1u); ja++) {
+  return `if (regular()) {
+  for (var qa = 0u; qa < rg(0u, 0u); qa++) {
+    let sz = tapAt(0u, oz, qa);
+    if (sz < 0 || sz >= i32(hdr(0u, 0u))) { continue; }
+    for (var qb = 0u; qb < rg(1u, 0u); qb++) {
+      let sy = tapAt(1u, oy, qb);
+      if (sy < 0 || sy >= i32(H)) { continue; }
+      for (var qc = 0u; qc < rg(2u, 0u); qc++) {
+        let sx = tapAt(2u, ox, qc);
+        if (sx < 0 || sx >= i32(W)) { continue; }
+        let k = (u32(sz) * H + u32(sy)) * W + u32(sx);
+        ${body}
+      }
+    }
+  }
+  } else {
+  for (var ja = tab(0u, 2u, oz); ja < tab(0u, 2u, oz + 1u); ja++) {
     let tz = tab(0u, 3u, ja);
     for (var jb = tab(1u, 2u, oy); jb < tab(1u, 2u, oy + 1u); jb++) {
       let ty = tab(1u, 3u, jb);
@@ -98,12 +162,34 @@ export function taps(body: string): string {
         ${body}
       }
     }
+  }
   }`;
 }
 
 /** Loops over the outputs whose windows hold input (iz, iy, ix); `o` is the output's flat index. */
 export function cover(body: string): string {
-  return `for (var ja = tab(0u, 4u, iz); ja < tab(0u, 4u, iz + 1u); ja++) {
+  // regular windows: the tap index q runs downwards so that the covering outputs ascend
+  return `if (regular()) {
+  for (var qa = i32(rg(0u, 0u)) - 1; qa >= 0; qa--) {
+    let sz = coverAt(0u, iz, u32(qa));
+    if (sz < 0) { continue; }
+    let cz = u32(sz);
+    for (var qb = i32(rg(1u, 0u)) - 1; qb >= 0; qb--) {
+      let sy = coverAt(1u, iy, u32(qb));
+      if (sy < 0) { continue; }
+      let cy = u32(sy);
+      for (var qc = i32(rg(2u, 0u)) - 1; qc >= 0; qc--) {
+        let sx = coverAt(2u, ix, u32(qc));
+        if (sx < 0) { continue; }
+        let cx = u32(sx);
+        let oo = (cz * OH + cy) * OW + cx;
+        let o = ob + oo;
+        ${body}
+      }
+    }
+  }
+  } else {
+  for (var ja = tab(0u, 4u, iz); ja < tab(0u, 4u, iz + 1u); ja++) {
     let cz = tab(0u, 5u, ja);
     for (var jb = tab(1u, 4u, iy); jb < tab(1u, 4u, iy + 1u); jb++) {
       let cy = tab(1u, 5u, jb);
@@ -114,5 +200,6 @@ export function cover(body: string): string {
         ${body}
       }
     }
+  }
   }`;
 }
