@@ -199,6 +199,35 @@ describe.skipIf(!hasGpu)('layers on WebGPU agree with the CPU', () => {
     x.dispose();
   });
 
+  test('long regular windows need no window tables (a 70,000-long 1-D input agrees with the CPU)', async () => {
+    // Before regular windows were enumerated arithmetically, this input's tables exceeded the
+    // parameter block and the call was refused.
+    const x = sp.randn([1, 2, 70_000], { backend: 'cpu' });
+    const run = async (backend: string) => {
+      const xi = x.to(backend).detach().requiresGrad_();
+      const y = L.softPool1d(xi, { kernelSize: 3, stride: 2, padding: 1 });
+      y.sum().backward();
+      const out = [
+        Float32Array.from((await y.data()) as Float32Array),
+        Float32Array.from((await xi.grad!.data()) as Float32Array),
+      ];
+      y.dispose();
+      xi.dispose();
+      return out;
+    };
+    const [cpu, gpu] = [await run('cpu'), await run('webgpu')];
+    for (let k = 0; k < 2; k++) {
+      const bad = cpu[k].findIndex((v, i) => !(Math.abs(v - gpu[k][i]) <= 2e-5 * (1 + Math.abs(v))));
+      expect(bad, `tensor ${k} element ${bad}`).toBe(-1);
+    }
+    x.dispose();
+    const huge = sp.zeros([1, 1, 2 ** 24], { backend: 'webgpu' });
+    expect(() => L.maxPool1d(huge, { kernelSize: 2 })).toThrow(
+      'maxPool: input [1,1,16777216] has a spatial size of 2^24 or more, beyond the WebGPU pooling kernels; use the cpu backend',
+    );
+    huge.dispose();
+  });
+
   test('a tiny MLP and a tiny CNN with SoftPool overfit one batch on WebGPU', async () => {
     await sp.setBackend('webgpu');
     sp.manualSeed(0);

@@ -12,7 +12,7 @@ import { axisCover, type PoolGeometry } from '../geometry.js';
 
 export { shaderBackend, withDense } from '../../shader.js';
 
-/** The largest parameter block (u32 words) a program may carry; tables above it are refused. */
+/** The largest parameter block (u32 words) a program may carry; adaptive tables above it are refused. */
 const MAX_WORDS = 60_000;
 
 /** Index of the first scalar parameter (temperature, normType, ...) in `params`. */
@@ -38,11 +38,20 @@ export function poolParams(
   const at = () => base + tables.length;
   for (let a = 0; a < 3; a++) {
     const w = p.win[a];
-    const c = axisCover(p.inSize[a], w);
     const entry = [p.inSize[a], w.out];
-    for (const arr of [w.start, w.idx, c.start, c.out, w.total]) {
-      entry.push(at());
-      for (const v of arr) tables.push(v);
+    if (g.adaptive) {
+      const c = axisCover(p.inSize[a], w);
+      for (const arr of [w.start, w.idx, c.start, c.out, w.total]) {
+        entry.push(at());
+        for (const v of arr) tables.push(v);
+      }
+    } else {
+      entry.push(0, 0, 0, 0, 0); // regular windows need no tables
+      // the backward's float quotients are exact below 2^24
+      if (p.inSize[a] + 2 * Math.max(...g.padding) >= 2 ** 24)
+        throw new BackendError(
+          `${op}: input ${JSON.stringify(shape)} has a spatial size of 2^24 or more, beyond the WebGPU pooling kernels; use the cpu backend`,
+        );
     }
     header.push(...entry);
   }
@@ -56,7 +65,7 @@ export function poolParams(
   const words = [...header, ...new Uint32Array(f.buffer), g.adaptive ? 0 : 1, ...regular, ...tables];
   if (words.length > MAX_WORDS) {
     throw new BackendError(
-      `${op}: the window tables of input ${JSON.stringify(shape)} (${words.length} words) exceed the WebGPU parameter block (${MAX_WORDS}); use the cpu backend for this geometry`,
+      `${op}: the adaptive window tables of input ${JSON.stringify(shape)} (${words.length} words) exceed the WebGPU parameter block (${MAX_WORDS}); use the cpu backend for this geometry`,
     );
   }
   const outShape = [shape[0], shape[1], ...p.outSize.slice(3 - (shape.length - 2))];
