@@ -155,15 +155,15 @@ export function softPoolForwardWasm(
   const p = plan(x.shape, g);
   const r = rows(p, g);
   const a = readContiguous(x);
-  const outs = [0, 1, 2]
-    .slice(0, stats && !r.onePass ? 3 : 1)
-    .map(() => cpuEmptyUnfilled(outShape(x, p), 'float32'));
+  const count = stats && !r.onePass ? 3 : 1;
+  const outs = Array.from({ length: count }, () => cpuEmptyUnfilled(outShape(x, p), 'float32'));
   const [y, m, s] = outs.map(cpuData);
   const { at, f32, i32 } = arena(k, [p.inPlane, p.outPlane, p.outPlane, p.outPlane, r.table.length]);
   i32.set(r.table, at[4]);
+  const rowArgs = common(r, at[0], at[4]);
   for (let plane = 0; plane < p.planes; plane++) {
     f32.set(a.subarray(plane * p.inPlane, (plane + 1) * p.inPlane), at[0]);
-    k.softFwd(...common(r, at[0], at[4]), at[1] * 4, at[2] * 4, at[3] * 4, 1 / temperature, temperature);
+    k.softFwd(...rowArgs, at[1] * 4, at[2] * 4, at[3] * 4, 1 / temperature, temperature);
     const o = plane * p.outPlane;
     y.set(f32.subarray(at[1], at[1] + p.outPlane), o);
     m?.set(f32.subarray(at[2], at[2] + p.outPlane), o);
@@ -191,6 +191,7 @@ export function softPoolBackwardWasm(
   const n = p.outPlane;
   const { at, f32, i32 } = arena(k, [p.inPlane, n, n, n, n, p.inPlane, r.table.length]);
   i32.set(r.table, at[6]);
+  const rowArgs = common(r, at[0], at[6]);
   for (let plane = 0; plane < p.planes; plane++) {
     const i0 = plane * p.inPlane;
     const o0 = plane * n;
@@ -203,7 +204,7 @@ export function softPoolBackwardWasm(
     }
     f32.fill(0, at[5], at[5] + p.inPlane);
     k.softBwd(
-      ...common(r, at[0], at[6]),
+      ...rowArgs,
       at[1] * 4,
       at[2] * 4,
       at[3] * 4,
@@ -227,9 +228,10 @@ export function maxPoolForwardWasm(x: Tensor, g: PoolGeometry): Tensor[] {
   const [y, idx] = [cpuData(yT), cpuData(iT) as Int32Array];
   const { at, f32, i32 } = arena(k, [p.inPlane, p.outPlane, p.outPlane, r.table.length]);
   i32.set(r.table, at[3]);
+  const rowArgs = common(r, at[0], at[3]);
   for (let plane = 0; plane < p.planes; plane++) {
     f32.set(a.subarray(plane * p.inPlane, (plane + 1) * p.inPlane), at[0]);
-    k.maxFwd(...common(r, at[0], at[3]), at[1] * 4, at[2] * 4);
+    k.maxFwd(...rowArgs, at[1] * 4, at[2] * 4);
     y.set(f32.subarray(at[1], at[1] + p.outPlane), plane * p.outPlane);
     idx.set(i32.subarray(at[2], at[2] + p.outPlane), plane * p.outPlane);
   }
@@ -270,9 +272,10 @@ export function avgPoolForwardWasm(x: Tensor, g: PoolGeometry, countIncludePad: 
   const { at, f32, i32 } = arena(k, [p.inPlane, p.outPlane, p.outPlane, r.table.length]);
   i32.set(r.table, at[3]);
   f32.set(countIncludePad ? r.invWithPad : r.inv, at[1]);
+  const rowArgs = common(r, at[0], at[3]);
   for (let plane = 0; plane < p.planes; plane++) {
     f32.set(a.subarray(plane * p.inPlane, (plane + 1) * p.inPlane), at[0]);
-    k.avgFwd(...common(r, at[0], at[3]), at[1] * 4, at[2] * 4);
+    k.avgFwd(...rowArgs, at[1] * 4, at[2] * 4);
     y.set(f32.subarray(at[2], at[2] + p.outPlane), plane * p.outPlane);
   }
   return yT;
@@ -295,10 +298,11 @@ export function avgPoolBackwardWasm(
   const { at, f32, i32 } = arena(k, [n, n, p.inPlane, r.table.length]);
   i32.set(r.table, at[3]);
   f32.set(countIncludePad ? r.invWithPad : r.inv, at[1]);
+  const rowArgs = common(r, at[2], at[3]);
   for (let plane = 0; plane < p.planes; plane++) {
     f32.set(gy.subarray(plane * n, (plane + 1) * n), at[0]);
     f32.fill(0, at[2], at[2] + p.inPlane);
-    k.avgBwd(...common(r, at[2], at[3]), at[0] * 4, at[1] * 4, at[2] * 4);
+    k.avgBwd(...rowArgs, at[0] * 4, at[1] * 4, at[2] * 4);
     dx.set(f32.subarray(at[2], at[2] + p.inPlane), plane * p.inPlane);
   }
   return out;
