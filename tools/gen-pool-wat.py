@@ -193,15 +193,18 @@ def tree(op, xs):
 def row_ptr(j):
     return '$rp' if j == 0 else f'$rp{j}'
 
-def fixed_load(n):
+def fixed_load(n, tight=False):
     """The one-pass path of kernel-2 stride-2 groups with n tap rows: loads the 8n inputs of 4
     windows, scaled by 1/T, as $w0.. (row j: first taps $w{2j}, second taps $w{2j+1}), then $mx =
-    their maximum per window, $dw{k} = max(w - m, -88), $ew{k} = exp(dw), $sum and $t = sum e d."""
+    their maximum per window, $dw{k} = max(w - m, -88), $ew{k} = exp(dw), $sum and $t = sum e d.
+    `tight`: inside one_pass_loop, which keeps the row pointers and the byte offset $xo itself."""
     def row(j):
         rp, lo, hi = row_ptr(j), f'$w{2 * j}', f'$w{2 * j + 1}'
-        return f'''(local.set {rp} (i32.add (local.get $x) (i32.shl (i32.load offset={4 * (j + 1)} (local.get $rt)) (i32.const 2))))
-            (local.set $v (v128.load (i32.add (local.get {rp}) (i32.shl (local.get $x0) (i32.const 2)))))
-            (local.set $v2 (v128.load offset=16 (i32.add (local.get {rp}) (i32.shl (local.get $x0) (i32.const 2)))))
+        at = f'(i32.add (local.get {rp}) (local.get $xo))' if tight else f'(i32.add (local.get {rp}) (i32.shl (local.get $x0) (i32.const 2)))'
+        head = '' if tight else f'''(local.set {rp} (i32.add (local.get $x) (i32.shl (i32.load offset={4 * (j + 1)} (local.get $rt)) (i32.const 2))))
+            '''
+        return head + f'''(local.set $v (v128.load {at}))
+            (local.set $v2 (v128.load offset=16 {at}))
             (local.set {lo} (f32x4.mul (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27 (local.get $v) (local.get $v2)) (local.get $iT)))
             (local.set {hi} (f32x4.mul (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31 (local.get $v) (local.get $v2)) (local.get $iT)))'''
     ks = range(2 * n)
@@ -209,8 +212,8 @@ def fixed_load(n):
     # at most 4 exponentials in flight: more only spill registers
     exps = '\n            '.join(interleave(*(exp_lines(f'$dw{k}', f'$ew{k}', f'w{k}') for k in ks[c:c + 4])) for c in range(0, 2 * n, 4))
     rows = '\n            '.join(row(j) for j in range(n))
-    return f'''(local.set $x0 (i32.sub (i32.shl (local.get $ox0) (i32.const 1)) (local.get $px)))
-            {rows}
+    x0 = '' if tight else '(local.set $x0 (i32.sub (i32.shl (local.get $ox0) (i32.const 1)) (local.get $px)))\n            '
+    return f'''{x0}{rows}
             ;; pmax is one instruction where max is several; the NaN it can drop reaches the sums
             (local.set $mx {tree('f32x4.pmax', [f'(local.get $w{k})' for k in ks])})
             {ds}
@@ -287,18 +290,25 @@ def bwd_tap(v, d, c, tmp=''):
     return (f'(local.set {d} (f32x4.pmax (f32x4.sub (f32x4.mul (local.get {v}) (local.get $iT)) (local.get $mx)) {CLAMP}))\n            '
       + exp_inline(d, c, tmp) + '\n            ' + contribution(d, c))
 
-def add_pair(rp, c, c2):
-    """Adds the interleaved contributions of a row's two taps into its 8 input gradients."""
+def add_pair(rp, c, c2, tight=False):
+    """Adds the interleaved contributions of a row's two taps into its 8 input gradients. `tight`
+    (one_pass_loop): stores them instead, as no other window covers these inputs."""
+    lo = f'(i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get {c}) (local.get {c2}))'
+    hi = f'(i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get {c}) (local.get {c2}))'
+    if tight:
+        return f'''(local.set $ok (i32.add (i32.sub (local.get {rp}) (local.get $x)) (i32.add (local.get $grad) (local.get $xo))))
+            (v128.store (local.get $ok) {lo})
+            (v128.store offset=16 (local.get $ok) {hi})'''
     return f'''(local.set $ok (i32.add (i32.sub (local.get {rp}) (local.get $x)) (i32.add (local.get $grad) (i32.shl (local.get $x0) (i32.const 2)))))
-            (v128.store (local.get $ok) (f32x4.add (v128.load (local.get $ok)) (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get {c}) (local.get {c2}))))
-            (v128.store offset=16 (local.get $ok) (f32x4.add (v128.load offset=16 (local.get $ok)) (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get {c}) (local.get {c2}))))'''
+            (v128.store (local.get $ok) (f32x4.add (v128.load (local.get $ok)) {lo}))
+            (v128.store offset=16 (local.get $ok) (f32x4.add (v128.load offset=16 (local.get $ok)) {hi}))'''
 
 # The one-pass groups recompute their windows' m, s and y from the inputs they hold anyway (the
 # same operations as the forward, so the same values): they read no statistic. Their branches are
 # per group and predictable, where the other paths test per tap.
-def fixed_bwd(n):
+def fixed_bwd(n, tight=False):
     ks = range(2 * n)
-    return (fixed_load(n) + '''
+    return (fixed_load(n, tight) + '''
             ;; 1 + (a - y)/T = 1 + d + (m - y/T), and m - y/T = -t/s here
             (local.set $q (f32x4.div (v128.const f32x4 1 1 1 1) (local.get $sum)))
             (local.set $gs (f32x4.mul (v128.load (i32.add (local.get $g) (local.get $ob))) (local.get $q)))
@@ -312,7 +322,7 @@ def fixed_bwd(n):
             (if (i32.eqz (i32x4.all_true (local.get $fin)))
               (then
             ''' + '\n            '.join(f'(local.set $ew{k} (v128.bitselect (local.get $ew{k}) (local.get $bad) (local.get $fin)))' for k in ks) + '))\n            '
-      + '\n            '.join(add_pair(row_ptr(j), f'$ew{2 * j}', f'$ew{2 * j + 1}') for j in range(n)))
+      + '\n            '.join(add_pair(row_ptr(j), f'$ew{2 * j}', f'$ew{2 * j + 1}', tight) for j in range(n)))
 
 stats = ('            (local.set $mx (v128.load (i32.add (local.get $m) (local.get $ob))))\n'
   + '            (local.set $yv (v128.load (i32.add (local.get $y) (local.get $ob))))\n'
@@ -327,6 +337,60 @@ wrap('  ;; SoftPool backward: each window adds g w (1 + (a - y)/T) (exact) or g 
   '(export "softBwd") ' + COMMON_PARAMS + ' (param $g i32) (param $y i32) (param $m i32) (param $s i32) (param $invT f32) (param $exact i32) (param $grad i32)',
   SOFT_LOCALS + ' (local $gs v128) (local $yv v128) (local $q v128) (local $c v128) (local $c2 v128) (local $fin v128) (local $bad v128)',
   PAIR_INIT + '    (local.set $iT (f32x4.splat (local.get $invT)))\n' + row_loop(body))
+
+# Planes whose every group is a one-pass group (kernel 2, stride 2, no padding, OW a multiple of
+# 4, the same R tap rows for every output row): dedicated loops without the per-group tests of
+# the general kernels, row pointers set once per row, and offsets that only advance. The forward
+# writes y alone (these backwards need no statistics); the backward stores each gradient once,
+# as no two windows share an input (inputs outside every window are zeroed by the caller).
+def one_pass_loop(paths):
+    """Loops over rows and groups, with paths[R] the group body, chosen once by $R."""
+    def loop(n):
+        rps = '\n      '.join(f'(local.set {row_ptr(j)} (i32.add (local.get $x) (i32.shl (i32.load offset={4 * (j + 1)} (local.get $rt)) (i32.const 2))))' for j in range(n))
+        return f'''(local.set $rt (local.get $rowTab))
+    (block $rowdone{n} (loop $rowloop{n}
+      (br_if $rowdone{n} (i32.ge_s (local.get $row) (local.get $nRows)))
+      {rps}
+      (local.set $xo (i32.const 0))
+      (local.set $end (i32.add (local.get $ob) (i32.shl (local.get $OW) (i32.const 2))))
+      (block $gdone{n} (loop $gloop{n}
+        (br_if $gdone{n} (i32.ge_u (local.get $ob) (local.get $end)))
+            {paths[n]}
+        (local.set $xo (i32.add (local.get $xo) (i32.const 32)))
+        (local.set $ob (i32.add (local.get $ob) (i32.const 16)))
+        (br $gloop{n})))
+      (local.set $rt (i32.add (local.get $rt) (i32.const {4 * (n + 1)})))
+      (local.set $row (i32.add (local.get $row) (i32.const 1)))
+      (br $rowloop{n})))'''
+    out = '(unreachable)'
+    for n in reversed(ROWS):
+        out = f'(if (i32.eq (local.get $R) (i32.const {n}))\n    (then\n    {loop(n)})\n    (else {out}))'
+    return out
+
+ONE_PARAMS = '(param $x i32) (param $rowTab i32) (param $nRows i32) (param $OW i32) (param $R i32)'
+ONE_LOCALS = ('(local $row i32) (local $rt i32) (local $ob i32) (local $xo i32) (local $end i32) (local $ok i32) (local $rp i32) '
+  '(local $v v128) (local $v2 v128) (local $mx v128) (local $sum v128) (local $t v128) (local $iT v128) (local $ex v128) ' + FIXED_LOCALS)
+
+def one_pass_func(comment, name, params, locals_, paths):
+    e(comment)
+    e(f'  (func (export "{name}") {ONE_PARAMS} {params}')
+    e(f'    {ONE_LOCALS} {locals_}')
+    e('    (local.set $iT (f32x4.splat (local.get $invT)))')
+    e('    ' + one_pass_loop(paths))
+    e('  )')
+    e('')
+
+one_pass_func('  ;; SoftPool forward of one-pass planes: y only (see above).', 'softFwdOne',
+  '(param $y i32) (param $invT f32) (param $T f32)', '',
+  {n: fixed_load(n, True) + '''
+            (local.set $ex (f32x4.mul (f32x4.add (local.get $mx) (f32x4.div (local.get $t) (local.get $sum))) (f32x4.splat (local.get $T))))
+            ;; finite windows keep the formula; NaN / inf / all -inf windows give their maximum (x T)
+            (v128.store (i32.add (local.get $y) (local.get $ob)) (v128.bitselect (local.get $ex) (f32x4.mul (local.get $mx) (f32x4.splat (local.get $T)))
+              (f32x4.eq (f32x4.sub (local.get $mx) (local.get $mx)) (v128.const f32x4 0 0 0 0))))''' for n in ROWS})
+one_pass_func('  ;; SoftPool backward of one-pass planes: m, s and y rebuilt per group (see above).', 'softBwdOne',
+  '(param $g i32) (param $invT f32) (param $exact i32) (param $grad i32)',
+  '(local $gs v128) (local $q v128) (local $fin v128) (local $bad v128)',
+  {n: fixed_bwd(n, True) for n in ROWS})
 
 # ---- Max pool forward ----
 body = ('        (local.set $mx (v128.const f32x4 -inf -inf -inf -inf))\n'

@@ -119,6 +119,7 @@ describe('float32 kernels (WebAssembly SIMD) agree with the float64 reference ke
     ['k2 s2', [2, 3, 6, 37], { kernelSize: 2 }],
     ['k2 s2 pad1', [1, 2, 5, 34], { kernelSize: 2, padding: 1 }],
     ['k2 s2, every group 2x2 (no statistics read back)', [2, 2, 4, 32], { kernelSize: 2 }],
+    ['k2 s2, every group 2x2, last row and column in no window', [1, 2, 5, 33], { kernelSize: 2 }],
     ['k(2,2) s(1,2): overlapping rows', [1, 2, 5, 32], { kernelSize: 2, stride: [1, 2] }],
     ['k3 s1 pad1 (overlap)', [1, 2, 5, 29], { kernelSize: 3, stride: 1, padding: 1 }],
     ['k3 s2 pad1', [1, 2, 7, 41], { kernelSize: 3, stride: 2, padding: 1 }],
@@ -158,6 +159,7 @@ describe('float32 kernels (WebAssembly SIMD) agree with the float64 reference ke
   const nd: [string, number[], (x: sp.Tensor, o: L.SoftPoolOptions) => sp.Tensor, L.SoftPoolOptions][] = [
     ['1d', [2, 3, 64], L.softPool1d, { kernelSize: 2 }],
     ['1d ragged', [1, 2, 37], L.softPool1d, { kernelSize: 2 }],
+    ['1d, last element in no window', [1, 2, 65], L.softPool1d, { kernelSize: 2 }],
     ['3d', [1, 2, 4, 4, 32], L.softPool3d, { kernelSize: 2 }],
     ['3d ragged', [1, 2, 5, 4, 34], L.softPool3d, { kernelSize: 2 }],
     ['3d overlapping in depth', [1, 2, 4, 4, 32], L.softPool3d, { kernelSize: 2, stride: [1, 2, 2] }],

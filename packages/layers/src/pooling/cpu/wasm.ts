@@ -14,6 +14,8 @@ interface Kernels {
   memory: WebAssembly.Memory;
   softFwd: (...a: number[]) => void;
   softBwd: (...a: number[]) => void;
+  softFwdOne: (...a: number[]) => void;
+  softBwdOne: (...a: number[]) => void;
   maxFwd: (...a: number[]) => void;
   maxBwd: (...a: number[]) => void;
   avgFwd: (...a: number[]) => void;
@@ -64,9 +66,16 @@ interface Rows {
   invWithPad: Float32Array;
   /**
    * Every group of 4 windows takes a one-pass kernel-2 stride-2 path (1, 2 or 4 tap rows: 1-D, 2-D
-   * or 3-D), whose SoftPool backward rebuilds m, s and y itself.
+   * or 3-D), whose SoftPool backward rebuilds m, s and y itself; the SoftPool forward runs the
+   * dedicated softFwdOne loop.
    */
   onePass: boolean;
+  /** Tap rows per output row (the same for all rows when onePass). */
+  R: number;
+  /** No input row belongs to two output rows: with onePass, no input is in two windows (softBwdOne). */
+  disjoint: boolean;
+  /** onePass, disjoint, and the windows cover every input: softBwdOne writes every gradient. */
+  tiled: boolean;
 }
 
 const rowCache = new WeakMap<Plan, Rows>();
@@ -78,21 +87,28 @@ function rows(p: Plan, g: PoolGeometry): Rows {
   const [, H, W] = p.inSize;
   const table: number[] = [];
   const tapRows = new Set<number>();
+  const used = new Set<number>();
+  let listed = 0;
   for (let oz = 0; oz < p.outSize[0]; oz++)
     for (let oy = 0; oy < p.outSize[1]; oy++) {
       const offs: number[] = [];
       for (let a = wz.start[oz]; a < wz.start[oz + 1]; a++)
         for (let b = wy.start[oy]; b < wy.start[oy + 1]; b++) offs.push((wz.idx[a] * H + wy.idx[b]) * W);
       table.push(offs.length, ...offs);
+      for (const o of offs) used.add(o);
+      listed += offs.length;
       tapRows.add(offs.length);
     }
   const n = g.kernel.length;
   const [sx, px, K, dx] = [g.stride[n - 1], g.padding[n - 1], g.kernel[n - 1], g.dilation[n - 1]];
   const OW = p.outSize[2];
+  const R = tapRows.size === 1 ? [...tapRows][0] : 0;
   let oxLo = 0;
   while (oxLo < OW && oxLo * sx - px < 0) oxLo++;
   let oxHi = OW;
   while (oxHi > oxLo && (oxHi - 1) * sx - px + (K - 1) * dx >= W) oxHi--;
+  const onePass =
+    [1, 2, 4].includes(R) && K === 2 && sx === 2 && dx === 1 && oxLo === 0 && oxHi === OW && OW % 4 === 0;
   const r: Rows = {
     table: Int32Array.from(table),
     nRows: p.outSize[0] * p.outSize[1],
@@ -106,15 +122,10 @@ function rows(p: Plan, g: PoolGeometry): Rows {
     oxHi,
     inv: Float32Array.from(p.count, (c) => 1 / c),
     invWithPad: Float32Array.from(p.countWithPad, (c) => 1 / c),
-    onePass:
-      tapRows.size === 1 &&
-      [1, 2, 4].includes([...tapRows][0]) &&
-      K === 2 &&
-      sx === 2 &&
-      dx === 1 &&
-      oxLo === 0 &&
-      oxHi === OW &&
-      OW % 4 === 0,
+    onePass,
+    R,
+    disjoint: used.size === listed,
+    tiled: onePass && used.size === listed && W === 2 * OW && used.size === p.inSize[0] * H,
   };
   rowCache.set(p, r);
   return r;
@@ -161,9 +172,11 @@ export function softPoolForwardWasm(
   const { at, f32, i32 } = arena(k, [p.inPlane, p.outPlane, p.outPlane, p.outPlane, r.table.length]);
   i32.set(r.table, at[4]);
   const rowArgs = common(r, at[0], at[4]);
+  const oneArgs = [at[0] * 4, at[4] * 4, r.nRows, r.OW, r.R, at[1] * 4, 1 / temperature, temperature];
   for (let plane = 0; plane < p.planes; plane++) {
     f32.set(a.subarray(plane * p.inPlane, (plane + 1) * p.inPlane), at[0]);
-    k.softFwd(...rowArgs, at[1] * 4, at[2] * 4, at[3] * 4, 1 / temperature, temperature);
+    if (r.onePass) k.softFwdOne(...oneArgs);
+    else k.softFwd(...rowArgs, at[1] * 4, at[2] * 4, at[3] * 4, 1 / temperature, temperature);
     const o = plane * p.outPlane;
     y.set(f32.subarray(at[1], at[1] + p.outPlane), o);
     m?.set(f32.subarray(at[2], at[2] + p.outPlane), o);
@@ -192,6 +205,17 @@ export function softPoolBackwardWasm(
   const { at, f32, i32 } = arena(k, [p.inPlane, n, n, n, n, p.inPlane, r.table.length]);
   i32.set(r.table, at[6]);
   const rowArgs = common(r, at[0], at[6]);
+  const oneArgs = [
+    at[0] * 4,
+    at[6] * 4,
+    r.nRows,
+    r.OW,
+    r.R,
+    at[1] * 4,
+    1 / temperature,
+    exact ? 1 : 0,
+    at[5] * 4,
+  ];
   for (let plane = 0; plane < p.planes; plane++) {
     const i0 = plane * p.inPlane;
     const o0 = plane * n;
@@ -202,17 +226,19 @@ export function softPoolBackwardWasm(
       f32.set(m.subarray(o0, o0 + n), at[3]);
       f32.set(s.subarray(o0, o0 + n), at[4]);
     }
-    f32.fill(0, at[5], at[5] + p.inPlane);
-    k.softBwd(
-      ...rowArgs,
-      at[1] * 4,
-      at[2] * 4,
-      at[3] * 4,
-      at[4] * 4,
-      1 / temperature,
-      exact ? 1 : 0,
-      at[5] * 4,
-    );
+    if (!r.tiled) f32.fill(0, at[5], at[5] + p.inPlane);
+    if (r.onePass && r.disjoint) k.softBwdOne(...oneArgs);
+    else
+      k.softBwd(
+        ...rowArgs,
+        at[1] * 4,
+        at[2] * 4,
+        at[3] * 4,
+        at[4] * 4,
+        1 / temperature,
+        exact ? 1 : 0,
+        at[5] * 4,
+      );
     dx.set(f32.subarray(at[5], at[5] + p.inPlane), i0);
   }
   return out;
