@@ -33,6 +33,15 @@ export function wgslType(dtype: DType): string {
   );
 }
 
+/**
+ * A program for this backend: a ComputeProgram that may also read float textures (`tex0..`,
+ * texture_2d<f32>, read with textureLoad) and write rgba32float storage textures (`img0..`).
+ */
+export interface GpuProgram extends ComputeProgram {
+  textures?: readonly GPUTexture[];
+  storageTextures?: readonly GPUTexture[];
+}
+
 const MAX_BATCH = 64;
 const CHECK_SLOTS = 64;
 const PARAMS_BYTES = 1 << 18;
@@ -248,7 +257,7 @@ export class WebGPUBackend implements ShaderBackend {
    * outputs `out0..` (read-write), typed from the tensors' dtypes. A program defines either
    * `fn body(i: u32)` (called once per thread index below `threads`) or its own `main`.
    */
-  runProgram(p: ComputeProgram): Tensor[] {
+  runProgram(p: GpuProgram): Tensor[] {
     this.#check('runProgram');
     const outputs =
       p.into?.slice() ??
@@ -264,6 +273,7 @@ export class WebGPUBackend implements ShaderBackend {
     const count = p.workgroups ?? p.threads;
     if (count === 0) return outputs;
     const elem = (d: DType) => (p.vec4 ? `vec4<${wgslType(d)}>` : wgslType(d));
+    const texBase = p.inputs.length + outputs.length + (p.check ? 1 : 0) + 1;
     const decl = [
       '@group(0) @binding(0) var<storage, read> params: array<u32>;',
       ...p.inputs.map(
@@ -279,6 +289,11 @@ export class WebGPUBackend implements ShaderBackend {
             'fn fail_() { err[0] = 1u; }',
           ]
         : []),
+      ...(p.textures ?? []).map((_, i) => `@group(0) @binding(${texBase + i}) var tex${i}: texture_2d<f32>;`),
+      ...(p.storageTextures ?? []).map(
+        (_, i) =>
+          `@group(0) @binding(${texBase + (p.textures?.length ?? 0) + i}) var img${i}: texture_storage_2d<rgba32float, write>;`,
+      ),
       'fn pf(i: u32) -> f32 { return bitcast<f32>(params[i]); }',
       'fn pi(i: u32) -> i32 { return bitcast<i32>(params[i]); }',
     ].join('\n');
@@ -319,6 +334,10 @@ export class WebGPUBackend implements ShaderBackend {
               },
             ]
           : []),
+        ...[...(p.textures ?? []), ...(p.storageTextures ?? [])].map((t, i) => ({
+          binding: texBase + i,
+          resource: t.createView(),
+        })),
       ],
     });
     const pass = this.#enc().beginComputePass();

@@ -53,6 +53,7 @@ export async function requestDevice(): Promise<{
       maxBufferSize: lim.maxBufferSize,
       maxStorageBuffersPerShaderStage: Math.min(lim.maxStorageBuffersPerShaderStage, 10),
       maxComputeWorkgroupsPerDimension: lim.maxComputeWorkgroupsPerDimension,
+      maxTextureDimension2D: lim.maxTextureDimension2D,
     },
   });
   const info = (adapter as GPUAdapter & { info?: GPUAdapterInfo }).info;

@@ -1,10 +1,12 @@
 // A pool of GPU buffers in size classes, so steady-state training allocates no new buffers:
-// freed buffers wait in a free list of their class until a tensor of that class needs one.
+// freed buffers wait in a free list of their class until a tensor of that class needs one. Kernels'
+// scratch textures (matmul operands) are pooled the same way, keyed by their exact size.
 export class BufferPool {
   readonly #free = new Map<number, GPUBuffer[]>();
-  /** Bytes held by live and pooled buffers. */
+  readonly #freeTextures = new Map<string, GPUTexture[]>();
+  /** Bytes held by live and pooled buffers and textures. */
   allocatedBytes = 0;
-  /** createBuffer calls (tests check that it stays flat in steady state). */
+  /** createBuffer and createTexture calls (tests check that it stays flat in steady state). */
   creations = 0;
 
   constructor(private readonly device: GPUDevice) {}
@@ -37,8 +39,35 @@ export class BufferPool {
     list.push(buffer);
   }
 
-  /** Destroys pooled (not live) buffers, e.g. after a size change in the workload. */
+  /** An rgba32float texture of `width` x `height` texels (sampled and written by kernels). */
+  acquireTexture(width: number, height: number): GPUTexture {
+    const reused = this.#freeTextures.get(`${width}x${height}`)?.pop();
+    if (reused) return reused;
+    this.creations++;
+    this.allocatedBytes += width * height * 16;
+    return this.device.createTexture({
+      size: [width, height],
+      format: 'rgba32float',
+      usage: GPUTextureUsage.TEXTURE_BINDING | GPUTextureUsage.STORAGE_BINDING,
+    });
+  }
+
+  /** Returns a texture to the pool: later commands may reuse it (queue order keeps this safe). */
+  releaseTexture(texture: GPUTexture): void {
+    const key = `${texture.width}x${texture.height}`;
+    let list = this.#freeTextures.get(key);
+    if (!list) this.#freeTextures.set(key, (list = []));
+    list.push(texture);
+  }
+
+  /** Destroys pooled (not live) buffers and textures, e.g. after a size change in the workload. */
   trim(): void {
+    for (const list of this.#freeTextures.values())
+      for (const t of list) {
+        this.allocatedBytes -= t.width * t.height * 16;
+        t.destroy();
+      }
+    this.#freeTextures.clear();
     for (const list of this.#free.values()) {
       for (const b of list) {
         this.allocatedBytes -= b.size;

@@ -252,14 +252,43 @@ export const CASES: Case[] = [
     ops: ['matmul'],
     tol: 1e-4,
     run: ({ u }) => [
-      // many register blocks, ragged in rows (250) and in vec4 columns (258)
-      T.matmul(u([250, 12], 47), u([12, 1032], 48)),
+      // many register blocks, ragged in rows (50) and in vec4 columns (66); below the texture path
+      T.matmul(u([50, 12], 47), u([12, 264], 48)),
       T.matmul(u([7, 13], 33), u([13, 5], 34)),
       T.matmul(u([9, 16], 35), u([16, 12], 36)),
       T.matmul(u([2, 3, 10, 8], 37), u([3, 8, 4], 38)),
       T.matmul(T.transpose(u([8, 6], 39), 0, 1), T.transpose(u([12, 8], 40), 0, 1)),
       T.matmul(u([5], 41), u([5, 4], 42)),
       T.matmul(u([130, 64], 43), u([64, 96], 44)),
+    ],
+  },
+  {
+    // float32 products of at least 2^18 multiply-adds: operands packed into textures
+    name: 'matmul through packed textures: ragged tiles, batches, views, folded tall operands',
+    ops: ['matmul'],
+    tol: 1e-4,
+    run: ({ u }) => [
+      // ragged in rows (250), vec4 columns (258) and tiles of 4 (1032 = 64.5 x 16)
+      T.matmul(u([250, 12], 201), u([12, 1032], 202)),
+      // K and N not multiples of 4; broadcast batch; a transposed view of B
+      T.matmul(u([2, 3, 40, 33], 203), T.transpose(u([3, 36, 33], 204), -1, -2)),
+      // A taller than the largest texture: rows folded into column blocks
+      T.matmul(u([20000, 5], 205), u([5, 7], 206)),
+      // B's stacked matrices taller than the largest texture
+      T.matmul(u([10, 8, 2000], 207), u([10, 2000, 8], 208)),
+      // a strided (sliced) view of A
+      T.matmul(
+        T.slice(u([70, 80], 209), [
+          [0, 70, 2],
+          [3, 80],
+        ]),
+        u([77, 130], 210),
+      ),
+      // views whose neighbouring elements are not finite: the zero padding must not read them
+      T.matmul(
+        T.slice(T.concat([u([300, 5], 211), T.full([300, 3], Number.POSITIVE_INFINITY)], 1), [null, [0, 5]]),
+        T.slice(T.concat([u([5, 200], 212), T.full([3, 200], Number.NaN)], 0), [[0, 5]]),
+      ),
     ],
   },
   {

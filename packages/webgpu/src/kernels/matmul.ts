@@ -1,34 +1,12 @@
-// Batched matmul with broadcast batch dims. Each thread computes a 4x4 block of C in registers.
-// When K and N are multiples of 4 the operands are read as vec4 rows of dense copies (the fast
-// path); otherwise a scalar kernel reads any strides. No workgroup memory: on CPU-like adapters
-// (lavapipe) barriers cost more than they save, and on GPUs the vec4 loads already coalesce.
+// Batched matmul with broadcast batch dims. Float32 products of 2^18 multiply-adds or more go
+// through packed textures (matmulTexture.ts) when they fit the texture limits. Otherwise each thread
+// computes a block of C in registers: when K and N are multiples of 4 the operands are read as vec4
+// rows of dense copies; else a scalar kernel reads any strides. No workgroup memory: on CPU-like
+// adapters (lavapipe) barriers cost more than they save, and on GPUs the vec4 loads already coalesce.
 import { broadcastShapes, registerKernel, type Tensor } from '@softpool/tensor';
+import { BATCH, batchStrides } from './matmulBatch.js';
+import { matmulTexture, TEXTURE_MIN_WORK } from './matmulTexture.js';
 import { gpu, withDense } from './util.js';
-
-/** Batch offsets of one operand broadcast over `batch`: strides per batch dim (0 where broadcast). */
-function batchStrides(t: Tensor, batch: readonly number[]): number[] {
-  const dims = t.shape.slice(0, -2);
-  const lead = batch.length - dims.length;
-  return batch.map((n, i) => (i < lead || (dims[i - lead] === 1 && n !== 1) ? 0 : t.strides[i - lead]));
-}
-
-/** WGSL: the offsets of A and B for batch index `b` (params from index 12: br, shape, aStr, bStr). */
-const BATCH = `
-fn batchOffsets(b: u32) -> vec2<u32> {
-  let br = params[12];
-  var rem = b;
-  var oa = params[10];
-  var ob = params[11];
-  for (var d = i32(br) - 1; d >= 0; d--) {
-    let ud = u32(d);
-    let n = params[13u + ud];
-    let c = rem % n;
-    rem = rem / n;
-    oa += c * params[13u + br + ud];
-    ob += c * params[13u + 2u * br + ud];
-  }
-  return vec2<u32>(oa, ob);
-}`;
 
 const SCALAR = `${BATCH}
 fn body(i: u32) {
@@ -156,6 +134,10 @@ export function matmulGpu(a: Tensor, b: Tensor): Tensor {
       outputs: [{ shape, dtype: a.dtype }],
       threads: count * M * N,
     })[0];
+  if (a.dtype === 'float32' && count * M * N * K >= TEXTURE_MIN_WORK) {
+    const y = matmulTexture(backend, a, b, batch, shape);
+    if (y) return y;
+  }
   if (!vec) return run(a, b, SCALAR, Math.ceil(N / 4));
   // vec4 loads need row-major operands at offsets that are multiples of 4: dense copies when not.
   return withDense([a, b], a.backend, ([x, y]) => run(x, y, VEC4, Math.ceil(N / 4 / C)));
