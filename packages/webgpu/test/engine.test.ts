@@ -38,10 +38,11 @@ describe.skipIf(!hasGpu)('WebGPU engine', () => {
     expect(backend!.pipelineCount).toBe(before);
   });
 
-  test('steady-state steps create no buffers and leak nothing', async () => {
+  test('steady-state steps create no buffers or textures and leak nothing', async () => {
     const w = tensor(new Float32Array(64 * 32).fill(0.01), { shape: [64, 32] });
+    // a product large enough for the texture matmul (2^19 multiply-adds), and a small one
     const step = async () => {
-      const loss = scope(() => sum(relu(matmul(ones([16, 64]), w))));
+      const loss = scope(() => sum(relu(matmul(matmul(ones([256, 64]), w), ones([32, 64])))));
       await loss.data();
       loss.dispose();
     };
@@ -50,6 +51,7 @@ describe.skipIf(!hasGpu)('WebGPU engine', () => {
     const created = backend!.pool.creations;
     const live = memory().backends.webgpu;
     for (let i = 0; i < 20; i++) await step();
+    expect(created).toBeGreaterThan(0);
     expect(backend!.pool.creations).toBe(created);
     expect(memory().backends.webgpu).toEqual(live);
     w.dispose();
