@@ -39,8 +39,21 @@ export class BufferPool {
     list.push(buffer);
   }
 
-  /** An rgba32float texture of `width` x `height` texels (sampled and written by kernels). */
+  /** Texture side classes: up to 8 exact, then powers of two in steps of 1/4 (at most `max`). */
+  static sideClass(n: number, max: number): number {
+    if (n <= 8) return n;
+    const step = 2 ** Math.floor(Math.log2(n)) / 4;
+    return Math.min(max, Math.ceil(n / step) * step);
+  }
+
+  /**
+   * An rgba32float texture of at least `width` x `height` texels (sampled and written by kernels,
+   * which use only the region they need): sides are rounded up to classes, so that operands of
+   * many shapes share a few textures.
+   */
   acquireTexture(width: number, height: number): GPUTexture {
+    const max = this.device.limits.maxTextureDimension2D;
+    [width, height] = [BufferPool.sideClass(width, max), BufferPool.sideClass(height, max)];
     const reused = this.#freeTextures.get(`${width}x${height}`)?.pop();
     if (reused) return reused;
     this.creations++;
