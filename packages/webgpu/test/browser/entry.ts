@@ -29,10 +29,14 @@ async function checks(): Promise<Record<string, number | string>> {
     randn([4, 3, 3, 3]),
     randn([7, 50]),
     randn([100000]),
+    randn([130, 70]),
+    randn([70, 40]),
   ];
-  const run = ([a, b, x, w, s, v]: Tensor[]) =>
+  const run = ([a, b, x, w, s, v, a2, b2]: Tensor[]) =>
     ({
       matmul: matmul(a, b),
+      // large enough for the texture matmul (packed operands, rgba32float storage textures)
+      matmulTextures: matmul(a2, b2),
       softmax: softmax(s, 1),
       conv: conv2d(x, w, { padding: 1, stride: 2 }),
       sum: sum(v),
