@@ -2,11 +2,18 @@
 // index into the operands' offsets.
 import type { Tensor } from '@softpool/tensor';
 
-/** Batch offsets of one operand broadcast over `batch`: strides per batch dim (0 where broadcast). */
-export function batchStrides(t: Tensor, batch: readonly number[]): number[] {
+/**
+ * Batch offsets of one operand broadcast over `batch`: per batch dim, its element stride, or with
+ * `matrices` its stride in whole matrices (the index of a matrix among the operand's own); 0 where
+ * broadcast.
+ */
+export function batchStrides(t: Tensor, batch: readonly number[], matrices = false): number[] {
   const dims = t.shape.slice(0, -2);
+  const strides = matrices
+    ? dims.map((_, i) => dims.slice(i + 1).reduce((x, y) => x * y, 1))
+    : t.strides.slice(0, -2);
   const lead = batch.length - dims.length;
-  return batch.map((n, i) => (i < lead || (dims[i - lead] === 1 && n !== 1) ? 0 : t.strides[i - lead]));
+  return batch.map((n, i) => (i < lead || (dims[i - lead] === 1 && n !== 1) ? 0 : strides[i - lead]));
 }
 
 /** WGSL: the offsets of A and B for batch index `b` (params from index 12: br, shape, aStr, bStr). */

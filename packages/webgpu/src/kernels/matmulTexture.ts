@@ -6,7 +6,7 @@
 // r mod H, in column block r / H (H a power of two, so both are a shift and a mask).
 import type { Tensor } from '@softpool/tensor';
 import type { WebGPUBackend } from '../backend.js';
-import { BATCH } from './matmulBatch.js';
+import { BATCH, batchStrides } from './matmulBatch.js';
 
 /** Rows and vec4 columns of C per thread (the fastest of the blockings measured on lavapipe). */
 const R = 8;
@@ -84,14 +84,6 @@ function pack(backend: WebGPUBackend, t: Tensor, rowsPad: number, width: number)
     storageTextures: [texture],
   });
   return { texture, shift: at.shift };
-}
-
-/** Matrix-index strides of `t`'s batch dims broadcast over `batch` (0 where broadcast). */
-function matrixStrides(t: Tensor, batch: readonly number[]): number[] {
-  const dims = t.shape.slice(0, -2);
-  const own = dims.map((_, i) => dims.slice(i + 1).reduce((x, y) => x * y, 1));
-  const lead = batch.length - dims.length;
-  return batch.map((n, i) => (i < lead || (dims[i - lead] === 1 && n !== 1) ? 0 : own[i - lead]));
 }
 
 function program(): string {
@@ -190,8 +182,8 @@ export function matmulTexture(
       0,
       batch.length,
       ...batch,
-      ...matrixStrides(a, batch),
-      ...matrixStrides(b, batch),
+      ...batchStrides(a, batch, true),
+      ...batchStrides(b, batch, true),
     ],
     threads: count * tm * tn,
     textures: [ta.texture, tb.texture],
