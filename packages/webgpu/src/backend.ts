@@ -219,6 +219,14 @@ export class WebGPUBackend implements ShaderBackend {
     return slot;
   }
 
+  /** One view per texture, made on first use (pooled textures are bound by many dispatches). */
+  readonly #views = new WeakMap<GPUTexture, GPUTextureView>();
+  #view(t: GPUTexture): GPUTextureView {
+    let v = this.#views.get(t);
+    if (!v) this.#views.set(t, (v = t.createView()));
+    return v;
+  }
+
   #enc(): GPUCommandEncoder {
     this.#encoder ??= this.device.createCommandEncoder();
     return this.#encoder;
@@ -336,7 +344,7 @@ export class WebGPUBackend implements ShaderBackend {
           : []),
         ...[...(p.textures ?? []), ...(p.storageTextures ?? [])].map((t, i) => ({
           binding: texBase + i,
-          resource: t.createView(),
+          resource: this.#view(t),
         })),
       ],
     });
