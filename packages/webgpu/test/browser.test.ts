@@ -76,7 +76,8 @@ describe.skipIf(!have)('WebGPU in chromium', () => {
       )) as Record<string, number | string>;
       expect(errors).toEqual([]);
       expect(String(result.adapter)).not.toBe('');
-      for (const k of ['matmul', 'matmulTextures', 'softmax', 'conv', 'sum']) expect(result[k], k).toBeLessThan(1e-4);
+      for (const k of ['matmul', 'matmulTextures', 'softmax', 'conv', 'sum'])
+        expect(result[k], k).toBeLessThan(1e-4);
       // randn on the GPU: the same bits, then the device's own log and cos (SwiftShader's are coarser).
       expect(result.randn).toBeLessThan(1e-3);
     } finally {
