@@ -12,41 +12,63 @@ import { BATCH, batchStrides } from './matmulBatch.js';
 const R = 8;
 const C = 4;
 
+/** The thread grid of an M x N x K product: row tiles, vec4-column tiles, and K in texels. */
+export function tiles(M: number, N: number, K: number): { tm: number; tn: number; K4: number } {
+  return { tm: Math.ceil(M / R), tn: Math.ceil(N / 4 / C), K4: Math.ceil(K / 4) };
+}
+
+/** Texture rows and texels per row of A (M x K) and B (K x N) for a grid from `tiles`. */
+export function operandSizes(g: { tm: number; tn: number; K4: number }) {
+  return { a: { rowsPad: g.tm * R, width: g.K4 }, b: { rowsPad: g.K4 * 4, width: g.tn * C } };
+}
+
 /** Products below this many multiply-adds keep the buffer kernel (packing costs two dispatches). */
 export const TEXTURE_MIN_WORK = 1 << 18;
 
-interface Packed {
+export interface Packed {
   texture: GPUTexture;
   /** log2 of the rows per fold. */
   shift: number;
 }
 
-/** Where an operand of `mats` matrices of `rowsPad` rows and `width` texels per row goes, or undefined if too large. */
-function layout(backend: WebGPUBackend, mats: number, rowsPad: number, width: number) {
+/**
+ * A pooled texture for an operand of `mats` matrices of `rowsPad` rows and `width` texels per row,
+ * or undefined if it does not fit the device's texture limits.
+ */
+export function packedTexture(
+  backend: WebGPUBackend,
+  mats: number,
+  rowsPad: number,
+  width: number,
+): Packed | undefined {
   const max = backend.device.limits.maxTextureDimension2D;
   const shift = Math.floor(Math.log2(max));
   const rows = mats * rowsPad;
   const folds = Math.ceil(rows / 2 ** shift);
   if (width * folds > max) return undefined;
-  return { shift, size: [width * folds, Math.min(rows, 2 ** shift)] as const };
+  return { texture: backend.pool.acquireTexture(width * folds, Math.min(rows, 2 ** shift)), shift };
 }
 
 const PACK = `
 fn body(i: u32) {
   let w = params[1]; let rp = params[2];
   let x = i % w; let gr = i / w;
-  let m = gr / rp; let r = gr % rp;
-  let nb = params[9];
+  let m = gr / rp; var r = gr % rp;
+  // row map (kkp > 0): texture row q * kkp + t holds source row q * kk + t, and zeros for t >= kk
+  let kk = params[9]; let kkp = params[10];
+  var mapped = true;
+  if (kkp > 0u) { let t = r % kkp; mapped = t < kk; r = (r / kkp) * kk + t; }
+  let nb = params[11];
   var rem = m;
   var base = params[7];
   for (var d = i32(nb) - 1; d >= 0; d--) {
     let ud = u32(d);
-    let n = params[10u + ud];
-    base += (rem % n) * params[10u + nb + ud];
+    let n = params[12u + ud];
+    base += (rem % n) * params[12u + nb + ud];
     rem = rem / n;
   }
   var v = vec4<f32>();
-  if (r < params[3]) {
+  if (mapped && r < params[3]) {
     for (var j = 0u; j < 4u; j++) {
       let c = x * 4u + j;
       if (c < params[4]) { v[j] = in0[base + r * params[5] + c * params[6]]; }
@@ -56,14 +78,22 @@ fn body(i: u32) {
   textureStore(img0, vec2<u32>(x + (gr >> sh) * w, gr & ((1u << sh) - 1u)), v);
 }`;
 
-/** Packs the matrices of `t` ([..., rows, cols], any strides) as rowsPad x width texels each. */
-function pack(backend: WebGPUBackend, t: Tensor, rowsPad: number, width: number): Packed | undefined {
+/**
+ * Packs the matrices of `t` ([..., rows, cols], any strides) as rowsPad x width texels each.
+ * `rowMap` spreads the rows in blocks: kk source rows to every kkp texture rows (zeros after).
+ */
+export function pack(
+  backend: WebGPUBackend,
+  t: Tensor,
+  rowsPad: number,
+  width: number,
+  rowMap = { kk: 0, kkp: 0 },
+): Packed | undefined {
   const [rows, cols] = t.shape.slice(-2);
   const dims = t.shape.slice(0, -2);
   const mats = dims.reduce((x, y) => x * y, 1);
-  const at = layout(backend, mats, rowsPad, width);
-  if (!at) return undefined;
-  const texture = backend.pool.acquireTexture(at.size[0], at.size[1]);
+  const packed = packedTexture(backend, mats, rowsPad, width);
+  if (!packed) return undefined;
   backend.runProgram({
     code: PACK,
     inputs: [t],
@@ -75,15 +105,17 @@ function pack(backend: WebGPUBackend, t: Tensor, rowsPad: number, width: number)
       cols,
       ...t.strides.slice(-2),
       t.offset,
-      at.shift,
+      packed.shift,
+      rowMap.kk,
+      rowMap.kkp,
       dims.length,
       ...dims,
       ...t.strides.slice(0, -2),
     ],
     threads: mats * rowsPad * width,
-    storageTextures: [texture],
+    storageTextures: [packed.texture],
   });
-  return { texture, shift: at.shift };
+  return packed;
 }
 
 function program(): string {
@@ -139,6 +171,55 @@ fn body(i: u32) {
 
 const CODE = program();
 
+/** The product of packed operands (M x N per batch index; operands' matrix indices per batch dim). */
+export function matmulPacked(
+  backend: WebGPUBackend,
+  ta: Packed,
+  tb: Packed,
+  p: {
+    M: number;
+    N: number;
+    grid: { tm: number; tn: number; K4: number };
+    batch: readonly number[];
+    aMatrices: readonly number[];
+    bMatrices: readonly number[];
+    shape: readonly number[];
+  },
+): Tensor {
+  const { tm, tn, K4 } = p.grid;
+  const count = p.batch.reduce((x, y) => x * y, 1);
+  const [y] = backend.runProgram({
+    code: CODE,
+    inputs: [],
+    outputs: [{ shape: p.shape, dtype: 'float32' }],
+    params: [
+      p.M,
+      p.N,
+      K4,
+      tn,
+      tm,
+      K4,
+      tn * C,
+      tm * R,
+      ta.shift,
+      0,
+      0,
+      p.batch.length,
+      ...p.batch,
+      ...p.aMatrices,
+      ...p.bMatrices,
+    ],
+    threads: count * tm * tn,
+    textures: [ta.texture, tb.texture],
+  });
+  return y;
+}
+
+/** Returns scratch textures to the pool (later commands may reuse them: queue order keeps this safe). */
+export function releasePacked(backend: WebGPUBackend, ...packed: (Packed | undefined)[]): void {
+  for (const t of packed) if (t) backend.pool.releaseTexture(t.texture);
+}
+
 /**
  * C = A @ B for float32 operands through packed textures, or undefined when an operand does not fit
  * the device's texture limits (the caller then uses the buffer kernel).
@@ -152,43 +233,23 @@ export function matmulTexture(
 ): Tensor | undefined {
   const [M, K] = a.shape.slice(-2);
   const N = b.shape[b.rank - 1];
-  const K4 = Math.ceil(K / 4);
-  const tm = Math.ceil(M / R);
-  const tn = Math.ceil(N / 4 / C);
-  const ta = pack(backend, a, tm * R, K4);
-  if (!ta) return undefined;
-  const tb = pack(backend, b, K4 * 4, tn * C);
-  if (!tb || tb.shift !== ta.shift) {
-    backend.pool.releaseTexture(ta.texture);
-    if (tb) backend.pool.releaseTexture(tb.texture);
+  const grid = tiles(M, N, K);
+  const size = operandSizes(grid);
+  const ta = pack(backend, a, size.a.rowsPad, size.a.width);
+  const tb = ta && pack(backend, b, size.b.rowsPad, size.b.width);
+  if (!ta || !tb) {
+    releasePacked(backend, ta, tb);
     return undefined;
   }
-  const count = batch.reduce((x, y) => x * y, 1);
-  const [y] = backend.runProgram({
-    code: CODE,
-    inputs: [],
-    outputs: [{ shape, dtype: 'float32' }],
-    params: [
-      M,
-      N,
-      K4,
-      tn,
-      tm,
-      K4,
-      tn * C,
-      tm * R,
-      ta.shift,
-      0,
-      0,
-      batch.length,
-      ...batch,
-      ...batchStrides(a, batch, true),
-      ...batchStrides(b, batch, true),
-    ],
-    threads: count * tm * tn,
-    textures: [ta.texture, tb.texture],
+  const y = matmulPacked(backend, ta, tb, {
+    M,
+    N,
+    grid,
+    batch,
+    aMatrices: batchStrides(a, batch, true),
+    bMatrices: batchStrides(b, batch, true),
+    shape,
   });
-  backend.pool.releaseTexture(ta.texture);
-  backend.pool.releaseTexture(tb.texture);
+  releasePacked(backend, ta, tb);
   return y;
 }
