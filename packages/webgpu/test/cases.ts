@@ -314,6 +314,37 @@ export const CASES: Case[] = [
     ],
   },
   {
+    // products of at least 2^18 multiply-adds: the unfolded input is written straight into a
+    // texture (taps spaced to whole texels), the weights packed with the same spacing
+    name: 'conv through textures: forward and weight gradient, 1-D/2-D/3-D, groups, tall operands',
+    ops: ['conv', 'convBackwardWeight'],
+    tol: 1e-4,
+    run: ({ u }) => {
+      const o2 = { stride: [2, 1], padding: [1, 0], dilation: [1, 2], groups: 2 };
+      const x2 = u([4, 8, 40, 42], 220);
+      const w2 = u([16, 4, 3, 2], 221);
+      const o3 = { padding: 1 };
+      const x3 = u([2, 4, 8, 10, 9], 222);
+      const w3 = u([6, 4, 2, 3, 2], 223);
+      const o1 = { stride: 2, padding: 2 };
+      const x1 = u([8, 6, 300], 224);
+      const w1 = u([10, 6, 5], 225);
+      // 20 x 32 x 32 = 20,480 output positions: more rows than the largest texture holds
+      const xt = u([20, 3, 32, 32], 226);
+      const wt = u([8, 3, 3, 3], 227);
+      return [
+        T.conv2d(x2, w2, u([16], 228), o2),
+        T.convBackwardWeight(x2, u([4, 16, 20, 40], 229), w2.shape, o2),
+        T.conv3d(x3, w3, o3),
+        T.convBackwardWeight(x3, u([2, 6, 9, 10, 10], 230), w3.shape, o3),
+        T.conv1d(x1, w1, u([10], 231), o1),
+        T.convBackwardWeight(x1, u([8, 10, 150], 232), w1.shape, o1),
+        T.conv2d(xt, wt, { padding: 1 }),
+        T.convBackwardWeight(xt, u([20, 8, 32, 32], 233), wt.shape, { padding: 1 }),
+      ];
+    },
+  },
+  {
     name: 'conv backward input and weight',
     ops: ['convBackwardInput', 'convBackwardWeight'],
     tol: 1e-4,

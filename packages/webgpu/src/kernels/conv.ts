@@ -6,51 +6,10 @@
 // On CPU-like adapters (lavapipe) a matmul with large register blocks beats direct kernels several
 // times over, because loads, not arithmetic, bound them; on GPUs the same GEMMs are the usual form.
 import { convOutSize, getKernel, makeView, registerKernel, type Tensor } from '@softpool/tensor';
+import { type ConvAttrs, geometry, LETS, size } from './convGeometry.js';
+import { convTextureForward, convTextureWeightGrad, convUsesTextures } from './convTexture.js';
 import { matmulGpu } from './matmul.js';
 import { gpu, withDense } from './util.js';
-
-interface ConvAttrs {
-  stride: number[];
-  padBefore: number[];
-  padAfter: number[];
-  dilation: number[];
-  groups: number;
-}
-
-/** Spatial values padded to 3 dims (leading dims of size 1, stride 1, no padding). */
-function to3(v: readonly number[], fill: number): number[] {
-  return [...new Array(3 - v.length).fill(fill), ...v];
-}
-
-/** Geometry params shared by the kernels (params[1..22]). */
-function geometry(
-  xShape: readonly number[],
-  wShape: readonly number[],
-  yShape: readonly number[],
-  a: ConvAttrs,
-) {
-  const [N, C] = xShape;
-  const Co = wShape[0];
-  const I = to3(xShape.slice(2), 1);
-  const O = to3(yShape.slice(2), 1);
-  const K = to3(wShape.slice(2), 1);
-  return [
-    N,
-    C,
-    Co,
-    a.groups,
-    ...I,
-    ...O,
-    ...K,
-    ...to3(a.stride, 1),
-    ...to3(a.padBefore, 0),
-    ...to3(a.dilation, 1),
-  ];
-}
-
-const NAMES = 'N C Co G ID IH IW OD OH OW KD KH KW SD SH SW PD PH PW DD DH DW'.split(' ');
-const LETS = `${NAMES.map((n, k) => `let ${n} = params[${k + 1}];`).join(' ')}
-  let P = OD * OH * OW; let KK = KD * KH * KW; let cig = C / G; let cog = Co / G;`;
 
 /**
  * cols[g, n*P + p, ci*KK + k] = x[n, g*cig + ci, tap k of position p] (0 in the padding): a thread
@@ -127,8 +86,6 @@ function outSpatial(xShape: readonly number[], wShape: readonly number[], a: Con
     .map((n, d) => convOutSize(n, wShape[2 + d], a.stride[d], a.padBefore[d], a.padAfter[d], a.dilation[d]));
 }
 
-const size = (shape: readonly number[]) => shape.reduce((p, q) => p * q, 1);
-
 /** The unfolded input: [G, N*P, (C/G)*KK]. */
 function im2col(x: Tensor, wShape: readonly number[], yShape: readonly number[], a: ConvAttrs): Tensor {
   const G = a.groups;
@@ -148,16 +105,24 @@ function view(t: Tensor, shape: number[], strides: number[]): Tensor {
   return makeView(t, shape, strides, t.offset);
 }
 
+/** Y [G, N*P, cog] = cols[g] @ W[g]^T through an im2col buffer. */
+function bufferForward(x: Tensor, w: Tensor, shape: number[], a: ConvAttrs): Tensor {
+  const G = a.groups;
+  const cols = im2col(x, w.shape, shape, a);
+  const [cog, width] = [w.shape[0] / G, cols.shape[2]];
+  // W as [G, width, cog]: the transpose of its [G, cog, width] rows.
+  const wT = view(w, [G, width, cog], [cog * width, 1, width]);
+  const y = matmulGpu(cols, wT);
+  for (const t of [cols, wT]) t.dispose();
+  return y;
+}
+
 registerKernel<ConvAttrs>('conv', 'webgpu', (inputs, a, backend) =>
   withDense(inputs, backend, ([x, w, bias]) => {
-    const G = a.groups;
     const shape = [x.shape[0], w.shape[0], ...outSpatial(x.shape, w.shape, a)];
-    const cols = im2col(x, w.shape, shape, a);
-    const [cog, width] = [w.shape[0] / G, cols.shape[2]];
-    // W as [G, width, cog]: the transpose of its [G, cog, width] rows.
-    const wT = view(w, [G, width, cog], [cog * width, 1, width]);
-    const y = matmulGpu(cols, wT);
-    for (const t of [cols, wT]) t.dispose();
+    const y =
+      (convUsesTextures(x, w.shape, shape) && convTextureForward(gpu(backend), x, w, shape, a)) ||
+      bufferForward(x, w, shape, a);
     const [out] = gpu(backend).runProgram({
       code: UNGROUP.replace('BIAS', bias ? '+ in1[c]' : ''),
       inputs: bias ? [y, bias] : [y],
@@ -189,8 +154,14 @@ function gradLayout(dy: Tensor, G: number, transposed: boolean): Tensor {
 
 registerKernel<ConvAttrs & { weightShape: number[] }>('convBackwardWeight', 'webgpu', (inputs, a, backend) =>
   withDense(inputs, backend, ([x, dy]) => {
-    const cols = im2col(x, a.weightShape, dy.shape, a);
     const g = gradLayout(dy, a.groups, false);
+    const viaTextures =
+      convUsesTextures(x, a.weightShape, dy.shape) && convTextureWeightGrad(gpu(backend), x, g, dy.shape, a);
+    if (viaTextures) {
+      g.dispose();
+      return viaTextures;
+    }
+    const cols = im2col(x, a.weightShape, dy.shape, a);
     const dw = matmulGpu(g, cols); // [G, cog, width]
     for (const t of [cols, g]) t.dispose();
     const out = getKernel('reshape', backend.name)([dw], { shape: a.weightShape }, backend) as Tensor;
