@@ -5,6 +5,8 @@
 //   input grad:     dcols  = dY[g]^T @ W[g], folded back by a gather over the taps (col2im, no atomics).
 // On CPU-like adapters (lavapipe) a matmul with large register blocks beats direct kernels several
 // times over, because loads, not arithmetic, bound them; on GPUs the same GEMMs are the usual form.
+// Large float32 convolutions write the columns straight into the texture matmul's operand
+// (convTexture.ts); the rest store them in a buffer (below).
 import { convOutSize, getKernel, makeView, registerKernel, type Tensor } from '@softpool/tensor';
 import { type ConvAttrs, geometry, LETS, size } from './convGeometry.js';
 import { convTextureForward, convTextureWeightGrad, convUsesTextures } from './convTexture.js';
