@@ -219,6 +219,25 @@ export class WebGPUBackend implements ShaderBackend {
     return slot;
   }
 
+  /**
+   * Copies `rows` rows of `texelsPerRow` rgba32float texels from a contiguous float32 tensor (offset
+   * a multiple of 4, rows of a multiple of 256 bytes) into a texture, in order with the recorded
+   * dispatches: a plain copy where a packing kernel is not needed.
+   */
+  copyToTexture(t: Tensor, texture: GPUTexture, texelsPerRow: number, rows: number): void {
+    this.#check('copyToTexture');
+    this.#enc().copyBufferToTexture(
+      {
+        buffer: (t.storage.handle as GpuHandle).buffer,
+        offset: t.offset * 4,
+        bytesPerRow: texelsPerRow * 16,
+        rowsPerImage: rows,
+      },
+      { texture },
+      [texelsPerRow, rows],
+    );
+  }
+
   /** One view per texture, made on first use (pooled textures are bound by many dispatches). */
   readonly #views = new WeakMap<GPUTexture, GPUTextureView>();
   #view(t: GPUTexture): GPUTextureView {

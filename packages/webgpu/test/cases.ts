@@ -284,6 +284,11 @@ export const CASES: Case[] = [
         ]),
         u([77, 130], 210),
       ),
+      // operands already in texture layout (rows of whole texels, 256-byte multiples): plain copies,
+      // also batched and at an offset
+      T.matmul(u([64, 128], 213), u([128, 64], 214)),
+      T.matmul(u([3, 64, 128], 215), u([3, 128, 64], 216)),
+      T.matmul(T.slice(u([80, 128], 217), [[4, 68]]), u([128, 64], 218)),
       // views whose neighbouring elements are not finite: the zero padding must not read them
       T.matmul(
         T.slice(T.concat([u([300, 5], 211), T.full([300, 3], Number.POSITIVE_INFINITY)], 1), [null, [0, 5]]),

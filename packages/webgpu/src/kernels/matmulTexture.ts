@@ -94,6 +94,19 @@ export function pack(
   const mats = dims.reduce((x, y) => x * y, 1);
   const packed = packedTexture(backend, mats, rowsPad, width);
   if (!packed) return undefined;
+  // Already in texture layout (dense rows of whole texels, no padding, one fold): a plain copy.
+  const asIs =
+    t.isContiguous &&
+    t.offset % 4 === 0 &&
+    rowMap.kkp === 0 &&
+    rowsPad === rows &&
+    width * 4 === cols &&
+    (width * 16) % 256 === 0 &&
+    mats * rows <= 2 ** packed.shift;
+  if (asIs) {
+    backend.copyToTexture(t, packed.texture, width, mats * rows);
+    return packed;
+  }
   backend.runProgram({
     code: PACK,
     inputs: [t],
