@@ -1,6 +1,7 @@
 // Float32 matmul through textures. Both operands are first packed into rgba32float textures, zero
 // padded to whole tiles (so the main loop has no bounds tests and needs no dense copies of views),
-// then read with textureLoad. Measured on lavapipe (1024^3): 284-367 ms against 837 ms for the
+// by a packing kernel, or by a plain copy when an operand is already in that layout; then the
+// product reads them with textureLoad. Measured on lavapipe (1024^3): 284-367 ms against 837 ms for the
 // storage-buffer kernel in matmul.ts, which stays for int32, small products and operands that do
 // not fit the texture limits. Tall operands are folded: row r of an operand lives at texel row
 // r mod H, in column block r / H (H a power of two, so both are a shift and a mask).
