@@ -1,6 +1,13 @@
 // A pool of GPU buffers in size classes, so steady-state training allocates no new buffers:
 // freed buffers wait in a free list of their class until a tensor of that class needs one. Kernels'
-// scratch textures (matmul operands) are pooled the same way, keyed by their exact size.
+// scratch textures (matmul operands) are pooled the same way, their sides rounded to classes.
+
+/** n rounded up to a multiple of a quarter of its power of two (512, 640, 768, 896, 1024, 1280 ...). */
+function quarterClass(n: number): number {
+  const step = 2 ** Math.floor(Math.log2(n)) / 4;
+  return Math.ceil(n / step) * step;
+}
+
 export class BufferPool {
   readonly #free = new Map<number, GPUBuffer[]>();
   readonly #freeTextures = new Map<string, GPUTexture[]>();
@@ -13,11 +20,7 @@ export class BufferPool {
 
   /** Size class of a request: powers of two from 256 bytes, then steps of 1/4 of the power. */
   static sizeClass(bytes: number): number {
-    const b = Math.max(256, bytes);
-    const p = 2 ** Math.floor(Math.log2(b));
-    if (p === b) return b;
-    const step = p / 4;
-    return Math.ceil(b / step) * step;
+    return quarterClass(Math.max(256, bytes));
   }
 
   acquire(bytes: number): GPUBuffer {
@@ -41,9 +44,7 @@ export class BufferPool {
 
   /** Texture side classes: up to 8 exact, then powers of two in steps of 1/4 (at most `max`). */
   static sideClass(n: number, max: number): number {
-    if (n <= 8) return n;
-    const step = 2 ** Math.floor(Math.log2(n)) / 4;
-    return Math.min(max, Math.ceil(n / step) * step);
+    return n <= 8 ? n : Math.min(max, quarterClass(n));
   }
 
   /**

@@ -8,7 +8,7 @@
 // Large float32 convolutions write the columns straight into the texture matmul's operand
 // (convTexture.ts); the rest store them in a buffer (below).
 import { convOutSize, getKernel, makeView, registerKernel, type Tensor } from '@softpool/tensor';
-import { type ConvAttrs, geometry, LETS, size } from './convGeometry.js';
+import { type ConvAttrs, geometry, INPUT_TAP, LETS, size } from './convGeometry.js';
 import { convTextureForward, convTextureWeightGrad, convUsesTextures } from './convTexture.js';
 import { matmulGpu } from './matmul.js';
 import { gpu, withDense } from './util.js';
@@ -17,7 +17,7 @@ import { gpu, withDense } from './util.js';
  * cols[g, n*P + p, ci*KK + k] = x[n, g*cig + ci, tap k of position p] (0 in the padding): a thread
  * per (g, row, ci) writes its KK taps, so the index arithmetic is done once per KK values.
  */
-const IM2COL = `
+const IM2COL = `${INPUT_TAP}
 fn body(i: u32) {
   ${LETS}
   let ci = i % cig;
@@ -28,14 +28,9 @@ fn body(i: u32) {
   let src = (n * C + g * cig + ci) * ID * IH * IW;
   var dst = (g * N * P + row) * cig * KK + ci * KK;
   for (var kz = 0u; kz < KD; kz++) {
-    let z = i32(oz * SD + kz * DD) - i32(PD);
     for (var ky = 0u; ky < KH; ky++) {
-      let y = i32(oy * SH + ky * DH) - i32(PH);
       for (var kx = 0u; kx < KW; kx++) {
-        let x = i32(ox * SW + kx * DW) - i32(PW);
-        let inside = z >= 0 && y >= 0 && x >= 0 && z < i32(ID) && y < i32(IH) && x < i32(IW);
-        let at = src + (u32(max(z, 0)) * IH + u32(max(y, 0))) * IW + u32(max(x, 0));
-        out0[dst] = select(0.0, in0[at], inside);
+        out0[dst] = inputTap(src, oz, oy, ox, kz, ky, kx);
         dst++;
       }
     }

@@ -44,3 +44,18 @@ export const LETS = `${NAMES.map((n, k) => `let ${n} = params[${k + 1}];`).join(
   let P = OD * OH * OW; let KK = KD * KH * KW; let cig = C / G; let cog = Co / G;`;
 
 export const size = (shape: readonly number[]) => shape.reduce((p, q) => p * q, 1);
+
+/**
+ * WGSL: the input value at tap (kz, ky, kx) of output position (oz, oy, ox), from the channel at
+ * `src`; 0 in the padding. Shared by both unfolding kernels (buffer and texture).
+ */
+export const INPUT_TAP = `
+fn inputTap(src: u32, oz: u32, oy: u32, ox: u32, kz: u32, ky: u32, kx: u32) -> f32 {
+  ${LETS}
+  let z = i32(oz * SD + kz * DD) - i32(PD);
+  let y = i32(oy * SH + ky * DH) - i32(PH);
+  let x = i32(ox * SW + kx * DW) - i32(PW);
+  let inside = z >= 0 && y >= 0 && x >= 0 && z < i32(ID) && y < i32(IH) && x < i32(IW);
+  let at = src + (u32(max(z, 0)) * IH + u32(max(y, 0))) * IW + u32(max(x, 0));
+  return select(0.0, in0[at], inside);
+}`;

@@ -6,7 +6,7 @@
 // it and is compacted afterwards.
 import { getKernel, makeView, type Tensor } from '@softpool/tensor';
 import type { WebGPUBackend } from '../backend.js';
-import { type ConvAttrs, geometry, LETS, size } from './convGeometry.js';
+import { type ConvAttrs, geometry, INPUT_TAP, LETS, size } from './convGeometry.js';
 import {
   matmulPacked,
   operandSizes,
@@ -23,7 +23,7 @@ import {
  * position row (n * P + p), 4 per texel, zeros after KK and in rows past N * P. A thread per
  * (g, row, ci), as the buffer im2col, so the index arithmetic is done once per KKp values.
  */
-const IM2COL_TEXTURE = `
+const IM2COL_TEXTURE = `${INPUT_TAP}
 fn body(i: u32) {
   ${LETS}
   let rp = params[23]; let sh = params[24]; let W4 = params[25]; let KQ = params[26];
@@ -45,12 +45,7 @@ fn body(i: u32) {
     var v = vec4<f32>();
     for (var j = 0u; j < 4u; j++) {
       if (k < KK) {
-        let z = i32(oz * SD + kz * DD) - i32(PD);
-        let y = i32(oy * SH + ky * DH) - i32(PH);
-        let x = i32(ox * SW + kx * DW) - i32(PW);
-        let inside = z >= 0 && y >= 0 && x >= 0 && z < i32(ID) && y < i32(IH) && x < i32(IW);
-        let at = src + (u32(max(z, 0)) * IH + u32(max(y, 0))) * IW + u32(max(x, 0));
-        v[j] = select(0.0, in0[at], inside);
+        v[j] = inputTap(src, oz, oy, ox, kz, ky, kx);
         kx++;
         if (kx == KW) { kx = 0u; ky++; if (ky == KH) { ky = 0u; kz++; } }
       }
