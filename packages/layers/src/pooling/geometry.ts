@@ -219,3 +219,13 @@ export function geometryOf(attrs: Record<string, unknown>): PoolGeometry {
     ? { kernel, stride, padding, dilation, ceilMode, adaptive }
     : { kernel, stride, padding, dilation, ceilMode };
 }
+
+/**
+ * A softPool kernel's outputs [y, m, s] as the op returns them: y alone when attrs.stats is false
+ * (no backward will run), the statistics' storage released at once.
+ */
+export function softPoolOutputs(outs: Tensor[], attrs: Record<string, unknown>): Tensor[] {
+  if (attrs.stats !== false) return outs;
+  for (const t of outs.slice(1)) t.dispose();
+  return [outs[0]];
+}

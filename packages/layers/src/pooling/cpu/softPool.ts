@@ -1,6 +1,6 @@
 // CPU kernels of softPool: forward (one pass per output) and backward (gathered per input).
 import { cpuData, cpuEmpty, readContiguous, registerKernel, type Tensor } from '@softpool/tensor';
-import { geometryOf, type PoolGeometry } from '../geometry.js';
+import { geometryOf, type PoolGeometry, softPoolOutputs } from '../geometry.js';
 import { newOut } from './common.js';
 import { flatCover, flatWindows, plan } from './plan.js';
 import { softPoolBackwardWasm, softPoolForwardWasm, wasmReady } from './wasm.js';
@@ -105,13 +105,8 @@ export function softPoolBackward(
 registerKernel<Record<string, unknown>>('softPool', 'cpu', ([x], attrs) => {
   const g = geometryOf(attrs);
   const T = attrs.temperature as number;
-  const stats = attrs.stats !== false;
-  if (wasmReady(x, g)) return softPoolForwardWasm(x, g, T, stats);
-  const outs = softPoolForward(x, g, T);
-  if (stats) return outs;
-  outs[1].dispose();
-  outs[2].dispose();
-  return [outs[0]];
+  if (wasmReady(x, g)) return softPoolForwardWasm(x, g, T, attrs.stats !== false);
+  return softPoolOutputs(softPoolForward(x, g, T), attrs);
 });
 
 registerKernel<Record<string, unknown>>('softPoolBackward', 'cpu', ([grad, x, ...stats], attrs) => {

@@ -1,7 +1,7 @@
 // WGSL kernels of the window poolings, the same math as the CPU kernels in ../cpu (see there for
 // the derivations): one thread per output for each forward, one per input for each backward.
 import { type Backend, registerKernel, type Tensor } from '@softpool/tensor';
-import { geometryOf } from '../geometry.js';
+import { geometryOf, softPoolOutputs } from '../geometry.js';
 import { cover, IN_POS, OUT_POS, POOL_WGSL, poolParams, shaderBackend, taps, withDense } from './program.js';
 
 const NAN = 'bits_(0x7fc00000u)';
@@ -67,18 +67,16 @@ const SOFT_BACKWARD = `
         acc += select(in0[o] * w, in0[o] * w * (1.0 + (ai - in2[o]) * invT), exact);`)}
   out0[i] = acc;`;
 
-registerKernel<Record<string, unknown>>('softPool', 'webgpu', ([x], attrs, b) => {
-  const outs = runPool('softPool', b, [x], attrs, SOFT_FORWARD, {
-    xShape: [...x.shape],
-    scalars: [1 / (attrs.temperature as number)],
-    outputs: ['out', 'out', 'out'],
-  });
-  if (attrs.stats !== false) return outs;
-  // no backward will run: the statistics' buffers go straight back to the pool
-  outs[1].dispose();
-  outs[2].dispose();
-  return [outs[0]];
-});
+registerKernel<Record<string, unknown>>('softPool', 'webgpu', ([x], attrs, b) =>
+  softPoolOutputs(
+    runPool('softPool', b, [x], attrs, SOFT_FORWARD, {
+      xShape: [...x.shape],
+      scalars: [1 / (attrs.temperature as number)],
+      outputs: ['out', 'out', 'out'],
+    }),
+    attrs,
+  ),
+);
 registerKernel<Record<string, unknown>>(
   'softPoolBackward',
   'webgpu',
