@@ -20,8 +20,16 @@ import { writeAtomic } from './io.js';
 import { type EpochMetrics, metricsCsv, type Progress, summaryTable } from './progress.js';
 
 /** Fashion-MNIST pixel statistics (the training set's mean and std of pixel / 255). */
-const MEAN = [0.286];
-const STD = [0.353];
+export const FASHION_MNIST_MEAN = [0.286];
+export const FASHION_MNIST_STD = [0.353];
+
+/** What a run trains and tests on; `mean`/`std` normalise pixel / 255 (default: Fashion-MNIST's). */
+export interface RunData {
+  train: ImageDataset;
+  test: ImageDataset;
+  mean?: readonly number[];
+  std?: readonly number[];
+}
 
 export interface RunHooks {
   progress: Progress;
@@ -89,9 +97,10 @@ export async function evaluate(
   data: ImageDataset,
   batchSize = 500,
   backend?: string,
+  { mean = FASHION_MNIST_MEAN, std = FASHION_MNIST_STD }: Pick<RunData, 'mean' | 'std'> = {},
 ): Promise<{ loss: number; acc: number }> {
   model.eval();
-  const loader = new DataLoader(data, { batchSize, mean: MEAN, std: STD, backend });
+  const loader = new DataLoader(data, { batchSize, mean, std, backend });
   let loss = 0;
   let correct = 0;
   for (const { x, y } of loader.epoch(0)) {
@@ -106,11 +115,7 @@ export async function evaluate(
   return { loss: loss / data.labels.length, acc: correct / data.labels.length };
 }
 
-export async function run(
-  args: TrainArgs,
-  data: { train: ImageDataset; test: ImageDataset },
-  hooks: RunHooks,
-): Promise<RunResult> {
+export async function run(args: TrainArgs, data: RunData, hooks: RunHooks): Promise<RunResult> {
   const { progress } = hooks;
   // The WebGPU backend (and its optional Dawn dependency) loads only when asked for.
   if (args.backend === 'webgpu') await import('@softpool/webgpu' as string);
@@ -122,8 +127,8 @@ export async function run(
     batchSize: args.batchSize,
     shuffle: true,
     seed: args.seed,
-    mean: MEAN,
-    std: STD,
+    mean: data.mean ?? FASHION_MNIST_MEAN,
+    std: data.std ?? FASHION_MNIST_STD,
     augment: args.augment ? { randomCrop: 2, horizontalFlip: true } : {},
     backend: args.backend,
   });
@@ -143,7 +148,7 @@ export async function run(
     progress.line(`resumed from ${args.resume} at epoch ${start.epoch + 1}, step ${start.step}`);
   }
   if (args.evalOnly) {
-    const { loss, acc } = await evaluate(model, data.test, 500, args.backend);
+    const { loss, acc } = await evaluate(model, data.test, 500, args.backend, data);
     progress.line(
       `test loss ${loss.toFixed(4)}, test accuracy ${(acc * 100).toFixed(2)}% (${data.test.labels.length} images)`,
     );
@@ -226,7 +231,7 @@ export async function run(
     }
     const lr = opt.paramGroups[0].lr;
     if (sched && args.scheduler !== 'onecycle') sched.step();
-    const test = await evaluate(model, data.test, 500, args.backend);
+    const test = await evaluate(model, data.test, 500, args.backend, data);
     history.push({
       epoch: epoch + 1,
       trainLoss: running.loss / running.seen,

@@ -1,6 +1,7 @@
 // @softpool/layers: modules, SoftPool and the baseline poolings, losses, optimizers, checkpoints.
 import '@softpool/autograd';
 
+export * from './image/index.js';
 export * from './init.js';
 export * from './io/checkpoint.js';
 export * from './io/safetensors.js';
