@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import * as sp from '@softpool/tensor';
 import { allCases, type Case, poolBytes } from './cases.js';
 import { copyBandwidth, measure, type Timing } from './harness.js';
-import { oursRunner } from './ours.js';
+import { measureOurs } from './ours.js';
 import { PEERS, type Peer, peerPeakBytes, peerRunner, tfjsAdapter, usePeer } from './tfjs.js';
 
 interface Result {
@@ -86,17 +86,12 @@ async function runOurs(backend: string): Promise<void> {
   for (const c of cases) {
     const impl = `softpool-${backend}`;
     try {
-      const r = await oursRunner(c, backend);
-      let peakBytes: number | undefined;
-      if (!smoke) {
-        await r.run();
-        const live = sp.memory().bytes;
-        sp.resetPeakMemory();
-        await r.run();
-        peakBytes = sp.peakMemory().bytes - live;
-      }
-      const timing = await measure(r.run, { iters, warmup: smoke ? 0 : 1, budgetMs });
-      r.dispose();
+      const { timing, peakBytes } = await measureOurs(c, backend, {
+        iters,
+        warmup: smoke ? 0 : 1,
+        budgetMs,
+        peak: !smoke,
+      });
       results.push({ case: c.id, kind: c.kind, impl, timing, peakBytes, ...derived(c, timing) });
     } catch (e) {
       results.push({

@@ -5,6 +5,7 @@ import * as L from '@softpool/layers';
 import { createModel, createPool, type PoolName } from '@softpool/models';
 import * as sp from '@softpool/tensor';
 import type { Case } from './cases.js';
+import { type MeasureOptions, measure, type Timing } from './harness.js';
 
 export type Runner = { run: () => Promise<void>; dispose: () => void };
 
@@ -116,5 +117,30 @@ export async function oursRunner(c: Case, backend: string): Promise<Runner> {
         },
       };
     }
+  }
+}
+
+/**
+ * Times one case on one backend; with `peak`, first measures the bytes a call allocates beyond
+ * what was live before it (a call is run once untimed, so caches and pipelines are warm).
+ */
+export async function measureOurs(
+  c: Case,
+  backend: string,
+  options: MeasureOptions & { peak: boolean },
+): Promise<{ timing: Timing; peakBytes?: number }> {
+  const r = await oursRunner(c, backend);
+  try {
+    let peakBytes: number | undefined;
+    if (options.peak) {
+      await r.run();
+      const live = sp.memory().bytes;
+      sp.resetPeakMemory();
+      await r.run();
+      peakBytes = sp.peakMemory().bytes - live;
+    }
+    return { timing: await measure(r.run, options), peakBytes };
+  } finally {
+    r.dispose();
   }
 }

@@ -1,4 +1,6 @@
 // The experiments by name, each with its help text; `pnpm experiments --help` lists them.
+import { costCommand } from './cost.js';
+import { reportCommand } from './report/command.js';
 import { retentionCommand } from './retention/command.js';
 import { substitution } from './substitution/command.js';
 
@@ -17,7 +19,12 @@ export interface Command {
   run: (argv: string[], ctx: Context) => Promise<number>;
 }
 
-export const COMMANDS: Record<string, Command> = { retention: retentionCommand, substitution };
+export const COMMANDS: Record<string, Command> = {
+  retention: retentionCommand,
+  substitution,
+  cost: costCommand,
+  report: reportCommand,
+};
 
 export const HELP = `Usage: pnpm experiments <name> [options]   (pnpm experiments <name> --help for its options)
 
