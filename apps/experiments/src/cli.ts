@@ -1,4 +1,4 @@
-#!/usr/bin/env -S npx tsx --conditions=@softpool/source
+#!/usr/bin/env -S tsx --conditions=@softpool/source
 // `pnpm experiments <name> [flags]`: the SoftPool paper's claims on real data.
 // Exit codes: 0 done, 1 runtime error (data, files), 2 bad flags, 130 interrupted (resumable).
 import { resolve } from 'node:path';

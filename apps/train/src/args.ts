@@ -25,13 +25,16 @@ export interface TrainArgs {
 
 export class UsageError extends Error {}
 
+/** Models the CLI trains (the 3-D CNN needs clips, not Fashion-MNIST). */
+export const IMAGE_MODELS = Object.keys(MODELS).filter((m) => m !== 'cnn3d');
+
 export const HELP = `Usage: softpool-train [options]
 
 Train a small CNN on Fashion-MNIST with any pooling method (default: LeNet-5 with SoftPool on the
 subset shipped with @softpool/data, on the CPU).
 
 Options:
-  --model NAME          ${Object.keys(MODELS).join(' | ')} (default lenet5)
+  --model NAME          ${IMAGE_MODELS.join(' | ')} (default lenet5)
   --pool NAME           ${POOLS.join(' | ')} (default soft)
   --epochs N            training epochs (default 10)
   --batch-size N        batch size (default 64)
@@ -56,7 +59,7 @@ Ctrl-C saves a checkpoint (<out>/interrupted.safetensors) and exits; --resume it
 function num(
   name: string,
   v: string | undefined,
-  { int = false, min = -Infinity, minExclusive = false } = {},
+  { int = false, min = -Infinity, minExclusive = false, max = Number.MAX_SAFE_INTEGER } = {},
 ): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
@@ -64,12 +67,55 @@ function num(
     v.trim() === '' ||
     !Number.isFinite(n) ||
     (int && !Number.isInteger(n)) ||
-    (minExclusive ? n <= min : n < min)
+    (minExclusive ? n <= min : n < min) ||
+    n > max
   ) {
     const what = int ? 'an integer' : 'a number';
-    throw new UsageError(`--${name} must be ${what} ${minExclusive ? '>' : '>='} ${min}, got '${v}'`);
+    throw new UsageError(
+      `--${name} must be ${what} ${minExclusive ? '>' : '>='} ${min} and <= ${max}, got '${v}'`,
+    );
   }
   return n;
+}
+
+const STRING_OPTIONS = new Set([
+  'model',
+  'pool',
+  'epochs',
+  'batch-size',
+  'lr',
+  'optimizer',
+  'weight-decay',
+  'scheduler',
+  'backend',
+  'data',
+  'seed',
+  'out',
+  'resume',
+  'limit',
+]);
+
+/**
+ * `--epochs -1` would read as two flags: glue a value that starts with a dash but is a number to
+ * its flag (`--epochs=-1`), so the range check can answer. A leading `--` (what
+ * `pnpm train -- --help` passes) is dropped.
+ */
+function normalise(argv: string[]): string[] {
+  const a = argv[0] === '--' ? argv.slice(1) : [...argv];
+  const out: string[] = [];
+  for (let i = 0; i < a.length; i++) {
+    const next = a[i + 1];
+    if (
+      a[i].startsWith('--') &&
+      STRING_OPTIONS.has(a[i].slice(2)) &&
+      next !== undefined &&
+      /^-(\d|\.\d|Infinity)/.test(next)
+    ) {
+      out.push(`${a[i]}=${next}`);
+      i++;
+    } else out.push(a[i]);
+  }
+  return out;
 }
 
 function choice<T extends string>(name: string, v: string | undefined, allowed: readonly T[], dflt: T): T {
@@ -83,7 +129,7 @@ export function parse(argv: string[]): TrainArgs {
   let values: Record<string, string | boolean | undefined>;
   try {
     ({ values } = parseArgs({
-      args: argv,
+      args: normalise(argv),
       strict: true,
       allowPositionals: false,
       options: {
@@ -111,17 +157,20 @@ export function parse(argv: string[]): TrainArgs {
     throw new UsageError((e as Error).message.replace(/^TypeError \[[A-Z_]+\]: /, ''));
   }
   const s = (k: string) => values[k] as string | undefined;
-  const model = choice('model', s('model'), Object.keys(MODELS), 'lenet5');
+  if (s('model') === 'cnn3d')
+    throw new UsageError('--model cnn3d trains on clips, not Fashion-MNIST; use lenet5, vgg or resnet20');
+  const model = choice('model', s('model'), IMAGE_MODELS, 'lenet5');
   const optimizer = choice('optimizer', s('optimizer'), ['sgd', 'adam', 'adamw'] as const, 'adam');
   const pool = choice('pool', s('pool'), POOLS, 'soft');
   const args: TrainArgs = {
     model,
     pool,
-    epochs: num('epochs', s('epochs'), { int: true, min: 1 }) ?? 10,
-    batchSize: num('batch-size', s('batch-size'), { int: true, min: 1 }) ?? 64,
-    lr: num('lr', s('lr'), { min: 0, minExclusive: true }) ?? (optimizer === 'sgd' ? 0.05 : 0.002),
+    epochs: num('epochs', s('epochs'), { int: true, min: 1, max: 100_000 }) ?? 10,
+    batchSize: num('batch-size', s('batch-size'), { int: true, min: 1, max: 65_536 }) ?? 64,
+    lr: num('lr', s('lr'), { min: 0, minExclusive: true, max: 1e6 }) ?? (optimizer === 'sgd' ? 0.05 : 0.002),
     optimizer,
-    weightDecay: num('weight-decay', s('weight-decay'), { min: 0 }) ?? (optimizer === 'adamw' ? 0.01 : 0),
+    weightDecay:
+      num('weight-decay', s('weight-decay'), { min: 0, max: 1e6 }) ?? (optimizer === 'adamw' ? 0.01 : 0),
     scheduler: choice('scheduler', s('scheduler'), ['none', 'step', 'cosine', 'onecycle'] as const, 'cosine'),
     backend: choice('backend', s('backend'), ['cpu', 'webgpu'] as const, 'cpu'),
     data: s('data'),
@@ -130,13 +179,11 @@ export function parse(argv: string[]): TrainArgs {
     resume: s('resume'),
     evalOnly: values['eval-only'] === true,
     augment: values.augment === true,
-    limit: num('limit', s('limit'), { int: true, min: 10 }),
+    limit: num('limit', s('limit'), { int: true, min: 10, max: 10_000_000 }),
     quiet: values.quiet === true,
     help: values.help === true,
   };
   if (args.evalOnly && !args.resume)
     throw new UsageError('--eval-only needs --resume FILE (the checkpoint to evaluate)');
-  if (model === 'cnn3d')
-    throw new UsageError('--model cnn3d trains on clips, not Fashion-MNIST; use lenet5, vgg or resnet20');
   return args;
 }

@@ -1,6 +1,7 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S tsx --conditions=@softpool/source
 // `softpool-train` / `pnpm train`: parse flags, load data, prepare the output directory, train.
 // Exit codes: 0 done, 1 runtime error (data, files), 2 bad flags, 130 interrupted (checkpoint saved).
+import { access } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { HELP, parse, type TrainArgs, UsageError } from './args.js';
 import { OutputError, prepareOutDir } from './io.js';
@@ -24,6 +25,16 @@ async function main(argv: string[]): Promise<number> {
   if (args.help) {
     process.stdout.write(`${HELP}\n`);
     return 0;
+  }
+  if (args.resume) {
+    try {
+      await access(args.resume);
+    } catch (e) {
+      process.stderr.write(
+        `softpool-train: cannot read checkpoint ${args.resume} (${(e as NodeJS.ErrnoException).code})\n`,
+      );
+      return 1;
+    }
   }
   let data: Awaited<ReturnType<typeof loadData>>;
   try {
@@ -60,7 +71,7 @@ async function main(argv: string[]): Promise<number> {
   } catch (e) {
     await out?.cleanup();
     process.stderr.write(`softpool-train: ${(e as Error).message}\n`);
-    return 1;
+    return e instanceof UsageError ? 2 : 1;
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);

@@ -1,6 +1,6 @@
 // Files of a run: an output directory that is checked before any work, and atomic writes (a
 // temporary file renamed over the target) so nothing the user owns is ever half-written.
-import { mkdir, rename, rm, rmdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, rmdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 
 export class OutputError extends Error {}
@@ -21,6 +21,7 @@ export async function prepareOutDir(
       `cannot write to output directory ${dir} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
     );
   }
+  await removeStaleTemporaries(dir);
   return {
     created,
     // Removes the directory again if this run created it and left nothing in it.
@@ -40,4 +41,29 @@ export async function writeAtomic(path: string, text: string): Promise<void> {
     await rm(tmp, { force: true });
     throw e;
   }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Temporary files of writes that were killed mid-way (`<file>.tmp-<pid>-<time>` from checkpoints,
+ * `.<time>-<pid>.tmp` from metrics) whose process is gone: nothing will ever rename them.
+ */
+export async function removeStaleTemporaries(dir: string): Promise<string[]> {
+  const removed: string[] = [];
+  for (const name of await readdir(dir).catch(() => [] as string[])) {
+    const m = /\.tmp-(\d+)-\d+$/.exec(name) ?? /^\.\d+-(\d+)\.tmp$/.exec(name);
+    if (m && Number(m[1]) !== process.pid && !alive(Number(m[1]))) {
+      await rm(join(dir, name), { force: true });
+      removed.push(name);
+    }
+  }
+  return removed;
 }

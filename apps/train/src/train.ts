@@ -18,6 +18,7 @@ import {
 import type { TrainArgs } from './args.js';
 import { writeAtomic } from './io.js';
 import { type EpochMetrics, metricsCsv, type Progress, summaryTable } from './progress.js';
+import { checkResume, readCheckpoint, type SavedArgs, savedArgs } from './resume.js';
 
 /** Fashion-MNIST pixel statistics (the training set's mean and std of pixel / 255). */
 export const FASHION_MNIST_MEAN = [0.286];
@@ -51,8 +52,11 @@ interface Extra {
   scheduler: { lastEpoch: number } | null;
   history: EpochMetrics[];
   running: { loss: number; correct: number; seen: number; seconds: number };
-  args: Partial<TrainArgs>;
+  args: SavedArgs;
 }
+
+/** Training stopped at a non-finite loss (nothing is saved from that point on). */
+export class DivergedError extends Error {}
 
 export async function loadData(args: TrainArgs): Promise<{ train: ImageDataset; test: ImageDataset }> {
   let [train, test] = await Promise.all([
@@ -139,7 +143,12 @@ export async function run(args: TrainArgs, data: RunData, hooks: RunHooks): Prom
   let running = { loss: 0, correct: 0, seen: 0, seconds: 0 };
 
   if (args.resume) {
-    const extra = (await L.loadCheckpoint(args.resume, { model, optimizer: opt })) as unknown as Extra;
+    const { bytes, saved } = await readCheckpoint(args.resume);
+    for (const note of checkResume(saved, args, args.resume)) progress.line(`note: ${note}`);
+    const extra = L.loadCheckpointBytes(bytes, {
+      model,
+      optimizer: args.evalOnly ? undefined : opt,
+    }) as unknown as Extra;
     start = { epoch: extra.epoch, step: extra.step };
     history = extra.history ?? [];
     running = extra.running ?? running;
@@ -164,13 +173,7 @@ export async function run(args: TrainArgs, data: RunData, hooks: RunHooks): Prom
       scheduler: sched ? sched.stateDict() : null,
       history,
       running,
-      args: {
-        model: args.model,
-        pool: args.pool,
-        seed: args.seed,
-        epochs: args.epochs,
-        batchSize: args.batchSize,
-      },
+      args: savedArgs(args),
     };
     await L.saveCheckpoint(path, {
       model,
@@ -203,6 +206,14 @@ export async function run(args: TrainArgs, data: RunData, hooks: RunHooks): Prom
       const correct = await correctT.item();
       lossT.dispose();
       correctT.dispose();
+      if (!Number.isFinite(loss)) {
+        x.dispose();
+        y.dispose();
+        const last = epoch > 0 ? `; the last good checkpoint is ${join(args.out, 'last.safetensors')}` : '';
+        throw new DivergedError(
+          `the loss became ${loss} at epoch ${epoch + 1}, step ${index + 1}: training diverged; lower --lr (now ${args.lr})${last}`,
+        );
+      }
       if (args.scheduler === 'onecycle') sched?.step();
       running.loss += loss * y.size;
       running.correct += correct;

@@ -28,16 +28,23 @@ describe('flags', () => {
   it('rejects bad flags with a clear message and exit code 2', () => {
     const cases: [string[], RegExp][] = [
       [['--pool', 'median'], /--pool must be one of max, avg, soft/],
-      [['--epochs=-1'], /--epochs must be an integer >= 1, got '-1'/],
-      [['--lr', 'abc'], /--lr must be a number > 0, got 'abc'/],
+      [['--epochs=-1'], /--epochs must be an integer >= 1 and <= 100000, got '-1'/],
+      [['--epochs', '-1'], /--epochs must be an integer >= 1 and <= 100000, got '-1'/],
+      [['--lr', '-1'], /--lr must be a number > 0 and <= 1000000, got '-1'/],
+      [['--seed', '1e20'], /--seed must be an integer >= 0 and <= 9007199254740991, got '1e20'/],
+      [['--batch-size', '1e9'], /--batch-size must be an integer >= 1 and <= 65536, got '1e9'/],
+      [['--epochs', '99999999999999999999'], /--epochs must be an integer/],
+      [['--model', 'nosuch'], /--model must be one of lenet5, vgg, resnet20, got 'nosuch'/],
+      [['--lr', 'abc'], /--lr must be a number > 0 and <= 1000000, got 'abc'/],
       [['--frobnicate'], /Unknown option '--frobnicate'/],
       [['--eval-only'], /--eval-only needs --resume FILE/],
       [['--model', 'cnn3d'], /--model cnn3d trains on clips/],
     ];
     for (const [argv, msg] of cases) expect(() => parse(argv)).toThrow(msg);
+    expect(parse(['--', '--help']).help).toBe(true);
     const r = runCli(['--batch-size', '0']);
     expect(r.status).toBe(2);
-    expect(r.stderr).toContain("softpool-train: --batch-size must be an integer >= 1, got '0'");
+    expect(r.stderr).toContain("softpool-train: --batch-size must be an integer >= 1 and <= 65536, got '0'");
     const help = runCli(['--help']);
     expect(help.status).toBe(0);
     expect(help.stdout).toContain('Usage: softpool-train');
@@ -77,6 +84,95 @@ describe('flags', () => {
     expect(f.status).toBe(1);
     expect(f.stderr).toMatch(/cannot write to output directory .*afile\/run \(ENOTDIR\)/);
   });
+});
+
+describe('the command as typed', () => {
+  it('pnpm train --help, -h and -- --help show the trainer`s help; its exit codes reach the shell', () => {
+    // As a user's shell would run it: without the package-manager variables of this test run.
+    const env = Object.fromEntries(
+      Object.entries(process.env).filter(([k]) => !/^(npm_|PNPM_|INIT_CWD)/i.test(k)),
+    );
+    const pnpm = (args: string[]) =>
+      spawnSync('pnpm', ['train', ...args], {
+        cwd: join(root, '../..'),
+        encoding: 'utf8',
+        timeout: 60_000,
+        env,
+      });
+    for (const h of [['--help'], ['-h'], ['--', '--help']]) {
+      const r = pnpm(h);
+      expect([h, r.status, r.status ? r.stderr : '']).toEqual([h, 0, '']);
+      expect(r.stdout).toContain('Usage: softpool-train');
+    }
+    const bad = pnpm(['--epochs', '-1']);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain("--epochs must be an integer >= 1 and <= 100000, got '-1'");
+  });
+
+  it('--resume refuses a checkpoint trained differently, names each flag, allows more epochs', async () => {
+    const dir = tmp();
+    const base = ['--limit', '100', '--batch-size', '50', '--quiet'];
+    expect(runCli([...base, '--epochs', '1', '--out', dir]).status).toBe(0);
+    const ckpt = join(dir, 'last.safetensors');
+    const bad = runCli([
+      ...base,
+      '--epochs',
+      '1',
+      '--out',
+      dir,
+      '--resume',
+      ckpt,
+      '--pool',
+      'max',
+      '--optimizer',
+      'sgd',
+    ]);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain(
+      `${ckpt} does not match this run: --pool "max" (the checkpoint was trained with "soft")`,
+    );
+    expect(bad.stderr).toContain('--optimizer "sgd" (the checkpoint was trained with "adam")');
+    const nolimit = runCli(['--batch-size', '50', '--out', dir, '--resume', ckpt, '--quiet']);
+    expect(nolimit.stderr).toContain('--limit (not set) (the checkpoint was trained with 100)');
+    const more = runCli([
+      '--limit',
+      '100',
+      '--batch-size',
+      '50',
+      '--epochs',
+      '2',
+      '--out',
+      dir,
+      '--resume',
+      ckpt,
+    ]);
+    expect(more.status).toBe(0);
+    expect(more.stdout).toContain('note: training for 2 epochs instead of the 1 it was started with');
+    const evalOther = runCli(['--resume', ckpt, '--eval-only', '--pool', 'avg']);
+    expect(evalOther.status).toBe(2);
+    expect(evalOther.stderr).toContain('--pool "avg"');
+    const missing = runCli(['--resume', join(dir, 'nope.safetensors')]);
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toContain(`cannot read checkpoint ${join(dir, 'nope.safetensors')} (ENOENT)`);
+  }, 180_000);
+
+  it('a diverging run stops at the first non-finite loss, keeps the last good checkpoint', () => {
+    const dir = tmp();
+    // A stale temporary file of a killed write (a pid that cannot exist) is removed.
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'last.safetensors.tmp-4194999-1'), 'partial');
+    const argv = ['--limit', '100', '--batch-size', '50', '--lr', '1e6', '--optimizer', 'sgd', '--quiet'];
+    const r = runCli([...argv, '--out', dir]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(
+      /the loss became (NaN|Infinity) at epoch \d+, step \d+: training diverged; lower --lr \(now 1000000\)/,
+    );
+    // Only whole epochs with finite losses were saved; no temporary file is left.
+    const left = readdirSync(dir).filter(
+      (f) => !['last.safetensors', 'metrics.json', 'metrics.csv'].includes(f),
+    );
+    expect(left).toEqual([]);
+  }, 120_000);
 });
 
 describe('training', () => {
