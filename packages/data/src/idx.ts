@@ -27,20 +27,62 @@ export function isGzip(bytes: Uint8Array): boolean {
   return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
 }
 
-/** Inflates gzip data: Node's zlib, or the browser's DecompressionStream. */
-export async function gunzip(bytes: Uint8Array, what = 'data'): Promise<Uint8Array> {
+class TooLarge extends Error {}
+
+/**
+ * Inflates gzip data (Node's zlib, or the browser's DecompressionStream), stopping as soon as the
+ * output passes `maxBytes`: a small file that inflates to gigabytes is refused, not unpacked.
+ */
+export async function gunzip(bytes: Uint8Array, what = 'data', maxBytes = 2 ** 32 - 1): Promise<Uint8Array> {
   try {
     if (typeof process !== 'undefined' && process.versions?.node) {
       const zlib = await import('node:zlib');
-      return new Uint8Array(zlib.gunzipSync(bytes));
+      try {
+        return new Uint8Array(zlib.gunzipSync(bytes, { maxOutputLength: Math.max(1, maxBytes) }));
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw new TooLarge();
+        throw e;
+      }
     }
-    const stream = new Blob([bytes as Uint8Array<ArrayBuffer>])
+    const reader = new Blob([bytes as Uint8Array<ArrayBuffer>])
       .stream()
-      .pipeThrough(new DecompressionStream('gzip'));
-    return new Uint8Array(await new Response(stream).arrayBuffer());
+      .pipeThrough(new DecompressionStream('gzip'))
+      .getReader();
+    const parts: Uint8Array[] = [];
+    let total = 0;
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      total += value.length;
+      if (total > maxBytes) {
+        await reader.cancel();
+        throw new TooLarge();
+      }
+      parts.push(value);
+    }
+    const out = new Uint8Array(total);
+    let at = 0;
+    for (const p of parts) {
+      out.set(p, at);
+      at += p.length;
+    }
+    return out;
   } catch (e) {
+    if (e instanceof TooLarge)
+      throw new IdxError(`idx: ${what} inflates to more than the ${maxBytes} bytes its IDX header declares`);
     throw new IdxError(`idx: ${what} is not valid gzip (${(e as Error).message}); the file may be truncated`);
   }
+}
+
+/** The byte length an IDX header declares (header included), or undefined if it is not one. */
+function declaredLength(head: Uint8Array): number | undefined {
+  if (head.length < 4 || head[0] !== 0 || head[1] !== 0 || !TYPES[head[2]]) return undefined;
+  const rank = head[3];
+  if (head.length < 4 + 4 * rank) return undefined;
+  const view = new DataView(head.buffer, head.byteOffset, head.byteLength);
+  let n = TYPES[head[2]].size;
+  for (let i = 0; i < rank; i++) n *= view.getUint32(4 + 4 * i, false);
+  return 4 + 4 * rank + n;
 }
 
 /** Parses uncompressed IDX bytes. `what` names the source in errors. */
@@ -84,9 +126,42 @@ export function parseIdx(bytes: Uint8Array, what = 'data'): Idx {
   return { shape, data };
 }
 
-/** Parses IDX bytes that may be gzipped. */
+/**
+ * Parses IDX bytes that may be gzipped. A gzipped file is inflated just far enough to read its
+ * header first, then never past the length that header declares.
+ */
 export async function readIdx(bytes: Uint8Array, what = 'data'): Promise<Idx> {
-  return parseIdx(isGzip(bytes) ? await gunzip(bytes, what) : bytes, what);
+  if (!isGzip(bytes)) return parseIdx(bytes, what);
+  const head = await gunzipPrefix(bytes, what);
+  const declared = declaredLength(head);
+  // Not an IDX header: parseIdx names what is wrong with the first bytes.
+  if (declared === undefined) return parseIdx(head, what);
+  return parseIdx(await gunzip(bytes, what, declared), what);
+}
+
+/** The first bytes (at most 1024) of a gzip stream. */
+async function gunzipPrefix(bytes: Uint8Array, what: string): Promise<Uint8Array> {
+  if (typeof process !== 'undefined' && process.versions?.node) {
+    const zlib = await import('node:zlib');
+    try {
+      // A truncated-stream flush returns what the first input bytes inflate to, without the rest.
+      const part = zlib.gunzipSync(bytes.subarray(0, Math.min(bytes.length, 1024)), {
+        finishFlush: zlib.constants.Z_SYNC_FLUSH,
+      });
+      return new Uint8Array(part.subarray(0, 1024));
+    } catch (e) {
+      throw new IdxError(
+        `idx: ${what} is not valid gzip (${(e as Error).message}); the file may be truncated`,
+      );
+    }
+  }
+  const reader = new Blob([bytes as Uint8Array<ArrayBuffer>])
+    .stream()
+    .pipeThrough(new DecompressionStream('gzip'))
+    .getReader();
+  const { value } = await reader.read();
+  await reader.cancel();
+  return (value ?? new Uint8Array(0)).subarray(0, 1024);
 }
 
 /** Encodes an IDX file (uncompressed); used to build the embedded subset and in tests. */

@@ -180,3 +180,19 @@ describe('moving shapes clips', () => {
     expect([...loader.epoch(0)][0].x.shape).toEqual([4, 1, 8, 32, 32]);
   });
 });
+
+describe('gzip bombs', () => {
+  it('readIdx stops inflating past the size the IDX header declares', async () => {
+    const { gzipSync } = await import('node:zlib');
+    const { encodeIdx, readIdx } = await import('../src/index.js');
+    const bomb = new Uint8Array(16 + 200e6);
+    bomb.set(encodeIdx([1, 28, 28], new Uint8Array(784)).subarray(0, 16));
+    const gz = gzipSync(bomb);
+    const rss = process.memoryUsage().rss;
+    await expect(readIdx(gz, 'bomb')).rejects.toThrow(
+      'idx: bomb inflates to more than the 800 bytes its IDX header declares',
+    );
+    expect(process.memoryUsage().rss - rss).toBeLessThan(50e6);
+    expect((await readIdx(gzipSync(encodeIdx([3, 2], new Uint8Array(6).fill(9))))).shape).toEqual([3, 2]);
+  });
+});

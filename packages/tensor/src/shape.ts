@@ -64,7 +64,8 @@ export function broadcastStrides(shape: Shape, strides: readonly number[], targe
 
 /** Normalises a possibly negative axis into [0, rank); throws naming the op. */
 export function normalizeAxis(op: string, axis: number, rank: number, name = 'axis'): number {
-  if (!Number.isInteger(axis)) throw new ArgumentError(`${op}: ${name} must be an integer, got ${axis}`);
+  if (!Number.isInteger(axis))
+    throw new ArgumentError(`${op}: ${name} must be an integer, got ${JSON.stringify(axis)}`);
   // A 0-d tensor accepts axis 0 and -1, as in PyTorch.
   const r = Math.max(rank, 1);
   const a = axis < 0 ? axis + r : axis;
@@ -89,13 +90,29 @@ export function normalizeAxes(
   return out.sort((x, y) => x - y);
 }
 
-/** Validates a user-provided shape: non-negative integers. */
+/**
+ * Most elements a tensor may have: what a typed array can hold (2^32 - 1 in Node 20's V8). Checked
+ * before anything is allocated, so a huge shape is an error, not a crash.
+ */
+export const MAX_ELEMENTS = 2 ** 32 - 1;
+
+/** Validates a user-provided shape: non-negative integers, at most MAX_ELEMENTS elements in all. */
 export function checkShape(op: string, shape: Shape): number[] {
+  if (!Array.isArray(shape))
+    throw new ArgumentError(
+      `${op}: shape must be an array of integers, got ${JSON.stringify(shape) ?? String(shape)}`,
+    );
+  let n = 1;
   for (const d of shape) {
     if (!Number.isInteger(d) || d < 0) {
       throw new ArgumentError(`${op}: shape entries must be non-negative integers, got ${fmtShape(shape)}`);
     }
+    n *= d;
   }
+  if (n > MAX_ELEMENTS)
+    throw new ArgumentError(
+      `${op}: shape ${fmtShape(shape)} has ${n} elements, more than a tensor can hold (${MAX_ELEMENTS})`,
+    );
   return [...shape];
 }
 

@@ -89,7 +89,7 @@ describe('fills and ranges', () => {
     expect(zerosLike(like).dtype).toBe('float64');
     expect(values(onesLike(like))).toEqual([1, 1, 1]);
     expect(values(fullLike(like, 2, { dtype: 'int32' }))).toEqual([2, 2, 2]);
-    expect(() => zeros([2, -1])).toThrow('full: shape entries must be non-negative integers, got [2,-1]');
+    expect(() => zeros([2, -1])).toThrow('zeros: shape entries must be non-negative integers, got [2,-1]');
     expect(zeros([0, 3]).size).toBe(0);
   });
 

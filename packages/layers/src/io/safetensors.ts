@@ -181,17 +181,23 @@ export function parseSafetensors(input: ArrayBuffer | Uint8Array): SafetensorsCo
     throw new SafetensorsError('safetensors: the header must be a JSON object');
   const data = buf.subarray(8 + headerLen);
   const metadata: Record<string, string> = {};
-  const spans: [number, number, string][] = [];
-  const tensors: Record<string, Tensor> = {};
+  const entries: { name: string; dtype: string; shape: number[]; begin: number; end: number }[] = [];
+  // The whole header is validated (types, sizes, offsets, overlaps) before any tensor is decoded.
   for (const [name, entry] of Object.entries(header)) {
     if (name === '__metadata__') {
-      for (const [k, v] of Object.entries((entry ?? {}) as Record<string, unknown>)) {
+      if (typeof entry !== 'object' || entry === null || Array.isArray(entry))
+        throw new SafetensorsError('safetensors: __metadata__ must be an object of strings');
+      for (const [k, v] of Object.entries(entry as Record<string, unknown>)) {
         if (typeof v !== 'string') throw new SafetensorsError(`safetensors: metadata '${k}' is not a string`);
         metadata[k] = v;
       }
       continue;
     }
-    const e = entry as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
+    const e = (typeof entry === 'object' && entry !== null ? entry : {}) as {
+      dtype?: unknown;
+      shape?: unknown;
+      data_offsets?: unknown;
+    };
     const shape = e.shape as number[];
     const offs = e.data_offsets as number[];
     if (
@@ -220,21 +226,31 @@ export function parseSafetensors(input: ArrayBuffer | Uint8Array): SafetensorsCo
         `safetensors: '${name}' ${fmtShape(shape)} ${e.dtype} needs ${count * size} bytes, its offsets give ${end - begin}`,
       );
     }
-    spans.push([begin, end, name]);
-    const { values, dtype } = decode(name, e.dtype, data.subarray(begin, end), count);
-    tensors[name] = tensor(values as number[], { shape, dtype, backend: 'cpu' });
+    entries.push({ name, dtype: e.dtype, shape, begin, end });
   }
-  spans.sort((a, b) => a[0] - b[0]);
+  const spans = [...entries].sort((a, b) => a.begin - b.begin);
   let covered = 0;
-  for (const [b, e, name] of spans) {
-    if (b !== covered)
+  for (const { begin, end, name } of spans) {
+    if (begin !== covered)
       throw new SafetensorsError(
-        `safetensors: '${name}' starts at byte ${b}, expected ${covered} (overlapping or holes)`,
+        `safetensors: '${name}' starts at byte ${begin}, expected ${covered} (overlapping or holes)`,
       );
-    covered = e;
+    covered = end;
   }
   if (covered !== data.length)
     throw new SafetensorsError(`safetensors: ${data.length - covered} trailing bytes after the last tensor`);
+  const tensors: Record<string, Tensor> = {};
+  try {
+    for (const { name, dtype: stored, shape, begin, end } of entries) {
+      const count = shape.reduce((a, b) => a * b, 1);
+      const { values, dtype } = decode(name, stored, data.subarray(begin, end), count);
+      tensors[name] = tensor(values as number[], { shape, dtype, backend: 'cpu' });
+    }
+  } catch (e) {
+    // Nothing half-loaded stays alive.
+    for (const t of Object.values(tensors)) t.dispose();
+    throw e;
+  }
   return { tensors, metadata };
 }
 

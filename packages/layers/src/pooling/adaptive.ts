@@ -9,10 +9,18 @@ export type OutputSize = number | readonly (number | null)[];
 
 function geometry(name: string, x: Tensor, spatial: number, size: OutputSize): PoolGeometry {
   checkTensor(name, x);
+  if (typeof size !== 'number' && !Array.isArray(size))
+    throw new ArgumentError(
+      `${name}: outputSize must be a number or an array of ${spatial} numbers (or nulls), got ${JSON.stringify(size) ?? String(size)}`,
+    );
   const list = typeof size === 'number' ? new Array<number>(spatial).fill(size) : [...size];
   if (list.length !== spatial)
     throw new ArgumentError(
       `${name}: outputSize must be a number or ${spatial} entries, got [${list.join(',')}]`,
+    );
+  if (x.rank < spatial + 1)
+    throw new ArgumentError(
+      `${name}: expected [N, C, ...${spatial} spatial] or [C, ...], got rank ${x.rank}`,
     );
   const inSpatial = x.shape.slice(x.rank - spatial);
   const adaptive = list.map((v, i) => (v === null ? inSpatial[i] : v));
@@ -20,6 +28,12 @@ function geometry(name: string, x: Tensor, spatial: number, size: OutputSize): P
     if (!Number.isInteger(v) || v < 1)
       throw new ArgumentError(`${name}: outputSize must be positive integers, got ${v}`);
     if (inSpatial[i] === 0) throw new ArgumentError(`${name}: input has an empty spatial dim ${i}`);
+    // Every window holds at least one input element: an output larger than the input would only
+    // repeat elements (and a huge one would allocate what the input never justified).
+    if (v > inSpatial[i])
+      throw new ArgumentError(
+        `${name}: outputSize ${v} exceeds the input's size ${inSpatial[i]} along spatial axis ${i}; adaptive pooling downsamples (use interpolate to upsample)`,
+      );
   }
   const ones = new Array<number>(spatial).fill(1);
   return {

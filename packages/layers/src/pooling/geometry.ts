@@ -87,6 +87,8 @@ export function resolveGeometry(
   const padding = tuple(op, 'padding', options.padding ?? 0, n, 0);
   const dilation = tuple(op, 'dilation', options.dilation ?? 1, n, 1);
   const ceilMode = options.ceilMode ?? false;
+  if (typeof ceilMode !== 'boolean')
+    throw new ArgumentError(`${op}: ceilMode must be a boolean, got ${JSON.stringify(ceilMode)}`);
   for (let i = 0; i < n; i++) {
     const name = axisName(n, i);
     if (2 * padding[i] > kernel[i]) {

@@ -133,8 +133,12 @@ export function scalar(value: number | boolean, options: CreateOptions = {}): Te
  * @example full([2, 3], 7, { dtype: 'int32' })
  */
 export function full(shape: Shape, value: number | boolean, options: CreateOptions = {}): Tensor {
-  checkDType('full', options.dtype);
-  const dims = checkShape('full', shape);
+  return fill('full', shape, value, options);
+}
+
+function fill(op: string, shape: Shape, value: number | boolean, options: CreateOptions): Tensor {
+  checkDType(op, options.dtype);
+  const dims = checkShape(op, shape);
   const dtype = options.dtype ?? (typeof value === 'boolean' ? 'bool' : 'float32');
   const t = run('full', [], { shape: dims, value: Number(value), dtype }, resolveBackend(options.backend));
   if (options.requiresGrad) t.requiresGrad = true;
@@ -142,11 +146,11 @@ export function full(shape: Shape, value: number | boolean, options: CreateOptio
 }
 
 export function zeros(shape: Shape, options: CreateOptions = {}): Tensor {
-  return full(shape, 0, options);
+  return fill('zeros', shape, 0, options);
 }
 
 export function ones(shape: Shape, options: CreateOptions = {}): Tensor {
-  return full(shape, 1, options);
+  return fill('ones', shape, 1, options);
 }
 
 function likeOptions(op: string, like: Tensor, options: CreateOptions): CreateOptions {

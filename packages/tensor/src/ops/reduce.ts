@@ -19,6 +19,26 @@ export interface ReduceOptions {
 /** Second argument of a reduction: axes directly, or an options object. */
 export type AxisArg = number | readonly number[] | ReduceOptions | undefined;
 
+const isOptions = (v: unknown): v is ReduceOptions =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** The options of a reduction from its (axis | options, options) arguments, validated. */
+function reduceOptions<T extends ReduceOptions>(op: string, arg: unknown, options: unknown): T {
+  if (options !== undefined && !isOptions(options))
+    throw new ArgumentError(`${op}: options must be an object, got ${describe(options)}`);
+  if (arg === undefined || typeof arg === 'number' || Array.isArray(arg))
+    return { ...(options as T | undefined), axis: arg as number | number[] } as T;
+  if (!isOptions(arg))
+    throw new ArgumentError(
+      `${op}: axis must be an integer, an array of integers or an options object, got ${describe(arg)}`,
+    );
+  if (typeof arg.keepDim !== 'undefined' && typeof arg.keepDim !== 'boolean')
+    throw new ArgumentError(`${op}: keepDim must be a boolean, got ${describe(arg.keepDim)}`);
+  return arg as T;
+}
+
+const describe = (v: unknown) => (typeof v === 'string' ? `'${v}'` : v === null ? 'null' : String(v));
+
 function parse(
   op: string,
   x: Tensor,
@@ -26,10 +46,11 @@ function parse(
   options: ReduceOptions = {},
 ): { axes: number[]; keepDim: boolean } {
   checkTensor(op, x);
-  const opts =
-    typeof arg === 'object' && !Array.isArray(arg)
-      ? (arg as ReduceOptions)
-      : { ...options, axis: arg as number | number[] };
+  const opts = reduceOptions<ReduceOptions>(op, arg, options);
+  if (opts.axis !== undefined && typeof opts.axis !== 'number' && !Array.isArray(opts.axis))
+    throw new ArgumentError(
+      `${op}: axis must be an integer or an array of integers, got ${describe(opts.axis)}`,
+    );
   return { axes: normalizeAxes(op, opts.axis, x.rank), keepDim: opts.keepDim ?? false };
 }
 
@@ -141,12 +162,11 @@ export function variance(
   options: VarianceOptions = {},
 ): Tensor {
   const input = floatInput('var', x);
-  const opts =
-    typeof axis === 'object' && !Array.isArray(axis)
-      ? (axis as VarianceOptions)
-      : { ...options, axis: axis as number };
+  const opts = reduceOptions<VarianceOptions>('var', axis, options);
   const { axes, keepDim } = parse('var', input, opts);
   const correction = opts.correction ?? 1;
+  if (typeof correction !== 'number' || !Number.isFinite(correction))
+    throw new ArgumentError(`var: correction must be a finite number, got ${describe(correction)}`);
   const count = sizeOf(axes.map((a) => input.shape[a]));
   const centered = sub(input, div(run('sum', [input], { axes, keepDim: true }), count));
   return div(run('sum', [square(centered)], { axes, keepDim }), Math.max(count - correction, 0));

@@ -73,6 +73,10 @@ export function split(x: Tensor, sizeOrSections: number | readonly number[], axi
     for (let s = 0; s < n; s += sizeOrSections) sizes.push(Math.min(sizeOrSections, n - s));
     if (n === 0) sizes = [0];
   } else {
+    if (!Array.isArray(sizeOrSections))
+      throw new ArgumentError(
+        `split: expected a section size or an array of sizes, got ${JSON.stringify(sizeOrSections) ?? String(sizeOrSections)}`,
+      );
     sizes = [...sizeOrSections];
     const total = sizes.reduce((p, q) => p + q, 0);
     if (sizes.some((s) => !Number.isInteger(s) || s < 0) || total !== n) {
@@ -138,6 +142,8 @@ export function pad(
     after[d] = r;
   }
   const value = options.value ?? 0;
+  if (typeof value !== 'number')
+    throw new ArgumentError(`pad: value must be a number, got ${JSON.stringify(value) ?? String(value)}`);
   if (mode !== 'constant' && options.value !== undefined)
     throw new ArgumentError(`pad: value applies only to mode 'constant'`);
   return run('pad', [x], { before, after, mode, value });

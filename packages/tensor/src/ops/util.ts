@@ -62,7 +62,12 @@ export function operands(op: string, args: readonly TensorLike[], dtype: DType):
       a.assertAlive(op);
       return a.dtype === dtype ? a : run('cast', [a], { dtype });
     }
-    return scalarTensor(Number(a), dtype, first.backend);
+    const v = Number(a);
+    if (dtype === 'int32' && (v < -(2 ** 31) || v > 2 ** 31 - 1))
+      throw new ArgumentError(
+        `${op}: ${v} does not fit in int32, the dtype of the result; cast the tensor to float64 first (as PyTorch, no silent wrap-around)`,
+      );
+    return scalarTensor(v, dtype, first.backend);
   });
 }
 

@@ -37,6 +37,10 @@ export function softPoolForward(x: Tensor, g: PoolGeometry, temperature: number)
         sum.d[ob + o] = 1;
         continue;
       }
+      // y = top + sum e (a - top) / s, with top the window's largest input: every term is <= 0
+      // and bounded, so windows near the dtype's largest value do not overflow (sum e a would).
+      let top = Number.NEGATIVE_INFINITY;
+      for (let j = j0; j < j1; j++) top = Math.max(top, a[ib + taps[j]]);
       let s = 0;
       let sw = 0;
       for (let j = j0; j < j1; j++) {
@@ -45,9 +49,9 @@ export function softPoolForward(x: Tensor, g: PoolGeometry, temperature: number)
         // -inf taps weigh exactly 0 (and 0 * -inf would be NaN).
         if (e === 0) continue;
         s += e;
-        sw += e * v;
+        sw += e * (v - top);
       }
-      y.d[ob + o] = sw / s;
+      y.d[ob + o] = top + sw / s;
       mx.d[ob + o] = m;
       sum.d[ob + o] = s;
     }
@@ -100,12 +104,21 @@ export function softPoolBackward(
   return out;
 }
 
+/**
+ * The float32 SIMD kernels multiply by 1/T in float32: a temperature whose inverse (or itself)
+ * leaves float32's range takes the float64 loops instead of overflowing to Infinity.
+ */
+const f32Temperature = (T: number) => {
+  const inv = Math.fround(1 / T);
+  return Number.isFinite(inv) && inv > 0 && Math.fround(T) > 0 && Number.isFinite(Math.fround(T));
+};
+
 // Outputs: y, then m and s unless attrs.stats is false (no backward will run) or the float32
 // kernels' backward rebuilds them itself (kernel 2, stride 2: see wasm.ts).
 registerKernel<Record<string, unknown>>('softPool', 'cpu', ([x], attrs) => {
   const g = geometryOf(attrs);
   const T = attrs.temperature as number;
-  if (wasmReady(x, g)) return softPoolForwardWasm(x, g, T, attrs.stats !== false);
+  if (wasmReady(x, g) && f32Temperature(T)) return softPoolForwardWasm(x, g, T, attrs.stats !== false);
   return softPoolOutputs(softPoolForward(x, g, T), attrs);
 });
 
@@ -113,7 +126,7 @@ registerKernel<Record<string, unknown>>('softPoolBackward', 'cpu', ([grad, x, ..
   const g = geometryOf(attrs);
   const T = attrs.temperature as number;
   const exact = attrs.gradient !== 'paper';
-  return wasmReady(x, g)
+  return wasmReady(x, g) && f32Temperature(T)
     ? softPoolBackwardWasm(grad, x, stats, g, T, exact)
     : softPoolBackward(grad, x, stats, g, T, exact);
 });
