@@ -11,6 +11,7 @@
 // (a vector-Jacobian product), which are added into the buffers of the nodes they came from.
 // Leaves collect their gradient into `.grad`.
 import {
+  ArgumentError,
   type Attrs,
   add,
   type BackwardOptions,
@@ -46,7 +47,8 @@ function withGradMode<T>(enabled: boolean, fn: () => T): T {
   gradEnabled = enabled;
   try {
     const result = fn();
-    if (result instanceof Promise) throw new TypeError('noGrad/enableGrad: the function must be synchronous');
+    if (result instanceof Promise)
+      throw new ArgumentError('noGrad/enableGrad: the function must be synchronous');
     return result;
   } finally {
     gradEnabled = previous;

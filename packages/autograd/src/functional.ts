@@ -1,5 +1,14 @@
 // Functional autograd (JAX-style): grad, valueAndGrad, vjp, and PyTorch's autograd.grad.
-import { detach, fmtShape, isFloat, onesLike, ShapeError, scope, type Tensor } from '@softpool/tensor';
+import {
+  DTypeError,
+  detach,
+  fmtShape,
+  isFloat,
+  onesLike,
+  ShapeError,
+  scope,
+  type Tensor,
+} from '@softpool/tensor';
 import { noGrad, runBackward } from './engine.js';
 
 /**
@@ -32,7 +41,7 @@ export function gradients(
 function leaves(args: readonly Tensor[], argnums: readonly number[]): Tensor[] {
   return args.map((a, i) => {
     if (!argnums.includes(i)) return a;
-    if (!isFloat(a.dtype)) throw new ShapeError(`grad: argument ${i} must be a float tensor, got ${a.dtype}`);
+    if (!isFloat(a.dtype)) throw new DTypeError(`grad: argument ${i} must be a float tensor, got ${a.dtype}`);
     return detach(a).requiresGrad_();
   });
 }

@@ -1,8 +1,28 @@
 // Finite-difference gradient checks (float64, central differences), for tests and for users
 // checking their own ops. The analytic side uses the engine; the numeric side only the forward.
-import { cast, copy_, detach, mul, randn, scope, sum, type Tensor, tensor } from '@softpool/tensor';
+import {
+  ArgumentError,
+  cast,
+  copy_,
+  DTypeError,
+  detach,
+  mul,
+  randn,
+  SoftpoolError,
+  scope,
+  sum,
+  type Tensor,
+  tensor,
+} from '@softpool/tensor';
 import { enableGrad, noGrad } from './engine.js';
 import { gradients } from './functional.js';
+
+/** A gradient check that failed (analytic and numeric gradients disagree). */
+export class GradcheckError extends SoftpoolError {
+  constructor(message: string) {
+    super('GRADCHECK', message);
+  }
+}
 
 export interface GradcheckOptions {
   /** Finite-difference step. Default 1e-6. */
@@ -57,13 +77,18 @@ function nudge(x: Tensor, j: number, delta: number): void {
  * @example gradcheck((x) => sum(tanh(x)), [randn([3], { dtype: 'float64' }).requiresGrad_()]);
  */
 export function gradcheck(fn: Fn, inputs: Tensor[], options: GradcheckOptions = {}): GradcheckResult {
+  // Every temporary (perturbed copies, random directions) is released, even inside a caller's scope.
+  return scope(() => check(fn, inputs, options));
+}
+
+function check(fn: Fn, inputs: Tensor[], options: GradcheckOptions): GradcheckResult {
   const { eps = 1e-6, atol = 1e-5, rtol = 1e-3, raise = true } = options;
   for (const [i, x] of inputs.entries()) {
     if (x.dtype !== 'float64')
-      throw new TypeError(`gradcheck: input ${i} must be float64 for finite differences, got ${x.dtype}`);
+      throw new DTypeError(`gradcheck: input ${i} must be float64 for finite differences, got ${x.dtype}`);
   }
   const wrt = inputs.map((x, i) => (x.requiresGrad ? i : -1)).filter((i) => i >= 0);
-  if (wrt.length === 0) throw new TypeError('gradcheck: no input requires grad');
+  if (wrt.length === 0) throw new ArgumentError('gradcheck: no input requires grad');
   // Private copies: perturbing them never touches the caller's tensors.
   const xs = inputs.map((x) => {
     const c = noGrad(() => detach(x).clone());
@@ -80,7 +105,7 @@ export function gradcheck(fn: Fn, inputs: Tensor[], options: GradcheckOptions = 
   const nIn = wrt.reduce((n, i) => n + xs[i].size, 0);
   const fast = options.fast ?? nOut * nIn > 4096;
   let worst = { err: 0, msg: '' };
-  const check = (analytic: number, numeric: number, where: string): void => {
+  const compare = (analytic: number, numeric: number, where: string): void => {
     const err = Math.abs(analytic - numeric);
     const bad = !(err <= atol + rtol * Math.abs(numeric));
     if (bad && (worst.msg === '' || err > worst.err))
@@ -122,7 +147,7 @@ export function gradcheck(fn: Fn, inputs: Tensor[], options: GradcheckOptions = 
         const minus = evaluate(fn, xs);
         nudge(xs[i], j, eps);
         for (let r = 0; r < nOut; r++) {
-          check(
+          compare(
             analytic[r][w][j],
             (plus[r] - minus[r]) / (2 * eps),
             `input ${i} element ${j}, output element ${r}`,
@@ -156,7 +181,7 @@ export function gradcheck(fn: Fn, inputs: Tensor[], options: GradcheckOptions = 
         let numeric = 0;
         for (let r = 0; r < nOut; r++) numeric += (v[r] * (plus[r] - minus[r])) / (2 * eps);
         const analytic = rows[w].reduce((s, g, k) => s + g * u[k], 0);
-        check(analytic, numeric, `input ${i}, random projection ${trial}`);
+        compare(analytic, numeric, `input ${i}, random projection ${trial}`);
       }
     }
   }
@@ -167,7 +192,7 @@ export function gradcheck(fn: Fn, inputs: Tensor[], options: GradcheckOptions = 
   const message = ok
     ? `gradcheck passed (max error ${worst.err.toExponential(2)})`
     : `gradcheck failed at ${worst.msg}`;
-  if (!ok && raise) throw new Error(message);
+  if (!ok && raise) throw new GradcheckError(message);
   return { ok, maxError: worst.err, message };
 }
 

@@ -7,7 +7,13 @@ import './grads/index.js';
 export { enableGrad, type GradOptions, isGradEnabled, noGrad, runBackward } from './engine.js';
 export { type BackwardContext, defineFunction, type FunctionContext, type FunctionSpec } from './function.js';
 export { grad, gradients, valueAndGrad, vjp } from './functional.js';
-export { type GradcheckOptions, type GradcheckResult, gradcheck, gradgradcheck } from './gradcheck.js';
+export {
+  GradcheckError,
+  type GradcheckOptions,
+  type GradcheckResult,
+  gradcheck,
+  gradgradcheck,
+} from './gradcheck.js';
 export { sumTo } from './grads/util.js';
 export { printGraph, toDot } from './graph.js';
 export {

@@ -26,8 +26,10 @@ export function uniform(
   options: InitOptions & { dtype?: DType; backend?: string } = {},
 ): Tensor {
   const r = rand(shape, options);
-  const out = add(mul(r, high - low), low);
+  const scaled = mul(r, high - low);
+  const out = add(scaled, low);
   r.dispose();
+  scaled.dispose();
   return out;
 }
 

@@ -23,7 +23,7 @@ export class Parameter extends Tensor {
     super(data.storage, data.shape, data.strides, data.offset, false);
     if (requiresGrad) {
       if (!isFloat(data.dtype))
-        throw new StateError(`Parameter: only float tensors can be learned, got ${data.dtype}`);
+        throw new DTypeError(`Parameter: only float tensors can be learned, got ${data.dtype}`);
       this.requiresGrad = true;
     }
   }

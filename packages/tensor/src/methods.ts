@@ -1,5 +1,6 @@
 // Tensor methods. Free functions are the source of truth; every method here delegates to one, so
 // `x.relu()` and `relu(x)` can never disagree. Reading methods live here too.
+
 import { getBackend } from './backend.js';
 import { type BackwardOptions, gradRecorder, run } from './dispatch.js';
 import type { DType, TypedArray } from './dtype.js';
@@ -13,6 +14,7 @@ import * as rd from './ops/reduce.js';
 import * as so from './ops/shape-ops.js';
 import type { TensorLike } from './ops/util.js';
 import * as vw from './ops/view.js';
+import { maybeYield } from './safety-net.js';
 import type { Shape } from './shape.js';
 import { makeTensor, type NestedArray, Tensor } from './tensor.js';
 
@@ -268,6 +270,7 @@ proto.data = async function (this: Tensor) {
     return await c.backend.read(c.storage.handle, c.dtype, c.offset, c.size);
   } finally {
     if (c !== this) c.dispose();
+    await maybeYield();
   }
 };
 

@@ -1,4 +1,5 @@
 // Deterministic release: scopes dispose every tensor created inside them except what they return.
+import { ArgumentError } from './errors.js';
 import type { Tensor } from './tensor.js';
 
 const stack: Set<Tensor>[] = [];
@@ -48,7 +49,12 @@ export function setTensorCheck(check: (x: unknown) => x is Tensor): void {
  * const y = scope(() => relu(matmul(x, w)).sum()); // the product and relu are released
  */
 export function scope<T>(fn: () => T): T {
-  if (typeof fn !== 'function') throw new TypeError('scope: expected a function');
+  if (typeof fn !== 'function') throw new ArgumentError(`scope: expected a function, got ${typeof fn}`);
+  // Refused before it runs: an abandoned async body would go on using tensors the scope disposed.
+  if (fn.constructor?.name === 'AsyncFunction')
+    throw new ArgumentError(
+      'scope: the function is async; scopes are synchronous: call scope() inside the async code, around each synchronous step',
+    );
   const own = new Set<Tensor>();
   stack.push(own);
   let result: T;
@@ -62,7 +68,7 @@ export function scope<T>(fn: () => T): T {
   stack.pop();
   if (result instanceof Promise) {
     for (const t of own) t.dispose();
-    throw new TypeError(
+    throw new ArgumentError(
       'scope: the function returned a Promise; scopes are synchronous, use them inside async code instead',
     );
   }

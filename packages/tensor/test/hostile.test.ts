@@ -92,3 +92,17 @@ describe('hostile arguments', () => {
     expect(sp.add(sp.tensor([1], { dtype: 'int32' }), 0.5).dtype).toBe('float32');
   });
 });
+
+describe('async scopes', () => {
+  it('are refused before the function runs', () => {
+    let ran = false;
+    const f = async () => {
+      ran = true;
+      return sp.zeros([1]);
+    };
+    expect(() => sp.scope(f as never)).toThrow(
+      'scope: the function is async; scopes are synchronous: call scope() inside the async code, around each synchronous step',
+    );
+    expect(ran).toBe(false);
+  });
+});

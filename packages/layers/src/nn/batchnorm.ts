@@ -74,35 +74,38 @@ abstract class BatchNormNd extends Module {
         `${name}: expected ${this.ranks.map((r) => `${r}-D`).join(' or ')} input with ${this.numFeatures} channels in dim 1, got ${fmtShape(x.shape)}`,
       );
     }
-    const axes = [0, ...x.shape.slice(2).map((_, i) => i + 2)];
-    const bshape = x.shape.map((d, i) => (i === 1 ? d : 1));
-    const useBatch = this.training || !this.trackRunningStats;
-    let m: Tensor;
-    let v: Tensor;
-    if (useBatch) {
-      const count = x.size / this.numFeatures;
-      if (this.training && count <= 1)
-        throw new ShapeError(
-          `${name}: training needs more than 1 value per channel, got input ${fmtShape(x.shape)}`,
-        );
-      if (hasKernel('batchNorm', x.device)) {
-        // The fused op: normalisation, statistics and their gradients in a few passes.
-        const gamma = this.weight ?? ones([this.numFeatures], { dtype: x.dtype, backend: x.device });
-        const beta = this.bias ?? zeros([this.numFeatures], { dtype: x.dtype, backend: x.device });
-        const [y, bm, bv] = dispatch('batchNorm', [x, gamma, beta], { eps: this.eps });
-        if (this.training && this.trackRunningStats) this.#track(bm, bv, count);
-        return y;
+    // Statistics and temporaries are released here; only the output outlives the call.
+    return scope(() => {
+      const axes = [0, ...x.shape.slice(2).map((_, i) => i + 2)];
+      const bshape = x.shape.map((d, i) => (i === 1 ? d : 1));
+      const useBatch = this.training || !this.trackRunningStats;
+      let m: Tensor;
+      let v: Tensor;
+      if (useBatch) {
+        const count = x.size / this.numFeatures;
+        if (this.training && count <= 1)
+          throw new ShapeError(
+            `${name}: training needs more than 1 value per channel, got input ${fmtShape(x.shape)}`,
+          );
+        if (hasKernel('batchNorm', x.device)) {
+          // The fused op: normalisation, statistics and their gradients in a few passes.
+          const gamma = this.weight ?? ones([this.numFeatures], { dtype: x.dtype, backend: x.device });
+          const beta = this.bias ?? zeros([this.numFeatures], { dtype: x.dtype, backend: x.device });
+          const [y, bm, bv] = dispatch('batchNorm', [x, gamma, beta], { eps: this.eps });
+          if (this.training && this.trackRunningStats) this.#track(bm, bv, count);
+          return y;
+        }
+        m = mean(x, axes);
+        v = variance(x, axes, { correction: 0 });
+        if (this.training && this.trackRunningStats) this.#track(m, v, count);
+      } else {
+        m = this.runningMean!;
+        v = this.runningVar!;
       }
-      m = mean(x, axes);
-      v = variance(x, axes, { correction: 0 });
-      if (this.training && this.trackRunningStats) this.#track(m, v, count);
-    } else {
-      m = this.runningMean!;
-      v = this.runningVar!;
-    }
-    let y = mul(sub(x, reshape(m, bshape)), reshape(rsqrt(add(v, this.eps)), bshape));
-    if (this.weight && this.bias) y = add(mul(y, reshape(this.weight, bshape)), reshape(this.bias, bshape));
-    return y;
+      let y = mul(sub(x, reshape(m, bshape)), reshape(rsqrt(add(v, this.eps)), bshape));
+      if (this.weight && this.bias) y = add(mul(y, reshape(this.weight, bshape)), reshape(this.bias, bshape));
+      return y;
+    });
   }
 
   #track(m: Tensor, v: Tensor, count: number): void {

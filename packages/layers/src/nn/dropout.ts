@@ -7,6 +7,7 @@ import {
   div,
   type Generator,
   mul,
+  scope,
   type Tensor,
 } from '@softpool/tensor';
 import { Module } from '../module.js';
@@ -25,13 +26,15 @@ export class Dropout extends Module {
   override forward(x: Tensor): Tensor {
     if (!this.training || this.p === 0) return x;
     if (this.p === 1) return mul(x, 0);
-    const keep = bernoulli(1 - this.p, {
-      shape: x.shape,
-      dtype: x.dtype,
-      backend: x.device,
-      generator: this.generator,
+    return scope(() => {
+      const keep = bernoulli(1 - this.p, {
+        shape: x.shape,
+        dtype: x.dtype,
+        backend: x.device,
+        generator: this.generator,
+      });
+      return div(mul(x, keep), 1 - this.p);
     });
-    return div(mul(x, keep), 1 - this.p);
   }
   override extraRepr(): string {
     return `p=${this.p}`;

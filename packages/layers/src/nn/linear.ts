@@ -1,5 +1,5 @@
 // Linear (fully connected) layer: y = x W^T + b, PyTorch's default initialisation.
-import { ArgumentError, add, matmul, type Tensor, transpose } from '@softpool/tensor';
+import { ArgumentError, add, matmul, scope, type Tensor, transpose } from '@softpool/tensor';
 import { uniform } from '../init.js';
 import { Module, type Parameter, param } from '../module.js';
 
@@ -28,8 +28,10 @@ export class Linear extends Module {
     this.bias = bias ? param(uniform([outFeatures], -bound, bound)) : null;
   }
   override forward(x: Tensor): Tensor {
-    const y = matmul(x, transpose(this.weight));
-    return this.bias ? add(y, this.bias) : y;
+    return scope(() => {
+      const y = matmul(x, transpose(this.weight));
+      return this.bias ? add(y, this.bias) : y;
+    });
   }
   override extraRepr(): string {
     return `inFeatures=${this.inFeatures}, outFeatures=${this.outFeatures}, bias=${this.bias !== null}`;

@@ -1,6 +1,6 @@
 // AdaPool (Stergiou & Poppe, 2021): y = beta * eDSCW + (1 - beta) * eM, where eM is SoftPool and
 // beta in [0, 1] is learned (the AdaPool2d module keeps it in range through a sigmoid).
-import { add, checkTensor, mul, sub, type Tensor } from '@softpool/tensor';
+import { add, checkTensor, mul, scope, sub, type Tensor } from '@softpool/tensor';
 import { edscwPool1d, edscwPool2d, edscwPool3d } from './edscwPool.js';
 import type { PoolOptions } from './geometry.js';
 import { softPool1d, softPool2d, softPool3d } from './softPool.js';
@@ -13,8 +13,11 @@ function adaPool(
   beta: Tensor,
   options: PoolOptions,
 ): Tensor {
-  checkTensor(name, beta, 'beta');
-  return add(mul(beta, edscw(x, options)), mul(sub(1, beta), soft(x, options)));
+  // Intermediates are released here: only the result outlives the call.
+  return scope(() => {
+    checkTensor(name, beta, 'beta');
+    return add(mul(beta, edscw(x, options)), mul(sub(1, beta), soft(x, options)));
+  });
 }
 
 /** 1-D AdaPool; `beta` broadcasts against the output (a scalar, or one value per output position). */

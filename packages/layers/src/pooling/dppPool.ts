@@ -10,6 +10,7 @@ import {
   pad,
   pow,
   reshape,
+  scope,
   sqrt,
   square,
   sub,
@@ -37,11 +38,14 @@ function blur(x: Tensor): Tensor {
  * @example dppPool2d(x, scalar(0.1), scalar(1), { kernelSize: 2 })
  */
 export function dppPool2d(x: Tensor, alpha: Tensor, lambda: Tensor, options: PoolOptions): Tensor {
-  checkTensor('dppPool2d', x);
-  checkTensor('dppPool2d', alpha, 'alpha');
-  checkTensor('dppPool2d', lambda, 'lambda');
-  const d = sub(x, blur(x));
-  const w = add(alpha, pow(sqrt(add(square(d), EPS * EPS)), lambda));
-  const avg = { ...options, countIncludePad: false };
-  return div(avgPool2d(mul(w, x), avg), avgPool2d(w, avg));
+  // Intermediates are released here: only the result outlives the call.
+  return scope(() => {
+    checkTensor('dppPool2d', x);
+    checkTensor('dppPool2d', alpha, 'alpha');
+    checkTensor('dppPool2d', lambda, 'lambda');
+    const d = sub(x, blur(x));
+    const w = add(alpha, pow(sqrt(add(square(d), EPS * EPS)), lambda));
+    const avg = { ...options, countIncludePad: false };
+    return div(avgPool2d(mul(w, x), avg), avgPool2d(w, avg));
+  });
 }

@@ -15,6 +15,7 @@ import {
   max,
   mul,
   reshape,
+  scope,
   sigmoid,
   sub,
   type Tensor,
@@ -56,9 +57,12 @@ export function windowDot(name: string, x: Tensor, w: Tensor, options: PoolOptio
  * @example mixedPool2d(x, scalar(0.3), { kernelSize: 2 })
  */
 export function mixedPool2d(x: Tensor, alpha: Tensor, options: PoolOptions): Tensor {
-  checkTensor('mixedPool2d', alpha, 'alpha');
-  const avg = avgPool2d(x, { ...options, countIncludePad: false });
-  return add(mul(alpha, maxPool2d(x, options)), mul(sub(1, alpha), avg));
+  // Intermediates are released here: only the result outlives the call.
+  return scope(() => {
+    checkTensor('mixedPool2d', alpha, 'alpha');
+    const avg = avgPool2d(x, { ...options, countIncludePad: false });
+    return add(mul(alpha, maxPool2d(x, options)), mul(sub(1, alpha), avg));
+  });
 }
 
 /**
@@ -66,9 +70,12 @@ export function mixedPool2d(x: Tensor, alpha: Tensor, options: PoolOptions): Ten
  * gating weights, [kh, kw] per layer or [C, kh, kw] per channel.
  */
 export function gatedPool2d(x: Tensor, gate: Tensor, options: PoolOptions): Tensor {
-  const s = sigmoid(windowDot('gatedPool2d', x, gate, options));
-  const avg = avgPool2d(x, { ...options, countIncludePad: false });
-  return add(mul(s, maxPool2d(x, options)), mul(sub(1, s), avg));
+  // Intermediates are released here: only the result outlives the call.
+  return scope(() => {
+    const s = sigmoid(windowDot('gatedPool2d', x, gate, options));
+    const avg = avgPool2d(x, { ...options, countIncludePad: false });
+    return add(mul(s, maxPool2d(x, options)), mul(sub(1, s), avg));
+  });
 }
 
 /**
@@ -83,28 +90,31 @@ export function treePool2d(
   gates: readonly Tensor[],
   options: PoolOptions,
 ): Tensor {
-  if (
-    leaves.length !== gates.length + 1 ||
-    (leaves.length & (leaves.length - 1)) !== 0 ||
-    leaves.length < 2
-  ) {
-    throw new ArgumentError(
-      `treePool2d: need 2^d leaves and 2^d - 1 gates, got ${leaves.length} leaves and ${gates.length} gates`,
-    );
-  }
-  let level = leaves.map((v) => windowDot('treePool2d', x, v, options));
-  let gate = gates.length;
-  while (level.length > 1) {
-    // The gates of this level are the last ones not used yet, in breadth-first order.
-    gate -= level.length / 2;
-    const next: Tensor[] = [];
-    for (let i = 0; i < level.length; i += 2) {
-      const s = sigmoid(windowDot('treePool2d', x, gates[gate + i / 2], options));
-      next.push(add(mul(s, level[i]), mul(sub(1, s), level[i + 1])));
+  // Intermediates are released here: only the result outlives the call.
+  return scope(() => {
+    if (
+      leaves.length !== gates.length + 1 ||
+      (leaves.length & (leaves.length - 1)) !== 0 ||
+      leaves.length < 2
+    ) {
+      throw new ArgumentError(
+        `treePool2d: need 2^d leaves and 2^d - 1 gates, got ${leaves.length} leaves and ${gates.length} gates`,
+      );
     }
-    level = next;
-  }
-  return level[0];
+    let level = leaves.map((v) => windowDot('treePool2d', x, v, options));
+    let gate = gates.length;
+    while (level.length > 1) {
+      // The gates of this level are the last ones not used yet, in breadth-first order.
+      gate -= level.length / 2;
+      const next: Tensor[] = [];
+      for (let i = 0; i < level.length; i += 2) {
+        const s = sigmoid(windowDot('treePool2d', x, gates[gate + i / 2], options));
+        next.push(add(mul(s, level[i]), mul(sub(1, s), level[i + 1])));
+      }
+      level = next;
+    }
+    return level[0];
+  });
 }
 
 /**
@@ -113,16 +123,19 @@ export function treePool2d(
  * shifted by their per-plane maximum first, which leaves every window's ratio unchanged.
  */
 export function lipPool2d(x: Tensor, logits: Tensor, options: PoolOptions): Tensor {
-  checkTensor('lipPool2d', logits, 'logits');
-  if (logits.rank !== x.rank || logits.shape.some((d, i) => d !== x.shape[i])) {
-    throw new ArgumentError(
-      `lipPool2d: logits ${fmtShape(logits.shape)} must have the input's shape ${fmtShape(x.shape)}`,
-    );
-  }
-  const spatial = [x.rank - 2, x.rank - 1];
-  const f = exp(sub(logits, max(logits, spatial, { keepDim: true }).detach()));
-  const avg = { ...options, countIncludePad: false };
-  const den = avgPool2d(f, avg);
-  const ok = gt(den, 0);
-  return where(ok, div(avgPool2d(mul(f, x), avg), where(ok, den, 1)), 0);
+  // Intermediates are released here: only the result outlives the call.
+  return scope(() => {
+    checkTensor('lipPool2d', logits, 'logits');
+    if (logits.rank !== x.rank || logits.shape.some((d, i) => d !== x.shape[i])) {
+      throw new ArgumentError(
+        `lipPool2d: logits ${fmtShape(logits.shape)} must have the input's shape ${fmtShape(x.shape)}`,
+      );
+    }
+    const spatial = [x.rank - 2, x.rank - 1];
+    const f = exp(sub(logits, max(logits, spatial, { keepDim: true }).detach()));
+    const avg = { ...options, countIncludePad: false };
+    const den = avgPool2d(f, avg);
+    const ok = gt(den, 0);
+    return where(ok, div(avgPool2d(mul(f, x), avg), where(ok, den, 1)), 0);
+  });
 }

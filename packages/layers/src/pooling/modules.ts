@@ -5,9 +5,11 @@ import {
   add,
   conv2d,
   defaultGenerator,
+  full,
   type Generator,
   mul,
   reshape,
+  scope,
   sigmoid,
   square,
   type Tensor,
@@ -225,7 +227,7 @@ export class MixedPool2d extends WindowPool<PoolOptions> {
     this.alphaLogit = param(zeros(channels ? [channels, 1, 1] : []));
   }
   override forward(x: Tensor): Tensor {
-    return mixedPool2d(x, sigmoid(this.alphaLogit), this.options);
+    return scope(() => mixedPool2d(x, sigmoid(this.alphaLogit), this.options));
   }
 }
 
@@ -274,12 +276,14 @@ export class LIPPool2d extends WindowPool<PoolOptions> {
     this.logitBias = param(zeros([channels]));
   }
   override forward(x: Tensor): Tensor {
-    const batched = x.rank === 3 ? x.unsqueeze(0) : x;
-    const logits = mul(
-      sigmoid(conv2d(batched, this.logitWeight, this.logitBias, { padding: 1, groups: batched.shape[1] })),
-      12,
-    );
-    return lipPool2d(x, x.rank === 3 ? reshape(logits, x.shape) : logits, this.options);
+    return scope(() => {
+      const batched = x.rank === 3 ? x.unsqueeze(0) : x;
+      const logits = mul(
+        sigmoid(conv2d(batched, this.logitWeight, this.logitBias, { padding: 1, groups: batched.shape[1] })),
+        12,
+      );
+      return lipPool2d(x, x.rank === 3 ? reshape(logits, x.shape) : logits, this.options);
+    });
   }
 }
 
@@ -290,11 +294,11 @@ export class DPPPool2d extends WindowPool<PoolOptions> {
   constructor(kernelSize: IntOrTuple, { channels, ...options }: LearnedPoolOptions = {}) {
     super(kernelSize, options);
     const shape = channels ? [channels, 1, 1] : [];
-    this.alphaRoot = param(add(zeros(shape), Math.sqrt(0.1)));
-    this.lambdaRoot = param(add(zeros(shape), 1));
+    this.alphaRoot = param(full(shape, Math.sqrt(0.1)));
+    this.lambdaRoot = param(full(shape, 1));
   }
   override forward(x: Tensor): Tensor {
-    return dppPool2d(x, square(this.alphaRoot), square(this.lambdaRoot), this.options);
+    return scope(() => dppPool2d(x, square(this.alphaRoot), square(this.lambdaRoot), this.options));
   }
 }
 
@@ -356,17 +360,17 @@ abstract class AdaPoolBase extends WindowPool<PoolOptions> {
 }
 export class AdaPool1d extends AdaPoolBase {
   override forward(x: Tensor): Tensor {
-    return adaPool1d(x, sigmoid(this.betaLogit), this.options);
+    return scope(() => adaPool1d(x, sigmoid(this.betaLogit), this.options));
   }
 }
 /** @example new AdaPool2d(2, { betaShape: [14, 14] }) */
 export class AdaPool2d extends AdaPoolBase {
   override forward(x: Tensor): Tensor {
-    return adaPool2d(x, sigmoid(this.betaLogit), this.options);
+    return scope(() => adaPool2d(x, sigmoid(this.betaLogit), this.options));
   }
 }
 export class AdaPool3d extends AdaPoolBase {
   override forward(x: Tensor): Tensor {
-    return adaPool3d(x, sigmoid(this.betaLogit), this.options);
+    return scope(() => adaPool3d(x, sigmoid(this.betaLogit), this.options));
   }
 }

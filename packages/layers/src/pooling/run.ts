@@ -28,8 +28,16 @@ export function runWindowPool(
   checkTensor(name, x);
   if (!isFloat(x.dtype)) throw new DTypeError(`${name}: input must be float32 or float64, got ${x.dtype}`);
   const { input, unbatched } = poolInput(name, x, spatial);
-  const geometry: PoolGeometry = resolveGeometry(name, input.shape.slice(2), options);
-  const outs = dispatch(op, [input, ...more], { ...geometry, ...extra });
+  try {
+    const geometry: PoolGeometry = resolveGeometry(name, input.shape.slice(2), options);
+    return unbatch(dispatch(op, [input, ...more], { ...geometry, ...extra }), unbatched);
+  } finally {
+    if (unbatched) input.dispose();
+  }
+}
+
+/** Outputs of a batched op, with the batch dim removed again for an unbatched input. */
+function unbatch(outs: Tensor[], unbatched: boolean): Tensor[] {
   if (!unbatched) return outs;
   return outs.map((o) => {
     const r = reshape(o, o.shape.slice(1));
@@ -50,13 +58,11 @@ export function runGeometry(
   checkTensor(name, x);
   if (!isFloat(x.dtype)) throw new DTypeError(`${name}: input must be float32 or float64, got ${x.dtype}`);
   const { input, unbatched } = poolInput(name, x, spatial);
-  const outs = dispatch(op, [input], { ...geometry, ...extra });
-  if (!unbatched) return outs;
-  return outs.map((o) => {
-    const r = reshape(o, o.shape.slice(1));
-    o.dispose();
-    return r;
-  });
+  try {
+    return unbatch(dispatch(op, [input], { ...geometry, ...extra }), unbatched);
+  } finally {
+    if (unbatched) input.dispose();
+  }
 }
 
 /** Keeps the first output and releases the statistics outputs the graph holds its own handles to. */

@@ -9,6 +9,7 @@ import {
   indexSelect,
   pad,
   rand,
+  scope,
   type Tensor,
   tensor,
 } from '@softpool/tensor';
@@ -52,25 +53,28 @@ function keep(len: number, s: number, cell: number, training: boolean, generator
  * @example s3Pool2d(x, { stride: 2, training: true })
  */
 export function s3Pool2d(x: Tensor, options: S3PoolOptions): Tensor {
-  checkTensor('s3Pool2d', x);
-  const s = options?.stride;
-  const k = options.kernelSize ?? 2;
-  const cell = options.gridSize ?? s;
-  if (!Number.isInteger(s) || s < 1)
-    throw new ArgumentError(`s3Pool2d: stride must be a positive integer, got ${s}`);
-  if (!Number.isInteger(cell) || cell % s !== 0)
-    throw new ArgumentError(`s3Pool2d: gridSize ${cell} must be a multiple of stride ${s}`);
-  const [H, W] = x.shape.slice(-2);
-  if (H % cell !== 0 || W % cell !== 0) {
-    throw new ArgumentError(
-      `s3Pool2d: input height ${H} and width ${W} must be multiples of gridSize ${cell}`,
-    );
-  }
-  const padded = k > 1 ? pad(x, [0, k - 1, 0, k - 1], { mode: 'replicate' }) : x;
-  const pooled = maxPool2d(padded, { kernelSize: k, stride: 1 });
-  const training = options.training ?? true;
-  const generator = options.generator ?? defaultGenerator();
-  const rows = tensor(keep(H, s, cell, training, generator), { dtype: 'int32', backend: x.backend });
-  const cols = tensor(keep(W, s, cell, training, generator), { dtype: 'int32', backend: x.backend });
-  return indexSelect(indexSelect(pooled, x.rank - 2, rows), x.rank - 1, cols);
+  // Intermediates are released here: only the result outlives the call.
+  return scope(() => {
+    checkTensor('s3Pool2d', x);
+    const s = options?.stride;
+    const k = options.kernelSize ?? 2;
+    const cell = options.gridSize ?? s;
+    if (!Number.isInteger(s) || s < 1)
+      throw new ArgumentError(`s3Pool2d: stride must be a positive integer, got ${s}`);
+    if (!Number.isInteger(cell) || cell % s !== 0)
+      throw new ArgumentError(`s3Pool2d: gridSize ${cell} must be a multiple of stride ${s}`);
+    const [H, W] = x.shape.slice(-2);
+    if (H % cell !== 0 || W % cell !== 0) {
+      throw new ArgumentError(
+        `s3Pool2d: input height ${H} and width ${W} must be multiples of gridSize ${cell}`,
+      );
+    }
+    const padded = k > 1 ? pad(x, [0, k - 1, 0, k - 1], { mode: 'replicate' }) : x;
+    const pooled = maxPool2d(padded, { kernelSize: k, stride: 1 });
+    const training = options.training ?? true;
+    const generator = options.generator ?? defaultGenerator();
+    const rows = tensor(keep(H, s, cell, training, generator), { dtype: 'int32', backend: x.backend });
+    const cols = tensor(keep(W, s, cell, training, generator), { dtype: 'int32', backend: x.backend });
+    return indexSelect(indexSelect(pooled, x.rank - 2, rows), x.rank - 1, cols);
+  });
 }

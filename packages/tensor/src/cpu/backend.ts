@@ -29,9 +29,17 @@ function allocate(dtype: DType, size: number): TypedArray {
   return takeCached(dtype, size)?.fill(0) ?? allocArray(dtype, size);
 }
 
+/** Arrays smaller than this are cheap to allocate afresh: caching them would only cost lookups. */
+const MIN_CACHED_BYTES = 256;
+
 function free(handle: unknown, dtype: DType, size: number): void {
   const a = handle as TypedArray;
-  if (a.byteLength !== size * BYTES_PER_ELEMENT[dtype] || cachedBytes + a.byteLength > cacheLimit) return;
+  if (
+    a.byteLength < MIN_CACHED_BYTES ||
+    a.byteLength !== size * BYTES_PER_ELEMENT[dtype] ||
+    cachedBytes + a.byteLength > cacheLimit
+  )
+    return;
   const key = `${dtype}:${size}`;
   let list = cache.get(key);
   if (!list) cache.set(key, (list = []));

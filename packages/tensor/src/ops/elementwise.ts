@@ -129,8 +129,15 @@ function binary(op: BinaryOp, a: TensorLike, b: TensorLike): Tensor {
   if (op === 'div' && !isFloat(dtype)) dtype = 'float32';
   else if (dtype === 'bool' && (ARITHMETIC_OPS as readonly string[]).includes(op)) dtype = 'int32';
   const [x, y] = operands(op, [a, b], dtype);
-  broadcastShapes(op, x.shape, y.shape);
-  return run(op, [x, y]);
+  try {
+    broadcastShapes(op, x.shape, y.shape);
+    return run(op, [x, y]);
+  } finally {
+    // Operands made here (numbers as 0-d tensors, casts) belong to nobody else: release them
+    // (autograd keeps its own handle on what it saved).
+    if (x !== a) x.dispose();
+    if (y !== b) y.dispose();
+  }
 }
 
 /** a + b, broadcasting. */

@@ -3,6 +3,7 @@
 import { run } from '../dispatch.js';
 import { isFloat } from '../dtype.js';
 import { ArgumentError, fmtShape } from '../errors.js';
+import { scope } from '../scope.js';
 import { normalizeAxes, normalizeAxis, sizeOf } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { div, sqrt, square, sub } from './elementwise.js';
@@ -59,19 +60,23 @@ function reduce(op: string, x: Tensor, arg: AxisArg, options?: ReduceOptions): T
   return run(op, [x], { axes, keepDim });
 }
 
+/** `sum`/`prod` of bool inputs go through an int32 cast that nobody else holds. */
+function reduceCast(op: 'sum' | 'prod', x: Tensor, arg: AxisArg, options?: ReduceOptions): Tensor {
+  if (x?.dtype !== 'bool') return reduce(op, x, arg, options);
+  return scope(() => reduce(op, run('cast', [checkTensor(op, x)], { dtype: 'int32' }), arg, options));
+}
+
 /**
  * Sum over axes (all by default). int32 and bool inputs sum to int32.
  * @example sum(x); sum(x, 1); sum(x, [0, 2], { keepDim: true }); sum(x, { axis: -1 })
  */
 export function sum(x: Tensor, axis?: AxisArg, options?: ReduceOptions): Tensor {
-  const input = x?.dtype === 'bool' ? run('cast', [checkTensor('sum', x)], { dtype: 'int32' }) : x;
-  return reduce('sum', input, axis, options);
+  return reduceCast('sum', x, axis, options);
 }
 
 /** Product over axes. */
 export function prod(x: Tensor, axis?: AxisArg, options?: ReduceOptions): Tensor {
-  const input = x?.dtype === 'bool' ? run('cast', [checkTensor('prod', x)], { dtype: 'int32' }) : x;
-  return reduce('prod', input, axis, options);
+  return reduceCast('prod', x, axis, options);
 }
 
 /** Maximum over axes (NaN propagates). Gradient: split evenly between tied maxima. */
@@ -110,16 +115,16 @@ function argReduce(
 ): Tensor {
   checkTensor(op, x);
   if (x.size === 0) throw new ArgumentError(`${op}: cannot reduce an empty tensor ${fmtShape(x.shape)}`);
-  if (axis === undefined) {
-    const flat = reshape(x, [x.size]);
-    const out = run(op, [flat], { axes: [0], keepDim: false });
-    return options.keepDim
-      ? reshape(
-          out,
-          x.shape.map(() => 1),
-        )
-      : out;
-  }
+  if (axis === undefined)
+    return scope(() => {
+      const out = run(op, [reshape(x, [x.size])], { axes: [0], keepDim: false });
+      return options.keepDim
+        ? reshape(
+            out,
+            x.shape.map(() => 1),
+          )
+        : out;
+    });
   const a = normalizeAxis(op, axis, x.rank);
   return run(op, [x], { axes: x.rank === 0 ? [] : [a], keepDim: options.keepDim ?? false });
 }
@@ -141,10 +146,12 @@ function floatInput(op: string, x: Tensor): Tensor {
 
 /** Mean over axes (integer inputs give float32). Empty axes give NaN, as in PyTorch. */
 export function mean(x: Tensor, axis?: AxisArg, options?: ReduceOptions): Tensor {
-  const input = floatInput('mean', x);
-  const { axes, keepDim } = parse('mean', input, axis, options);
-  const count = sizeOf(axes.map((a) => input.shape[a]));
-  return div(run('sum', [input], { axes, keepDim }), count);
+  return scope(() => {
+    const input = floatInput('mean', x);
+    const { axes, keepDim } = parse('mean', input, axis, options);
+    const count = sizeOf(axes.map((a) => input.shape[a]));
+    return div(run('sum', [input], { axes, keepDim }), count);
+  });
 }
 
 export interface VarianceOptions extends ReduceOptions {
@@ -161,15 +168,17 @@ export function variance(
   axis?: number | readonly number[] | VarianceOptions,
   options: VarianceOptions = {},
 ): Tensor {
-  const input = floatInput('var', x);
-  const opts = reduceOptions<VarianceOptions>('var', axis, options);
-  const { axes, keepDim } = parse('var', input, opts);
-  const correction = opts.correction ?? 1;
-  if (typeof correction !== 'number' || !Number.isFinite(correction))
-    throw new ArgumentError(`var: correction must be a finite number, got ${describe(correction)}`);
-  const count = sizeOf(axes.map((a) => input.shape[a]));
-  const centered = sub(input, div(run('sum', [input], { axes, keepDim: true }), count));
-  return div(run('sum', [square(centered)], { axes, keepDim }), Math.max(count - correction, 0));
+  return scope(() => {
+    const input = floatInput('var', x);
+    const opts = reduceOptions<VarianceOptions>('var', axis, options);
+    const { axes, keepDim } = parse('var', input, opts);
+    const correction = opts.correction ?? 1;
+    if (typeof correction !== 'number' || !Number.isFinite(correction))
+      throw new ArgumentError(`var: correction must be a finite number, got ${describe(correction)}`);
+    const count = sizeOf(axes.map((a) => input.shape[a]));
+    const centered = sub(input, div(run('sum', [input], { axes, keepDim: true }), count));
+    return div(run('sum', [square(centered)], { axes, keepDim }), Math.max(count - correction, 0));
+  });
 }
 
 /** Standard deviation: sqrt(var). */
@@ -178,7 +187,7 @@ export function std(
   axis?: number | readonly number[] | VarianceOptions,
   options: VarianceOptions = {},
 ): Tensor {
-  return sqrt(variance(x, axis, options));
+  return scope(() => sqrt(variance(x, axis, options)));
 }
 
 /** Moves `axes` to the end and merges them, so one-axis kernels can reduce several axes. */
@@ -193,7 +202,10 @@ function mergeTrailing(x: Tensor, axes: number[]): Tensor {
  * @example logSumExp(logits, -1)
  */
 export function logSumExp(x: Tensor, axis?: AxisArg, options?: ReduceOptions): Tensor {
-  const input = floatInput('logSumExp', x);
+  return scope(() => logSumExpIn(floatInput('logSumExp', x), axis, options));
+}
+
+function logSumExpIn(input: Tensor, axis: AxisArg, options?: ReduceOptions): Tensor {
   const { axes, keepDim } = parse('logSumExp', input, axis, options);
   if (input.rank === 0) return run('logSumExp', [reshape(input, [1])], { axis: 0, keepDim: false });
   if (axes.length === 1) return run('logSumExp', [input], { axis: axes[0], keepDim });
@@ -210,9 +222,11 @@ export function logSumExp(x: Tensor, axis?: AxisArg, options?: ReduceOptions): T
 }
 
 function softmaxLike(op: 'softmax' | 'logSoftmax', x: Tensor, axis: number): Tensor {
-  const input = floatInput(op, x);
-  if (input.rank === 0) return reshape(run(op, [reshape(input, [1])], { axis: 0 }), []);
-  return run(op, [input], { axis: normalizeAxis(op, axis, input.rank) });
+  return scope(() => {
+    const input = floatInput(op, x);
+    if (input.rank === 0) return reshape(run(op, [reshape(input, [1])], { axis: 0 }), []);
+    return run(op, [input], { axis: normalizeAxis(op, axis, input.rank) });
+  });
 }
 
 /** exp(x) / sum(exp(x)) along `axis` (default last), stable for any finite input. */

@@ -1,5 +1,5 @@
 // CPU kernels of softPool: forward (one pass per output) and backward (gathered per input).
-import { cpuData, cpuEmpty, readContiguous, registerKernel, type Tensor } from '@softpool/tensor';
+import { cpuData, cpuEmpty, readContiguous, registerKernel, StateError, type Tensor } from '@softpool/tensor';
 import { geometryOf, type PoolGeometry, softPoolOutputs } from '../geometry.js';
 import { newOut } from './common.js';
 import { flatCover, flatWindows, plan } from './plan.js';
@@ -72,7 +72,7 @@ export function softPoolBackward(
   exact: boolean,
 ): Tensor {
   if (stats.length !== 3)
-    throw new Error('softPoolBackward: the forward statistics are missing (internal error)');
+    throw new StateError('softPoolBackward: the forward statistics are missing (internal error)');
   const p = plan(x.shape, g);
   const a = readContiguous(x);
   const gy = readContiguous(grad);
