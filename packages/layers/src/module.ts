@@ -4,6 +4,7 @@
 import { noGrad } from '@softpool/autograd';
 import {
   copy_,
+  DTypeError,
   fmtShape,
   initBackend,
   isFloat,

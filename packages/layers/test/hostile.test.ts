@@ -98,3 +98,9 @@ describe('safetensors input', () => {
     expect(sp.memory().tensors).toBe(before);
   });
 });
+
+describe('errors of the right class', () => {
+  it('a Parameter of integers is a DTypeError', () => {
+    expect(() => new L.Parameter(sp.zeros([2], { dtype: 'int32' }))).toThrow(sp.DTypeError);
+  });
+});

@@ -87,6 +87,35 @@ function retentionSection(r: RetentionResults | null, img: string, charts: Repor
     }
     out.push('');
   }
+  const studies = r.sets.filter((s) => s.temperatures?.length);
+  if (studies.length) {
+    out.push(
+      '### SoftPool and the scale of its input',
+      '',
+      "SoftPool's weights are softmax(a / T): they depend on the values' scale. Pixels in [0, 1] (as here) make the weights nearly uniform, so SoftPool lands near average pooling; the same images in 0-255 (T = 1/255 on [0, 1]) make them nearly one-hot, close to max pooling. SSIM with bilinear resizing:",
+      '',
+      `| image set | kernel | ${studies[0]
+        .temperatures!.filter((t) => t.kernel === 2 && t.upsample === 'bilinear')
+        .map((t) => `soft, T = ${t.temperature === 1 / 255 ? '1/255' : t.temperature}`)
+        .join(' | ')} | avg | max |`,
+      `|---|---:|${studies[0]
+        .temperatures!.filter((t) => t.kernel === 2 && t.upsample === 'bilinear')
+        .map(() => '---:')
+        .join('|')}|---:|---:|`,
+    );
+    for (const s of studies)
+      for (const kernel of [2, 3]) {
+        const ts = s.temperatures!.filter((t) => t.kernel === kernel && t.upsample === 'bilinear');
+        const m = (name: string) =>
+          s.rows
+            .find((x) => x.method === name && x.kernel === kernel && x.upsample === 'bilinear')
+            ?.ssim.mean.toFixed(4) ?? '';
+        out.push(
+          `| ${label(s)} | ${kernel} | ${ts.map((t) => t.ssim.mean.toFixed(4)).join(' | ')} | ${m('avg')} | ${m('max')} |`,
+        );
+      }
+    out.push('');
+  }
   const bars = r.sets.flatMap((s) =>
     s.rows
       .filter((x) => x.kernel === 2 && x.upsample === 'bilinear' && !['tree', 'lp'].includes(x.method))

@@ -36,6 +36,8 @@ export interface RetentionSet {
   colour: 'luminance' | 'rgb';
   images: string[] | number;
   rows: RetentionRow[];
+  /** SoftPool at other temperatures (T = 1/255 weighs pixels as if they were in 0-255). */
+  temperatures?: (RetentionRow & { temperature: number })[];
 }
 export interface RetentionResults {
   createdAt: string;
@@ -50,20 +52,30 @@ function stat(v: number[], keep: boolean): Stat {
   return keep ? { mean, std, values: v } : { mean, std };
 }
 
-/** Rows of one image set: every method x kernel x resizing, scores pooled over the batches. */
+/** SoftPool temperatures of the scale study: T = 1/255 is SoftPool on pixels in 0-255. */
+export const TEMPERATURES = [1, 0.1, 1 / 255];
+
+/**
+ * Rows of one image set: every method x kernel x resizing, scores pooled over the batches; with
+ * `temperatures`, SoftPool at each of them instead (one row per temperature).
+ */
 function measureSet(
   batches: Iterable<() => ReturnType<typeof photoTensor>>,
   methods: readonly PoolName[],
   keepValues: boolean,
-): RetentionRow[] {
+  temperatures?: readonly number[],
+): (RetentionRow & { temperature?: number })[] {
   const acc = new Map<string, Scores>();
+  const variants: [PoolName, number | undefined][] = temperatures
+    ? temperatures.map((t) => ['soft', t])
+    : methods.map((m) => [m, undefined]);
   for (const make of batches) {
     const x = make();
-    for (const method of methods)
+    for (const [method, temperature] of variants)
       for (const kernel of KERNELS) {
-        const r = retention(x, method, kernel);
+        const r = retention(x, method, kernel, temperature);
         for (const u of UPSAMPLES) {
-          const key = `${method}/${kernel}/${u}`;
+          const key = `${method}/${kernel}/${u}/${temperature ?? ''}`;
           const a = acc.get(key) ?? { ssim: [], psnr: [] };
           a.ssim.push(...r[u].ssim);
           a.psnr.push(...r[u].psnr);
@@ -73,13 +85,14 @@ function measureSet(
     x.dispose();
   }
   return [...acc].map(([key, s]) => {
-    const [method, kernel, upsample] = key.split('/');
+    const [method, kernel, upsample, temperature] = key.split('/');
     return {
       method: method as PoolName,
       kernel: Number(kernel),
       upsample: upsample as Upsample,
       ssim: stat(s.ssim, keepValues),
       psnr: stat(s.psnr, keepValues),
+      ...(temperature ? { temperature: Number(temperature) } : {}),
     };
   });
 }
@@ -159,15 +172,13 @@ Options:
     const t0 = performance.now();
     const photoSet = (colour: 'luminance' | 'rgb', list: Photo[]) => {
       ctx.log(`photos (${colour}): ${list.map((p) => p.name).join(', ')}`);
+      const batches = list.map((p) => () => photoTensor(p));
       sets.push({
         set: 'photos',
         colour,
         images: list.map((p) => p.name),
-        rows: measureSet(
-          list.map((p) => () => photoTensor(p)),
-          methods,
-          true,
-        ),
+        rows: measureSet(batches, methods, true),
+        temperatures: measureSet(batches, [], true, TEMPERATURES) as RetentionSet['temperatures'],
       });
     };
     photoSet('luminance', photos.map(luminance));
@@ -177,20 +188,18 @@ Options:
     const n = test.labels.length;
     ctx.log(`fashion-mnist test images: ${n}`);
     const chunk = 1000;
+    const fashion = Array.from({ length: Math.ceil(n / chunk) }, (_, b) => () => {
+      const lo = b * chunk;
+      const hi = Math.min(n, lo + chunk);
+      const px = Float64Array.from(test.images.subarray(lo * 784, hi * 784), (v) => v / 255);
+      return scope(() => tensor(px, { dtype: 'float64', shape: [hi - lo, 1, 28, 28] }));
+    });
     sets.push({
       set: 'fashion-mnist',
       colour: 'luminance',
       images: n,
-      rows: measureSet(
-        Array.from({ length: Math.ceil(n / chunk) }, (_, b) => () => {
-          const lo = b * chunk;
-          const hi = Math.min(n, lo + chunk);
-          const px = Float64Array.from(test.images.subarray(lo * 784, hi * 784), (v) => v / 255);
-          return scope(() => tensor(px, { dtype: 'float64', shape: [hi - lo, 1, 28, 28] }));
-        }),
-        methods,
-        false,
-      ),
+      rows: measureSet(fashion, methods, false),
+      temperatures: measureSet(fashion, [], false, TEMPERATURES) as RetentionSet['temperatures'],
     });
     ctx.log(`measured in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     const results: RetentionResults = {

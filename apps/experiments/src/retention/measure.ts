@@ -2,7 +2,7 @@
 // result back to the image's size, and compare with the original by SSIM and PSNR.
 // Pooling runs in float32 (as inside a network); resizing and the metrics in float64.
 import { noGrad } from '@softpool/autograd';
-import { interpolate, psnr, ssim } from '@softpool/layers';
+import { interpolate, psnr, SoftPool2d, ssim } from '@softpool/layers';
 import { createPool, type PoolName } from '@softpool/models';
 import { cast, manualSeed, scope, type Tensor } from '@softpool/tensor';
 
@@ -15,10 +15,14 @@ const MODE = { nearest: 'nearest-exact', bilinear: 'bilinear' } as const;
  * `x` [N, C, H, W] (float64, values in [0, 1]) pooled by `method` with kernel = stride = `kernel`.
  * Learned methods are created from a fixed seed and used at their initial parameters; stochastic
  * ones in evaluation mode (stochastic pooling takes its expectation, S3Pool its fixed grid).
+ * `temperature` (SoftPool only) replaces the default T = 1.
  */
-export function pooled(x: Tensor, method: PoolName, kernel: number): Tensor {
+export function pooled(x: Tensor, method: PoolName, kernel: number, temperature?: number): Tensor {
   manualSeed(0);
-  const m = createPool(method, { channels: x.shape[1], kernelSize: kernel, stride: kernel });
+  const m =
+    temperature === undefined
+      ? createPool(method, { channels: x.shape[1], kernelSize: kernel, stride: kernel })
+      : new SoftPool2d(kernel, { stride: kernel, temperature });
   m.eval();
   // Only whole windows: the image cropped to multiples of the kernel (what floor-mode pooling sees
   // anyway; S3Pool requires it).
@@ -44,9 +48,14 @@ export interface Scores {
 }
 
 /** Per-image SSIM and PSNR of `x` against `method`'s pooled images, for both resizings. */
-export function retention(x: Tensor, method: PoolName, kernel: number): Record<Upsample, Scores> {
+export function retention(
+  x: Tensor,
+  method: PoolName,
+  kernel: number,
+  temperature?: number,
+): Record<Upsample, Scores> {
   return scope(() => {
-    const y = pooled(x, method, kernel);
+    const y = pooled(x, method, kernel, temperature);
     const out = {} as Record<Upsample, Scores>;
     for (const u of UPSAMPLES) {
       const r = restored(x, y, u);
