@@ -20,7 +20,12 @@ export interface BarDatum {
 }
 
 /** Horizontal bars (mean) with error bars (± std), one panel per group, methods sorted by mean. */
-export function barSpec(title: string, axis: string, data: BarDatum[], zero = false): TopLevelSpec {
+export function barSpec(
+  title: string,
+  axis: string,
+  data: BarDatum[],
+  scale: 'linear' | 'log' = 'linear',
+): TopLevelSpec {
   const rows = data.map((d) => ({ ...d, lo: d.mean - d.std, hi: d.mean + d.std }));
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
@@ -35,7 +40,12 @@ export function barSpec(title: string, axis: string, data: BarDatum[], zero = fa
           mark: { type: 'bar', color: '#7aa6d6' },
           encoding: {
             y: { field: 'method', type: 'nominal', sort: '-x', title: null },
-            x: { field: 'mean', type: 'quantitative', title: axis, scale: { zero } },
+            x: {
+              field: 'mean',
+              type: 'quantitative',
+              title: axis,
+              scale: scale === 'log' ? { type: 'log' } : { zero: false },
+            },
             color: {
               condition: { test: "datum.method === 'soft'", value: '#d6604d' },
               value: '#7aa6d6',
@@ -81,6 +91,28 @@ export function curveSpec(title: string, data: CurveDatum[]): TopLevelSpec {
       },
       color: { field: 'method', type: 'nominal', scale: { scheme: 'tableau20' } },
       strokeWidth: { condition: { test: "datum.method === 'soft'", value: 3.5 }, value: 1.2 },
+    },
+  } as TopLevelSpec;
+}
+
+/** Horizontal bars on a log axis (costs spanning orders of magnitude), SoftPool highlighted. */
+export function logBarSpec(
+  title: string,
+  axis: string,
+  data: { method: string; value: number }[],
+): TopLevelSpec {
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    title,
+    width: 360,
+    height: { step: 16 },
+    data: { values: data },
+    mark: { type: 'bar' },
+    encoding: {
+      y: { field: 'method', type: 'nominal', sort: '-x', title: null },
+      // Bars start at the axis' low end: a log axis has no zero to stack from.
+      x: { field: 'value', type: 'quantitative', title: axis, scale: { type: 'log' }, stack: null },
+      color: { condition: { test: "datum.method === 'soft'", value: '#d6604d' }, value: '#7aa6d6' },
     },
   } as TopLevelSpec;
 }

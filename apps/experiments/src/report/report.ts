@@ -5,7 +5,7 @@ import type { CostResults } from '../cost.js';
 import type { RetentionResults, RetentionSet } from '../retention/command.js';
 import { type GridName, PROTOCOLS, summarise } from '../substitution/grid.js';
 import type { RunRecord } from '../substitution/runner.js';
-import { barSpec, curveSpec } from './charts.js';
+import { barSpec, curveSpec, logBarSpec } from './charts.js';
 import { welch } from './stats.js';
 
 export interface ReportInputs {
@@ -82,7 +82,7 @@ function retentionSection(r: RetentionResults | null, img: string, charts: Repor
           : '';
       };
       out.push(
-        `- ${label(s)}: SoftPool ranks ${ordinal(rank)} of ${ranked.length} by SSIM (${soft.ssim.mean.toFixed(4)}), ${cmp('max')} and ${cmp('avg')}; best: ${ranked[0].method} (${ranked[0].ssim.mean.toFixed(4)}).`,
+        `- ${label(s)}: SoftPool ranks ${ordinal(rank)} of ${ranked.length} by SSIM (${soft.ssim.mean.toFixed(5)}), ${cmp('max')} and ${cmp('avg')}; best: ${ranked[0].method} (${ranked[0].ssim.mean.toFixed(5)}).`,
       );
     }
     out.push('');
@@ -174,7 +174,7 @@ function gridTables(records: RunRecord[], grids: GridRows[], img: string, charts
     const incomplete = s.filter((m) => m.n < seeds).map((m) => `${m.pool} (${m.n})`);
     const wall = rs.reduce((a, r) => a + r.trainSeconds, 0);
     out.push(
-      `${rs.length} runs recorded; training time ${hms(wall)} on ${[...new Set(rs.map((r) => `${r.machine.cores} × ${r.machine.cpu}`))].join(', ')}.${incomplete.length ? ` **Grid incomplete**: fewer than ${seeds} seeds for ${incomplete.join(', ')}; their rows will change.` : ''}`,
+      `${rs.length} run${rs.length === 1 ? '' : 's'} recorded; training time ${hms(wall)} on ${[...new Set(rs.map((r) => `${r.machine.cores} × ${r.machine.cpu}`))].join(', ')}.${incomplete.length ? ` **Grid incomplete**: fewer than ${seeds} seeds for ${incomplete.join(', ')}; their rows will change.` : ''}`,
       '',
       '| rank | method | seeds | test accuracy % (mean ± std) | per seed | vs max (points) | Welch p |',
       '|---:|---|---:|---:|---|---:|---:|',
@@ -267,13 +267,12 @@ function costSection(c: CostResults | null, img: string, charts: Report['charts'
     }
     out.push('');
     const big = shapes[1] ?? shapes[0];
-    charts[`cost-${backend}.svg`] = barSpec(
+    charts[`cost-${backend}.svg`] = logBarSpec(
       `${backend}: forward+backward ms per call, ${big}, kernel 2`,
-      'ms (median)',
+      'ms (median, log scale)',
       rows
         .filter((r) => r.timing && r.mode === 'fwd+bwd' && r.shape.join('x') === big)
-        .map((r) => ({ group: backend, method: r.method, mean: r.timing!.median, std: 0 })),
-      true,
+        .map((r) => ({ method: r.method, value: r.timing!.median })),
     );
     out.push(`![${backend} cost](${img}/cost-${backend}.svg)`, '');
     const soft = rows.find((r) => r.method === 'soft' && r.mode === 'fwd+bwd' && r.shape.join('x') === big);
@@ -319,6 +318,65 @@ function videoSection(
   return out.join('\n');
 }
 
+/** One computed line per claim: where SoftPool stands, from the same numbers as the sections. */
+function summary(inputs: ReportInputs): string {
+  const lines: string[] = ['## Summary', ''];
+  const r = inputs.retention;
+  const photos = r?.sets.find((s) => s.set === 'photos' && s.colour === 'luminance');
+  if (photos) {
+    const k2 = photos.rows
+      .filter((x) => x.kernel === 2 && x.upsample === 'bilinear')
+      .sort((a, b) => b.ssim.mean - a.ssim.mean);
+    const at = (m: string) => k2.find((x) => x.method === m)!;
+    const rank = k2.findIndex((x) => x.method === 'soft') + 1;
+    const [soft, max, avg] = ['soft', 'max', 'avg'].map((m) => at(m).ssim.mean);
+    lines.push(
+      `- **Retention** (photos, kernel 2): SoftPool ranks ${ordinal(rank)} of ${k2.length} by SSIM (${soft.toFixed(5)}); max pooling ${max.toFixed(5)}, average pooling ${avg.toFixed(5)}. ${rank === 1 ? 'It keeps the most, as the paper reports.' : `It keeps ${soft > max ? 'more than max pooling' : 'less than max pooling'} and ${soft > avg ? 'more' : 'less'} than average pooling, but ${k2[0].method} keeps the most: the paper's claim holds ${soft > max ? 'against max pooling, not against every method' : 'against neither'}.`}`,
+    );
+  } else lines.push('- **Retention**: no results yet.');
+  for (const [grid, what] of [
+    ['lenet', 'LeNet-5 substitution'],
+    ['deep', 'VGG-style substitution'],
+    ['clips', '3-D CNN'],
+  ] as const) {
+    const rs = inputs.substitution.filter((x) => x.grid === grid && x.protocol === 'full-v1');
+    const s = summarise(rs);
+    const soft = s.find((m) => m.pool === 'soft');
+    const max = s.find((m) => m.pool === 'max');
+    const seeds = PROTOCOLS.full[grid].seeds.length;
+    if (!soft || !max || soft.n < seeds || max.n < seeds) {
+      lines.push(
+        `- **${what}**: ${rs.length} runs recorded so far; the comparison waits for all seeds of soft and max.`,
+      );
+      continue;
+    }
+    const w = welch(soft.values, max.values);
+    lines.push(
+      `- **${what}**: SoftPool ${pct(soft.mean)} ± ${pct(soft.std)} % vs max pooling ${pct(max.mean)} ± ${pct(max.std)} % (${w.diff >= 0 ? '+' : ''}${pct(w.diff)} points, Welch p ${fmtP(w.p)}, n = ${seeds}).`,
+    );
+  }
+  const c = inputs.cost;
+  if (c) {
+    const ratio = (backend: string) => {
+      const get = (m: string) =>
+        c.rows.find(
+          (x) =>
+            x.backend === backend &&
+            x.method === m &&
+            x.mode === 'fwd+bwd' &&
+            x.shape.join('x') === '16x32x64x64',
+        )?.timing?.median;
+      const [s, m] = [get('soft'), get('max')];
+      return s && m ? `${(s / m).toFixed(2)}x max pooling on ${backend}` : null;
+    };
+    const share = c.shares.find((x) => x.model === 'lenet5' && x.pool === 'soft');
+    lines.push(
+      `- **Cost** (forward+backward, [16,32,64,64]): SoftPool takes ${[ratio('cpu'), ratio('webgpu')].filter(Boolean).join(', ')}${share ? `; pooling is ${(100 * share.share).toFixed(1)} % of a LeNet-5 + SoftPool training step on the CPU` : ''}.`,
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}
+
 export function buildReport(inputs: ReportInputs): Report {
   const charts: Report['charts'] = {};
   const img = inputs.imageDir;
@@ -333,6 +391,7 @@ export function buildReport(inputs: ReportInputs): Report {
     '',
     `Training time of every recorded substitution run so far: ${hms(total)}.`,
     '',
+    summary(inputs),
     retentionSection(inputs.retention, img, charts),
     substitutionSection(rs, img, charts),
     costSection(inputs.cost, img, charts),
