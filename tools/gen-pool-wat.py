@@ -3,9 +3,10 @@
 
 The kernels repeat one loop skeleton (rows, groups of 4 outputs, taps, fast or bounds-checked
 loads) for each method, so the WAT is written by this script; edit here, then run
-`python3 tools/gen-pool-wat.py && pnpm gen:wasm`.
+`python3 tools/gen-pool-wat.py && pnpm gen:wasm`. `--check` (CI) only compares.
 """
 import os
+import sys
 L = []
 def e(s=''): L.append(s)
 
@@ -433,4 +434,13 @@ body = ('        (local.set $c (f32x4.mul (v128.load (i32.add (local.get $g) (lo
 wrap('  ;; Average pooling backward: every tap of a window gets g / divisor.',
   '(export "avgBwd") ' + COMMON_PARAMS + ' (param $g i32) (param $inv i32) (param $grad i32)', '(local $c v128)', row_loop(body))
 e(')')
-open(os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'packages', 'layers', 'src', 'pooling', 'cpu', 'wasm', 'pool.wat'),'w').write(chr(10).join(L)+chr(10))
+OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'packages', 'layers', 'src', 'pooling', 'cpu', 'wasm', 'pool.wat')
+text = chr(10).join(L) + chr(10)
+if '--check' in sys.argv:
+    # CI: the committed pool.wat must be exactly what this generator writes.
+    with open(OUT) as f:
+        if f.read() != text:
+            sys.exit('stale: packages/layers/src/pooling/cpu/wasm/pool.wat (run python3 tools/gen-pool-wat.py && pnpm gen:wasm)')
+else:
+    with open(OUT, 'w') as f:
+        f.write(text)

@@ -2,9 +2,11 @@
 // file plus the new line is written to a temporary file and renamed over the old one, so a reader
 // (or a run killed at any instant) only ever sees complete lines, and two runners on one file
 // never lose each other's lines.
-import { open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { open, readFile, rm, stat } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { processAlive, writeAtomic } from '@softpool/train';
+
+export { writeAtomic };
 
 export class ResultsError extends Error {}
 
@@ -38,15 +40,6 @@ export async function readResults<T>(file: string): Promise<T[]> {
   return parseLines<T>(text, file);
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /**
  * Runs `fn` holding the lock file `path` (created exclusively, holding our pid). A lock whose
  * owner died is taken over; a live one is waited for.
@@ -67,7 +60,7 @@ export async function withLock<T>(path: string, fn: () => Promise<T>, timeoutMs 
         (s) => Date.now() - s.mtimeMs > 5000,
         () => false,
       );
-      if ((owner > 0 && !alive(owner)) || (!(owner > 0) && old)) {
+      if ((owner > 0 && !processAlive(owner)) || (!(owner > 0) && old)) {
         await rm(path, { force: true });
         continue;
       }
@@ -79,18 +72,6 @@ export async function withLock<T>(path: string, fn: () => Promise<T>, timeoutMs 
     return await fn();
   } finally {
     await rm(path, { force: true });
-  }
-}
-
-/** Writes `text` to `file` through a temporary file and a rename. */
-export async function writeAtomic(file: string, text: string): Promise<void> {
-  const tmp = join(dirname(file), `.${process.pid}-${Date.now()}.tmp`);
-  try {
-    await writeFile(tmp, text);
-    await rename(tmp, file);
-  } catch (e) {
-    await rm(tmp, { force: true });
-    throw e;
   }
 }
 

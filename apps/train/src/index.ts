@@ -1,6 +1,6 @@
 // The trainer as a library, for other apps (the experiments runner trains through the same loop).
 export { HELP, parse, type TrainArgs, UsageError } from './args.js';
-export { writeAtomic } from './io.js';
+export { processAlive, writeAtomic } from './io.js';
 export { type EpochMetrics, Progress } from './progress.js';
 export {
   evaluate,

@@ -43,7 +43,8 @@ export async function writeAtomic(path: string, text: string): Promise<void> {
   }
 }
 
-function alive(pid: number): boolean {
+/** Whether process `pid` is running (a lock or temporary file of a dead one can be removed). */
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -60,7 +61,7 @@ export async function removeStaleTemporaries(dir: string): Promise<string[]> {
   const removed: string[] = [];
   for (const name of await readdir(dir).catch(() => [] as string[])) {
     const m = /\.tmp-(\d+)-\d+$/.exec(name) ?? /^\.\d+-(\d+)\.tmp$/.exec(name);
-    if (m && Number(m[1]) !== process.pid && !alive(Number(m[1]))) {
+    if (m && Number(m[1]) !== process.pid && !processAlive(Number(m[1]))) {
       await rm(join(dir, name), { force: true });
       removed.push(name);
     }

@@ -55,34 +55,7 @@ const MUST_MATCH_TRAIN: (keyof SavedArgs)[] = [
 const MUST_MATCH_EVAL: (keyof SavedArgs)[] = ['model', 'pool'];
 
 export function savedArgs(a: TrainArgs): SavedArgs {
-  const {
-    model,
-    pool,
-    seed,
-    epochs,
-    batchSize,
-    optimizer,
-    lr,
-    weightDecay,
-    scheduler,
-    augment,
-    limit,
-    data,
-  } = a;
-  return {
-    model,
-    pool,
-    seed,
-    epochs,
-    batchSize,
-    optimizer,
-    lr,
-    weightDecay,
-    scheduler,
-    augment,
-    limit,
-    data,
-  };
+  return Object.fromEntries(Object.keys(FLAG).map((k) => [k, a[k as keyof SavedArgs]])) as SavedArgs;
 }
 
 const show = (v: unknown) => (v === undefined ? '(not set)' : JSON.stringify(v));

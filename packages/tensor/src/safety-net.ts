@@ -17,7 +17,9 @@ async function collector(): Promise<Collect | null> {
   collect = null;
   try {
     if (typeof process !== 'undefined' && process.versions?.node) {
-      const [v8, vm] = await Promise.all([import('node:v8'), import('node:vm')]);
+      // Specifiers in variables: browser bundlers must not try to resolve Node's modules.
+      const load = (name: string) => import(/* @vite-ignore */ name);
+      const [v8, vm] = await Promise.all([load('node:v8'), load('node:vm')]);
       v8.setFlagsFromString('--expose-gc');
       collect = vm.runInNewContext('gc') as Collect;
     }

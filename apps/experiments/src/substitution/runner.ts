@@ -15,7 +15,14 @@ import {
   sliceDataset,
 } from '@softpool/data';
 import type { PoolName } from '@softpool/models';
-import { type EpochMetrics, Progress, type RunData, run, type TrainArgs } from '@softpool/train';
+import {
+  type EpochMetrics,
+  Progress,
+  processAlive,
+  type RunData,
+  run,
+  type TrainArgs,
+} from '@softpool/train';
 import { appendResult, ResultsError, readResults } from '../results.js';
 import type { DataSpec, GridName, RunSpec } from './grid.js';
 import { plan } from './grid.js';
@@ -133,12 +140,7 @@ async function claim(dir: string): Promise<(() => Promise<void>) | null> {
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       const owner = Number(await readFile(lock, 'utf8').catch(() => '0'));
-      let live = false;
-      try {
-        process.kill(owner, 0);
-        live = owner > 0;
-      } catch {}
-      if (live) return null;
+      if (owner > 0 && processAlive(owner)) return null;
       await rm(lock, { force: true }); // its owner died: take it over
     }
   }

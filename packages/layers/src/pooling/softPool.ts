@@ -1,5 +1,6 @@
 // SoftPool (Stergiou et al., ICCV 2021): each window is reduced to sum(softmax(a) * a), per sample
-// and per channel, computed stably (the window maximum is subtracted). See shared/reference.
+// and per channel, computed stably (the window maximum is subtracted). The package README
+// (Pooling) states the gradients this file offers.
 import { isGradEnabled } from '@softpool/autograd';
 import { ArgumentError, type Tensor } from '@softpool/tensor';
 import type { PoolOptions } from './geometry.js';
