@@ -4,6 +4,7 @@ import { noGrad } from '@softpool/autograd';
 import {
   ArgumentError,
   add,
+  checkTensor,
   copy_,
   type DType,
   type Generator,
@@ -11,6 +12,7 @@ import {
   rand,
   randn,
   type Shape,
+  showArg,
   type Tensor,
 } from '@softpool/tensor';
 
@@ -25,6 +27,7 @@ export function uniform(
   high: number,
   options: InitOptions & { dtype?: DType; backend?: string } = {},
 ): Tensor {
+  finite('uniform', { low, high });
   const r = rand(shape, options);
   const scaled = mul(r, high - low);
   const out = add(scaled, low);
@@ -57,7 +60,20 @@ export function calculateGain(nonlinearity: Nonlinearity, param = 0.01): number 
   }
 }
 
+function finite(op: string, values: Record<string, unknown>): void {
+  for (const [name, v] of Object.entries(values))
+    if (typeof v !== 'number' || !Number.isFinite(v))
+      throw new ArgumentError(`${op}: ${name} must be a finite number, got ${showArg(v)}`);
+}
+
+function initOptions<T extends object>(op: string, options: T): T {
+  if (typeof options !== 'object' || options === null)
+    throw new ArgumentError(`${op}: options must be an object, got ${String(options)}`);
+  return options;
+}
+
 function fill(t: Tensor, make: () => Tensor): Tensor {
+  checkTensor('init', t, 'tensor');
   noGrad(() => {
     const v = make();
     copy_(t, v);
@@ -73,6 +89,7 @@ export function uniform_(t: Tensor, low = 0, high = 1, options: InitOptions = {}
 
 /** Fills with Normal(mean, std). */
 export function normal_(t: Tensor, mean = 0, std = 1, options: InitOptions = {}): Tensor {
+  finite('normal_', { mean, std });
   return fill(t, () => {
     const r = randn(t.shape, { ...options, dtype: t.dtype, backend: t.device });
     const out = add(mul(r, std), mean);
@@ -82,6 +99,7 @@ export function normal_(t: Tensor, mean = 0, std = 1, options: InitOptions = {})
 }
 
 export function constant_(t: Tensor, value: number): Tensor {
+  checkTensor('constant_', t, 'tensor');
   noGrad(() => t.fill_(value));
   return t;
 }
@@ -97,22 +115,28 @@ export interface KaimingOptions extends InitOptions {
 }
 
 /** He initialisation, uniform: bound = gain * sqrt(3 / fan). */
-export function kaimingUniform_(
-  t: Tensor,
-  { a = 0, mode = 'fanIn', nonlinearity = 'leakyRelu', ...rest }: KaimingOptions = {},
-): Tensor {
-  const f = fans(t.shape);
+export function kaimingUniform_(t: Tensor, options: KaimingOptions = {}): Tensor {
+  const f = fans(checkTensor('kaimingUniform_', t, 'tensor').shape);
+  const {
+    a = 0,
+    mode = 'fanIn',
+    nonlinearity = 'leakyRelu',
+    ...rest
+  } = initOptions('kaimingUniform_', options);
   const std = calculateGain(nonlinearity, a) / Math.sqrt(mode === 'fanIn' ? f.fanIn : f.fanOut);
   const bound = Math.sqrt(3) * std;
   return uniform_(t, -bound, bound, rest);
 }
 
 /** He initialisation, normal: std = gain / sqrt(fan). */
-export function kaimingNormal_(
-  t: Tensor,
-  { a = 0, mode = 'fanIn', nonlinearity = 'leakyRelu', ...rest }: KaimingOptions = {},
-): Tensor {
-  const f = fans(t.shape);
+export function kaimingNormal_(t: Tensor, options: KaimingOptions = {}): Tensor {
+  const f = fans(checkTensor('kaimingNormal_', t, 'tensor').shape);
+  const {
+    a = 0,
+    mode = 'fanIn',
+    nonlinearity = 'leakyRelu',
+    ...rest
+  } = initOptions('kaimingNormal_', options);
   return normal_(
     t,
     0,
@@ -122,20 +146,16 @@ export function kaimingNormal_(
 }
 
 /** Glorot initialisation, uniform: bound = gain * sqrt(6 / (fanIn + fanOut)). */
-export function xavierUniform_(
-  t: Tensor,
-  { gain = 1, ...rest }: InitOptions & { gain?: number } = {},
-): Tensor {
-  const f = fans(t.shape);
+export function xavierUniform_(t: Tensor, options: InitOptions & { gain?: number } = {}): Tensor {
+  const f = fans(checkTensor('xavierUniform_', t, 'tensor').shape);
+  const { gain = 1, ...rest } = initOptions('xavierUniform_', options);
   const bound = gain * Math.sqrt(6 / (f.fanIn + f.fanOut));
   return uniform_(t, -bound, bound, rest);
 }
 
 /** Glorot initialisation, normal: std = gain * sqrt(2 / (fanIn + fanOut)). */
-export function xavierNormal_(
-  t: Tensor,
-  { gain = 1, ...rest }: InitOptions & { gain?: number } = {},
-): Tensor {
-  const f = fans(t.shape);
+export function xavierNormal_(t: Tensor, options: InitOptions & { gain?: number } = {}): Tensor {
+  const f = fans(checkTensor('xavierNormal_', t, 'tensor').shape);
+  const { gain = 1, ...rest } = initOptions('xavierNormal_', options);
   return normal_(t, 0, gain * Math.sqrt(2 / (f.fanIn + f.fanOut)), rest);
 }

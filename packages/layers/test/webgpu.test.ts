@@ -183,6 +183,16 @@ describe.skipIf(!hasGpu)('layers on WebGPU agree with the CPU', () => {
     }
   });
 
+  test("SoftPool windows near float32's largest value stay finite, as on the CPU", async () => {
+    const x = sp.tensor([3e38, 3e38, -3e38, 0], { shape: [1, 1, 4], backend: 'webgpu' });
+    const y = L.softPool1d(x, { kernelSize: 4 });
+    const v = (await y.data())[0];
+    expect(Number.isFinite(v)).toBe(true);
+    expect(Math.abs(v - 3e38) / 3e38).toBeLessThan(1e-6);
+    x.dispose();
+    y.dispose();
+  });
+
   test('SoftPool without a backward keeps no statistics on either backend', async () => {
     const x = sp.randn([2, 3, 8, 8], { backend: 'cpu' });
     const outs: Float32Array[] = [];

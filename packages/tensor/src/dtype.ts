@@ -1,5 +1,7 @@
 // The four dtypes, their storage arrays, and the promotion rule binary ops use.
 
+import { BackendError } from './errors.js';
+
 export type DType = 'float32' | 'float64' | 'int32' | 'bool';
 
 /** The typed array that backs each dtype on the CPU (bool is one byte per element, 0 or 1). */
@@ -26,7 +28,14 @@ export const BYTES_PER_ELEMENT: Record<DType, number> = { float32: 4, float64: 8
 
 /** Allocates a zero-filled typed array for `size` elements of `dtype`. */
 export function allocArray<D extends DType>(dtype: D, size: number): DTypeMap[D] {
-  return new ARRAY_CTOR[dtype](size) as DTypeMap[D];
+  try {
+    return new ARRAY_CTOR[dtype](size) as DTypeMap[D];
+  } catch (e) {
+    // Out of memory (or past the typed-array limit): an error of the library, not a RangeError.
+    throw new BackendError(
+      `cannot allocate ${size} ${dtype} elements (${size * BYTES_PER_ELEMENT[dtype]} bytes): ${(e as Error).message}`,
+    );
+  }
 }
 
 export function isDType(x: unknown): x is DType {

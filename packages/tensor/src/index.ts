@@ -85,7 +85,7 @@ export * from './ops/random.js';
 export * from './ops/reduce.js';
 export { variance as var } from './ops/reduce.js';
 export * from './ops/shape-ops.js';
-export { type BackendLike, checkTensor, isTensor, type TensorLike } from './ops/util.js';
+export { type BackendLike, checkTensor, isTensor, showArg, type TensorLike } from './ops/util.js';
 export * from './ops/view.js';
 export { defaultGenerator, Generator, manualSeed, type RngState, threefry2x32 } from './random.js';
 export { keep, scope } from './scope.js';

@@ -34,7 +34,7 @@ const GROWTH = 1000;
 /** ...or once this long has passed (ms). */
 const INTERVAL = 250;
 
-let liveAtYield = 0;
+let liveAtCollect = 0;
 let lastYield = 0;
 
 const macrotask = (): Promise<void> =>
@@ -46,9 +46,17 @@ const macrotask = (): Promise<void> =>
 export async function maybeYield(): Promise<void> {
   const now = performance.now();
   const live = memory().tensors;
-  if (live - liveAtYield < GROWTH && now - lastYield < INTERVAL) return;
-  if (live - liveAtYield >= GROWTH) (await collector())?.();
+  // Growth is measured from the last collection, not the last yield: a slow loop that yields on
+  // time alone would otherwise never reach the threshold while its handles pile up.
+  const grown = live - liveAtCollect >= GROWTH;
+  if (!grown && now - lastYield < INTERVAL) {
+    if (live < liveAtCollect) liveAtCollect = live;
+    return;
+  }
+  if (grown) (await collector())?.();
+  // Finalizer callbacks are tasks of their own: give them two turns of the event loop.
   await macrotask();
+  if (grown) await macrotask();
   lastYield = performance.now();
-  liveAtYield = memory().tensors;
+  if (grown) liveAtCollect = memory().tensors;
 }

@@ -109,7 +109,8 @@ export function checkShape(op: string, shape: Shape): number[] {
     }
     n *= d;
   }
-  if (n > MAX_ELEMENTS)
+  // Each dim too: an empty tensor with a huge dim would still size a kernel's row buffers.
+  if (n > MAX_ELEMENTS || shape.some((d) => d > MAX_ELEMENTS))
     throw new ArgumentError(
       `${op}: shape ${fmtShape(shape)} has ${n} elements, more than a tensor can hold (${MAX_ELEMENTS})`,
     );

@@ -27,14 +27,18 @@ const cases: [string, () => unknown, string | RegExp][] = [
   [
     'leakyRelu slope',
     () => sp.leakyRelu(x, { negativeSlope: Number.POSITIVE_INFINITY }),
-    'leakyRelu: negativeSlope must be finite, got Infinity',
+    'leakyRelu: negativeSlope must be a finite number, got Infinity',
   ],
   [
     'linspace dtype',
     () => sp.linspace(0, 1, 2, { dtype: 'int32' }),
     'linspace: dtype must be float32 or float64, got int32',
   ],
-  ['linspace steps', () => sp.linspace(0, 1, -1), 'linspace: steps must be an integer >= 0, got -1'],
+  [
+    'linspace steps',
+    () => sp.linspace(0, 1, -1),
+    'linspace: steps must be an integer in [0, 4294967295], got -1',
+  ],
   [
     'matmul bool',
     () => sp.matmul(tensor([true]), tensor([true])),

@@ -75,7 +75,9 @@ describe('random tensors', () => {
   it('validates arguments', () => {
     expect(() => randint(3, 3, [2])).toThrow('randint: need integers low < high, got low 3, high 3');
     expect(() => bernoulli(1.5, { shape: [2] })).toThrow('bernoulli: p must be in [0, 1], got 1.5');
-    expect(() => rand([2], { dtype: 'int32' })).toThrow('rand: dtype must be float32 or float64, got int32');
+    expect(() => rand([2], { dtype: 'int32' })).toThrow(
+      "rand: dtype must be float32 or float64, got 'int32'",
+    );
     expect(() => manualSeed(1.5)).toThrow(/seed must be a safe integer/);
   });
 });

@@ -12,6 +12,7 @@ import {
   isFloat,
   mul,
   ShapeError,
+  showArg,
   type Tensor,
   tensor,
 } from '@softpool/tensor';
@@ -39,11 +40,11 @@ const LINEAR_RANK: Partial<Record<InterpolateMode, number>> = { linear: 1, bilin
 const MAX_SIZE = 2 ** 24;
 
 function perAxis(name: string, v: number | readonly number[], n: number): number[] {
+  if (typeof v !== 'number' && !Array.isArray(v))
+    throw new ArgumentError(`interpolate: ${name} must be a number or ${n} numbers, got ${showArg(v)}`);
   const a = typeof v === 'number' ? new Array<number>(n).fill(v) : [...v];
-  if (!Array.isArray(a) || a.length !== n)
-    throw new ArgumentError(
-      `interpolate: ${name} must be a number or ${n} numbers, got ${JSON.stringify(v)}`,
-    );
+  if (a.length !== n)
+    throw new ArgumentError(`interpolate: ${name} must be a number or ${n} numbers, got ${showArg(v)}`);
   return a;
 }
 
@@ -85,10 +86,10 @@ function axisTable(
 export function interpolate(x: Tensor, options: InterpolateOptions = {}): Tensor {
   checkTensor('interpolate', x);
   if (typeof options !== 'object' || options === null)
-    throw new ArgumentError(`interpolate: options must be an object, got ${options}`);
+    throw new ArgumentError(`interpolate: options must be an object, got ${showArg(options)}`);
   const { size, scaleFactor, mode = 'nearest', alignCorners } = options;
   if (!MODES.includes(mode))
-    throw new ArgumentError(`interpolate: mode must be one of ${MODES.join(', ')}, got '${mode}'`);
+    throw new ArgumentError(`interpolate: mode must be one of ${MODES.join(', ')}, got ${showArg(mode)}`);
   if (!isFloat(x.dtype)) throw new DTypeError(`interpolate: expected a float tensor, got ${x.dtype}`);
   const spatial = x.rank - 2;
   if (spatial < 1 || spatial > 3)

@@ -69,6 +69,9 @@ const reduceTo = (perImage: Tensor, reduction: 'mean' | 'none') =>
 
 /** The normalised 1-D Gaussian of scipy's `gaussian_filter` (radius int(3.5 sigma + 0.5)). */
 export function gaussianWindow(sigma: number): Float64Array {
+  positive('gaussianWindow', 'sigma', sigma);
+  if (sigma > 1000)
+    throw new ArgumentError(`gaussianWindow: sigma ${sigma} is larger than any image (at most 1000)`);
   const r = Math.floor(3.5 * sigma + 0.5);
   const w = Float64Array.from({ length: 2 * r + 1 }, (_, i) => Math.exp((-0.5 * (i - r) ** 2) / sigma ** 2));
   const s = w.reduce((a, b) => a + b, 0);
@@ -96,6 +99,7 @@ export function ssim(x: Tensor, y: Tensor, options: SsimOptions = {}): Tensor {
   const reduction = checkReduction('ssim', options.reduction ?? 'mean');
   const R = positive('ssim', 'dataRange', options.dataRange ?? 1);
   const sigma = positive('ssim', 'sigma', options.sigma ?? 1.5);
+  if (sigma > 1000) throw new ArgumentError(`ssim: sigma ${sigma} is larger than any image (at most 1000)`);
   const k1 = positive('ssim', 'k1', options.k1 ?? 0.01);
   const k2 = positive('ssim', 'k2', options.k2 ?? 0.03);
   const g = gaussianWindow(sigma);

@@ -162,6 +162,10 @@ function decode(
  * SafetensorsError that says what is wrong; it never reads outside the buffer.
  */
 export function parseSafetensors(input: ArrayBuffer | Uint8Array): SafetensorsContent {
+  if (!(input instanceof Uint8Array) && !(input instanceof ArrayBuffer))
+    throw new SafetensorsError(
+      `safetensors: expected the file's bytes (a Uint8Array or an ArrayBuffer), got ${input === null ? 'null' : typeof input}`,
+    );
   const buf = input instanceof Uint8Array ? input : new Uint8Array(input);
   if (buf.length < 8)
     throw new SafetensorsError(`safetensors: ${buf.length} bytes is too short for a header length`);

@@ -38,6 +38,12 @@ function moveAxisLast(t: Tensor, axis: number): Tensor {
 
 export type Reduction = 'mean' | 'sum' | 'none';
 
+function lossOptions<T extends object>(op: string, options: T): T {
+  if (typeof options !== 'object' || options === null)
+    throw new ArgumentError(`${op}: options must be an object, got ${String(options)}`);
+  return options;
+}
+
 function reduce(op: string, t: Tensor, reduction: Reduction, count?: Tensor | number): Tensor {
   if (reduction === 'none') return t;
   if (reduction === 'sum') return sum(t);
@@ -58,11 +64,8 @@ export interface NllOptions {
  * Negative log-likelihood of class indices under log-probabilities: input [N, C] (or [N, C, ...]),
  * target int32 [N] (or [N, ...]).
  */
-export function nllLoss(
-  logProbs: Tensor,
-  target: Tensor,
-  { reduction = 'mean', ignoreIndex = -100, weight }: NllOptions = {},
-): Tensor {
+export function nllLoss(logProbs: Tensor, target: Tensor, options: NllOptions = {}): Tensor {
+  const { reduction = 'mean', ignoreIndex = -100, weight } = lossOptions('nllLoss', options);
   checkTensor('nllLoss', logProbs);
   checkTensor('nllLoss', target, 'target');
   if (target.dtype !== 'int32')
@@ -104,7 +107,12 @@ export function crossEntropy(logits: Tensor, target: Tensor, options: CrossEntro
   checkTensor('crossEntropy', logits);
   checkTensor('crossEntropy', target, 'target');
   if (!isFloat(logits.dtype)) throw new DTypeError(`crossEntropy: logits must be float, got ${logits.dtype}`);
-  const { reduction = 'mean', labelSmoothing = 0, ignoreIndex = -100, weight } = options;
+  const {
+    reduction = 'mean',
+    labelSmoothing = 0,
+    ignoreIndex = -100,
+    weight,
+  } = lossOptions('crossEntropy', options);
   if (!(labelSmoothing >= 0 && labelSmoothing <= 1))
     throw new ArgumentError(`crossEntropy: labelSmoothing must be in [0, 1], got ${labelSmoothing}`);
   const logp = logSoftmax(logits, 1);
@@ -136,11 +144,8 @@ export function crossEntropy(logits: Tensor, target: Tensor, options: CrossEntro
 }
 
 /** Mean squared error. */
-export function mseLoss(
-  input: Tensor,
-  target: Tensor,
-  { reduction = 'mean' }: { reduction?: Reduction } = {},
-): Tensor {
+export function mseLoss(input: Tensor, target: Tensor, options: { reduction?: Reduction } = {}): Tensor {
+  const { reduction = 'mean' } = lossOptions('mseLoss', options);
   checkTensor('mseLoss', input);
   checkTensor('mseLoss', target, 'target');
   return reduce('mseLoss', square(sub(input, target)), reduction);
@@ -153,12 +158,9 @@ export function mseLoss(
 export function binaryCrossEntropyWithLogits(
   logits: Tensor,
   target: Tensor,
-  {
-    reduction = 'mean',
-    posWeight,
-    weight,
-  }: { reduction?: Reduction; posWeight?: Tensor; weight?: Tensor } = {},
+  options: { reduction?: Reduction; posWeight?: Tensor; weight?: Tensor } = {},
 ): Tensor {
+  const { reduction = 'mean', posWeight, weight } = lossOptions('binaryCrossEntropyWithLogits', options);
   checkTensor('binaryCrossEntropyWithLogits', logits);
   checkTensor('binaryCrossEntropyWithLogits', target, 'target');
   const softplusNeg = add(relu(neg(logits)), log1p(exp(neg(abs(logits))))); // log(1 + exp(-x))

@@ -1,6 +1,19 @@
 // Gradient clipping by total norm (torch.nn.utils.clip_grad_norm_).
 import { noGrad } from '@softpool/autograd';
-import { abs, add, clamp, div, max, pow, stack, sum, type Tensor } from '@softpool/tensor';
+import {
+  ArgumentError,
+  abs,
+  add,
+  checkTensor,
+  clamp,
+  div,
+  max,
+  pow,
+  StateError,
+  stack,
+  sum,
+  type Tensor,
+} from '@softpool/tensor';
 
 /**
  * Scales all gradients in place so their joint `normType`-norm is at most `maxNorm`, and returns
@@ -9,9 +22,17 @@ import { abs, add, clamp, div, max, pow, stack, sum, type Tensor } from '@softpo
  * @example clipGradNorm(model.parameters(), 1.0);
  */
 export function clipGradNorm(params: Iterable<Tensor>, maxNorm: number, normType = 2): Tensor {
-  const grads = [...params].map((p) => p.grad).filter((g): g is Tensor => g !== null && g !== undefined);
+  if (params === null || typeof (params as Iterable<Tensor>)?.[Symbol.iterator] !== 'function')
+    throw new ArgumentError(`clipGradNorm: params must be an iterable of tensors, got ${String(params)}`);
+  const list = [...params];
+  for (const [i, p] of list.entries()) checkTensor('clipGradNorm', p, `params[${i}]`);
+  if (typeof maxNorm !== 'number' || !(maxNorm >= 0))
+    throw new ArgumentError(`clipGradNorm: maxNorm must be a number >= 0, got ${String(maxNorm)}`);
+  if (typeof normType !== 'number' || !(normType > 0))
+    throw new ArgumentError(`clipGradNorm: normType must be a positive number, got ${String(normType)}`);
+  const grads = list.map((p) => p.grad).filter((g): g is Tensor => g !== null && g !== undefined);
   return noGrad(() => {
-    if (grads.length === 0) throw new TypeError('clipGradNorm: no parameter has a gradient');
+    if (grads.length === 0) throw new StateError('clipGradNorm: no parameter has a gradient');
     const total =
       normType === Infinity
         ? max(stack(grads.map((g) => max(abs(g)))))

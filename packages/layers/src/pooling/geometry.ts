@@ -1,7 +1,7 @@
 // Pooling window geometry shared by every method and backend: output sizes (PyTorch's rules,
 // ceil mode included), validation with errors that name the op and the sizes, and per-axis window
 // tables: for each output position the input indices of its real taps (padding is excluded).
-import { ArgumentError, fmtShape, ShapeError, type Tensor } from '@softpool/tensor';
+import { ArgumentError, checkTensor, fmtShape, ShapeError, showArg, type Tensor } from '@softpool/tensor';
 
 export type IntOrTuple = number | readonly number[];
 
@@ -42,7 +42,7 @@ export function axisName(spatial: number, axis: number): string {
 
 function tuple(op: string, name: string, v: IntOrTuple, n: number, min: number): number[] {
   if (typeof v !== 'number' && !Array.isArray(v))
-    throw new ArgumentError(`${op}: ${name} must be a number or ${n} numbers, got ${JSON.stringify(v)}`);
+    throw new ArgumentError(`${op}: ${name} must be a number or ${n} numbers, got ${showArg(v)}`);
   const list = typeof v === 'number' ? new Array<number>(n).fill(v) : [...v];
   if (list.length !== n)
     throw new ArgumentError(`${op}: ${name} must be a number or ${n} numbers, got [${list.join(',')}]`);
@@ -79,7 +79,7 @@ export function resolveGeometry(
   options: PoolOptions,
 ): PoolGeometry {
   const n = spatialShape.length;
-  if (options === undefined || options === null || options.kernelSize === undefined) {
+  if (typeof options !== 'object' || options === null || options.kernelSize === undefined) {
     throw new ArgumentError(`${op}: options.kernelSize is required`);
   }
   const kernel = tuple(op, 'kernelSize', options.kernelSize, n, 1);
@@ -203,6 +203,7 @@ export function axisCover(len: number, w: AxisWindows): AxisCover {
  * [N, C, ...spatial] or [C, ...spatial].
  */
 export function poolInput(op: string, x: Tensor, spatial: number): { input: Tensor; unbatched: boolean } {
+  checkTensor(op, x);
   if (x.rank === spatial + 2) return { input: x, unbatched: false };
   if (x.rank === spatial + 1) return { input: x.unsqueeze(0), unbatched: true };
   const layout =

@@ -92,6 +92,8 @@ export function treePool2d(
 ): Tensor {
   // Intermediates are released here: only the result outlives the call.
   return scope(() => {
+    if (!Array.isArray(leaves) || !Array.isArray(gates))
+      throw new ArgumentError('treePool2d: leaves and gates must be arrays of weight tensors');
     if (
       leaves.length !== gates.length + 1 ||
       (leaves.length & (leaves.length - 1)) !== 0 ||
@@ -125,6 +127,7 @@ export function treePool2d(
 export function lipPool2d(x: Tensor, logits: Tensor, options: PoolOptions): Tensor {
   // Intermediates are released here: only the result outlives the call.
   return scope(() => {
+    checkTensor('lipPool2d', x);
     checkTensor('lipPool2d', logits, 'logits');
     if (logits.rank !== x.rank || logits.shape.some((d, i) => d !== x.shape[i])) {
       throw new ArgumentError(

@@ -1,6 +1,6 @@
 // Max pooling: the largest tap of each window (NaN propagates); the gradient goes to the first
 // maximum. Indices are flat positions within each [D, H, W] plane, as PyTorch returns them.
-import type { Tensor } from '@softpool/tensor';
+import { ArgumentError, type Tensor } from '@softpool/tensor';
 import type { PoolOptions } from './geometry.js';
 import { first, runWindowPool } from './run.js';
 
@@ -33,5 +33,9 @@ export function maxPool3d(x: Tensor, options: PoolOptions): Tensor {
 
 /** Max pooling that also returns the int32 indices of the maxima (1-D, 2-D or 3-D by input rank). */
 export function maxPoolWithIndices(x: Tensor, spatial: 1 | 2 | 3, options: PoolOptions): [Tensor, Tensor] {
+  if (spatial !== 1 && spatial !== 2 && spatial !== 3)
+    throw new ArgumentError(
+      `maxPoolWithIndices: spatial must be 1, 2 or 3, got ${typeof spatial === 'number' ? spatial : typeof spatial}`,
+    );
   return maxPool(`maxPool${spatial}d`, spatial, x, options, true) as [Tensor, Tensor];
 }

@@ -56,7 +56,9 @@ export function s3Pool2d(x: Tensor, options: S3PoolOptions): Tensor {
   // Intermediates are released here: only the result outlives the call.
   return scope(() => {
     checkTensor('s3Pool2d', x);
-    const s = options?.stride;
+    if (typeof options !== 'object' || options === null)
+      throw new ArgumentError(`s3Pool2d: options { stride } are required, got ${String(options)}`);
+    const s = options.stride;
     const k = options.kernelSize ?? 2;
     const cell = options.gridSize ?? s;
     if (!Number.isInteger(s) || s < 1)

@@ -2,7 +2,7 @@
 // and per channel, computed stably (the window maximum is subtracted). The package README
 // (Pooling) states the gradients this file offers.
 import { isGradEnabled } from '@softpool/autograd';
-import { ArgumentError, type Tensor } from '@softpool/tensor';
+import { ArgumentError, checkTensor, showArg, type Tensor } from '@softpool/tensor';
 import type { PoolOptions } from './geometry.js';
 import { first, runWindowPool } from './run.js';
 
@@ -18,13 +18,16 @@ export interface SoftPoolOptions extends PoolOptions {
 }
 
 function softPool(name: string, spatial: number, x: Tensor, options: SoftPoolOptions): Tensor {
+  checkTensor(name, x);
   const gradient = options?.gradient ?? 'exact';
   if (gradient !== 'exact' && gradient !== 'paper') {
-    throw new ArgumentError(`${name}: gradient must be 'exact' or 'paper', got '${gradient}'`);
+    throw new ArgumentError(`${name}: gradient must be 'exact' or 'paper', got ${showArg(gradient)}`);
   }
   const temperature = options?.temperature ?? 1;
-  if (!(temperature > 0) || !Number.isFinite(temperature)) {
-    throw new ArgumentError(`${name}: temperature must be a positive finite number, got ${temperature}`);
+  if (typeof temperature !== 'number' || !(temperature > 0) || !Number.isFinite(temperature)) {
+    throw new ArgumentError(
+      `${name}: temperature must be a positive finite number, got ${showArg(temperature)}`,
+    );
   }
   // The op returns y, then the per-window statistics its backward needs; without a backward
   // (inference, or an input that needs no gradient) the kernels can skip them.

@@ -4,8 +4,9 @@
 import { run } from '../dispatch.js';
 import { isFloat } from '../dtype.js';
 import { ArgumentError, DTypeError, fmtShape, ShapeError } from '../errors.js';
+import { checkShape } from '../shape.js';
 import type { Tensor } from '../tensor.js';
-import { checkTensor, tupleOption } from './util.js';
+import { checkTensor, intList, isTensor, showArg, tupleOption } from './util.js';
 import { reshape } from './view.js';
 
 export interface ConvOptions {
@@ -40,6 +41,8 @@ export function resolveConv(
   kernel: readonly number[],
   options: ConvOptions,
 ): ConvAttrs {
+  if (typeof options !== 'object' || options === null)
+    throw new ArgumentError(`${op}: options must be an object, got ${showArg(options)}`);
   const stride = tupleOption(op, 'stride', options.stride ?? 1, spatial, 1);
   const dilation = tupleOption(op, 'dilation', options.dilation ?? 1, spatial, 1);
   const groups = options.groups ?? 1;
@@ -112,8 +115,13 @@ function conv(
   biasOrOptions: Tensor | null | undefined | ConvOptions,
   maybeOptions?: ConvOptions,
 ): Tensor {
-  const isOpts =
-    biasOrOptions !== null && biasOrOptions !== undefined && !('shape' in (biasOrOptions as object));
+  if (biasOrOptions !== null && biasOrOptions !== undefined && typeof biasOrOptions !== 'object')
+    throw new ArgumentError(
+      `${op}: the third argument must be a bias tensor, null or an options object, got ${showArg(biasOrOptions)}`,
+    );
+  if (maybeOptions !== undefined && (typeof maybeOptions !== 'object' || maybeOptions === null))
+    throw new ArgumentError(`${op}: options must be an object, got ${showArg(maybeOptions)}`);
+  const isOpts = biasOrOptions !== null && biasOrOptions !== undefined && !isTensor(biasOrOptions);
   const bias = isOpts ? undefined : (biasOrOptions as Tensor | null | undefined);
   const options = (isOpts ? biasOrOptions : maybeOptions) as ConvOptions | undefined;
   checkTensor(op, x);
@@ -197,6 +205,7 @@ export function convBackwardInput(
 ): Tensor {
   checkTensor('convBackwardInput', gradOutput, 'gradOutput');
   checkTensor('convBackwardInput', weight, 'weight');
+  checkShape('convBackwardInput', intList('convBackwardInput', 'inputShape', inputShape));
   const spatial = weight.rank - 2;
   if (spatial < 1 || spatial > 3 || gradOutput.rank !== weight.rank || inputShape.length !== weight.rank) {
     throw new ShapeError(
@@ -216,6 +225,7 @@ export function convBackwardWeight(
 ): Tensor {
   checkTensor('convBackwardWeight', input);
   checkTensor('convBackwardWeight', gradOutput, 'gradOutput');
+  checkShape('convBackwardWeight', intList('convBackwardWeight', 'weightShape', weightShape));
   const spatial = weightShape.length - 2;
   if (spatial < 1 || spatial > 3 || gradOutput.rank !== input.rank || input.rank !== weightShape.length) {
     throw new ShapeError(

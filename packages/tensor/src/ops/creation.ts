@@ -4,9 +4,9 @@ import { defaultBackend } from '../backend.js';
 import { run } from '../dispatch.js';
 import { allocArray, type DType, dtypeOfArray, isDType, isFloat, type TypedArray } from '../dtype.js';
 import { ArgumentError, DTypeError, fmtShape, ShapeError } from '../errors.js';
-import { checkShape, type Shape, sizeOf } from '../shape.js';
+import { checkShape, MAX_ELEMENTS, type Shape, sizeOf } from '../shape.js';
 import { makeTensor, type Tensor } from '../tensor.js';
-import { type BackendLike, checkTensor, resolveBackend } from './util.js';
+import { type BackendLike, checkTensor, resolveBackend, showArg } from './util.js';
 
 export interface CreateOptions {
   dtype?: DType;
@@ -81,6 +81,7 @@ function describe(v: unknown): string {
  * const b = tensor(new Float64Array(6), { shape: [2, 3] });
  */
 export function tensor(values: TensorData, options: TensorOptions = {}): Tensor {
+  createOptions('tensor', options);
   checkDType('tensor', options.dtype);
   let data: TypedArray;
   let dtype: DType;
@@ -137,6 +138,9 @@ export function full(shape: Shape, value: number | boolean, options: CreateOptio
 }
 
 function fill(op: string, shape: Shape, value: number | boolean, options: CreateOptions): Tensor {
+  createOptions(op, options);
+  if (typeof value !== 'number' && typeof value !== 'boolean')
+    throw new ArgumentError(`${op}: value must be a number or a boolean, got ${showArg(value)}`);
   checkDType(op, options.dtype);
   const dims = checkShape(op, shape);
   const dtype = options.dtype ?? (typeof value === 'boolean' ? 'bool' : 'float32');
@@ -153,25 +157,44 @@ export function ones(shape: Shape, options: CreateOptions = {}): Tensor {
   return fill('ones', shape, 1, options);
 }
 
+/** Options objects must be objects: `null` or a number would otherwise fail inside. */
+function createOptions(op: string, options: unknown): void {
+  if (typeof options !== 'object' || options === null)
+    throw new ArgumentError(`${op}: options must be an object, got ${showArg(options)}`);
+}
+
 function likeOptions(op: string, like: Tensor, options: CreateOptions): CreateOptions {
   checkTensor(op, like);
+  createOptions(op, options);
   return { dtype: like.dtype, backend: like.backend, ...options };
 }
 
 /** Same shape, dtype and backend as `like` (each overridable). */
 export function fullLike(like: Tensor, value: number | boolean, options: CreateOptions = {}): Tensor {
-  return full(like.shape, value, likeOptions('fullLike', like, options));
+  const o = likeOptions('fullLike', like, options);
+  return full(like.shape, value, o);
 }
 export function zerosLike(like: Tensor, options: CreateOptions = {}): Tensor {
-  return full(like.shape, 0, likeOptions('zerosLike', like, options));
+  const o = likeOptions('zerosLike', like, options);
+  return fill('zerosLike', like.shape, 0, o);
 }
 export function onesLike(like: Tensor, options: CreateOptions = {}): Tensor {
-  return full(like.shape, 1, likeOptions('onesLike', like, options));
+  const o = likeOptions('onesLike', like, options);
+  return fill('onesLike', like.shape, 1, o);
 }
 
-function upload(values: number[], dtype: DType, shape: number[], options: CreateOptions): Tensor {
+/** A typed array of `dtype` holding f(0), ..., f(n - 1) (no JS array in between: n may be large). */
+function generate(dtype: DType, n: number, f: (i: number) => number): TypedArray {
+  const out = allocArray(dtype, n);
+  if (dtype === 'bool') for (let i = 0; i < n; i++) out[i] = f(i) ? 1 : 0;
+  else if (dtype === 'int32') for (let i = 0; i < n; i++) out[i] = Math.trunc(f(i));
+  else for (let i = 0; i < n; i++) out[i] = f(i);
+  return out;
+}
+
+function upload(values: TypedArray, dtype: DType, shape: number[], options: CreateOptions): Tensor {
   const backend = resolveBackend(options.backend) ?? defaultBackend();
-  const t = makeTensor(backend, backend.upload(convert(values, dtype), dtype, true), dtype, shape);
+  const t = makeTensor(backend, backend.upload(values, dtype, true), dtype, shape);
   if (options.requiresGrad) t.requiresGrad = true;
   return t;
 }
@@ -188,29 +211,47 @@ export function arange(start: number, end?: number, step = 1, options: CreateOpt
     ['end', end],
     ['step', step],
   ] as const) {
-    if (!Number.isFinite(v)) throw new ArgumentError(`arange: ${n} must be finite, got ${v}`);
+    if (typeof v !== 'number' || !Number.isFinite(v))
+      throw new ArgumentError(`arange: ${n} must be a finite number, got ${showArg(v)}`);
   }
   if (step === 0) throw new ArgumentError('arange: step must not be 0');
   if ((end - start) / step < 0) {
     throw new ArgumentError(`arange: step ${step} goes away from end (start ${start}, end ${end})`);
   }
   const n = Math.max(0, Math.ceil((end - start) / step));
+  if (n > MAX_ELEMENTS)
+    throw new ArgumentError(
+      `arange: ${n} elements from ${start} to ${end} by ${step}, more than a tensor can hold`,
+    );
   const ints = Number.isInteger(start) && Number.isInteger(end) && Number.isInteger(step);
   const dtype = options.dtype ?? (ints ? 'int32' : 'float32');
   checkDType('arange', dtype);
-  const values = Array.from({ length: n }, (_, i) => start + i * step);
-  return upload(values, dtype, [n], options);
+  return upload(
+    generate(dtype, n, (i) => start + i * step),
+    dtype,
+    [n],
+    options,
+  );
 }
 
 /** `steps` evenly spaced values from start to end, both included. */
 export function linspace(start: number, end: number, steps: number, options: CreateOptions = {}): Tensor {
-  if (!Number.isInteger(steps) || steps < 0)
-    throw new ArgumentError(`linspace: steps must be an integer >= 0, got ${steps}`);
+  createOptions('linspace', options);
+  for (const [name, v] of [
+    ['start', start],
+    ['end', end],
+  ] as const)
+    if (typeof v !== 'number' || !Number.isFinite(v))
+      throw new ArgumentError(`linspace: ${name} must be a finite number, got ${showArg(v)}`);
+  if (!Number.isInteger(steps) || steps < 0 || steps > MAX_ELEMENTS)
+    throw new ArgumentError(
+      `linspace: steps must be an integer in [0, ${MAX_ELEMENTS}], got ${showArg(steps)}`,
+    );
   const dtype = options.dtype ?? 'float32';
   if (!isFloat(dtype)) throw new DTypeError(`linspace: dtype must be float32 or float64, got ${dtype}`);
   const step = steps > 1 ? (end - start) / (steps - 1) : 0;
   // Fill symmetric halves from each end, as PyTorch does, so the last value is exactly `end`.
-  const values = Array.from({ length: steps }, (_, i) =>
+  const values = generate(dtype, steps, (i) =>
     i < steps / 2 ? start + i * step : end - (steps - 1 - i) * step,
   );
   return upload(values, dtype, [steps], options);
@@ -223,9 +264,13 @@ export function eye(n: number, m = n, options: CreateOptions = {}): Tensor {
     ['m', m],
   ] as const) {
     if (!Number.isInteger(v) || v < 0)
-      throw new ArgumentError(`eye: ${name} must be an integer >= 0, got ${v}`);
+      throw new ArgumentError(`eye: ${name} must be an integer >= 0, got ${showArg(v)}`);
   }
-  const values = new Array<number>(n * m).fill(0);
+  checkShape('eye', [n, m]);
+  createOptions('eye', options);
+  const dtype = options.dtype ?? 'float32';
+  checkDType('eye', dtype);
+  const values = allocArray(dtype, n * m);
   for (let i = 0; i < Math.min(n, m); i++) values[i * m + i] = 1;
-  return upload(values, options.dtype ?? 'float32', [n, m], options);
+  return upload(values, dtype, [n, m], options);
 }

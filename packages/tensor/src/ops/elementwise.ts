@@ -6,7 +6,7 @@ import { type DType, isDType, isFloat } from '../dtype.js';
 import { ArgumentError, DTypeError } from '../errors.js';
 import { broadcastShapes } from '../shape.js';
 import { Tensor } from '../tensor.js';
-import { checkTensor, operands, resultDType, scalarTensor, type TensorLike } from './util.js';
+import { checkTensor, operands, resultDType, scalarTensor, showArg, type TensorLike } from './util.js';
 
 /** Unary ops computed in floating point (integer and bool inputs become float32 first). */
 export const FLOAT_UNARY_OPS = [
@@ -94,9 +94,11 @@ export const reciprocal = (x: Tensor): Tensor => floatUnary('reciprocal', x);
 
 /** x for x > 0, negativeSlope * x otherwise (default slope 0.01, as in PyTorch). */
 export function leakyRelu(x: Tensor, options: { negativeSlope?: number } = {}): Tensor {
-  const negativeSlope = options.negativeSlope ?? 0.01;
-  if (!Number.isFinite(negativeSlope))
-    throw new ArgumentError(`leakyRelu: negativeSlope must be finite, got ${negativeSlope}`);
+  const negativeSlope = options?.negativeSlope ?? 0.01;
+  if (typeof negativeSlope !== 'number' || !Number.isFinite(negativeSlope))
+    throw new ArgumentError(
+      `leakyRelu: negativeSlope must be a finite number, got ${showArg(negativeSlope)}`,
+    );
   checkTensor('leakyRelu', x);
   const input = isFloat(x.dtype) ? x : run('cast', [x], { dtype: 'float32' });
   return run('leakyRelu', [input], { negativeSlope });
@@ -104,9 +106,9 @@ export function leakyRelu(x: Tensor, options: { negativeSlope?: number } = {}): 
 
 /** x * Phi(x), exact (erf) by default; `approximate: 'tanh'` gives the tanh formula. */
 export function gelu(x: Tensor, options: { approximate?: 'none' | 'tanh' } = {}): Tensor {
-  const approximate = options.approximate ?? 'none';
+  const approximate = options?.approximate ?? 'none';
   if (approximate !== 'none' && approximate !== 'tanh') {
-    throw new ArgumentError(`gelu: approximate must be 'none' or 'tanh', got '${approximate}'`);
+    throw new ArgumentError(`gelu: approximate must be 'none' or 'tanh', got ${showArg(approximate)}`);
   }
   return floatUnary('gelu', x, { approximate });
 }
@@ -167,8 +169,22 @@ export const logicalOr = (a: TensorLike, b: TensorLike): Tensor => binary('logic
  * `a` where `condition` is true, else `b`, all three broadcast together.
  * @example where(gt(x, 0), x, 0) // relu
  */
+/** Operands that may be numbers must be numbers, booleans or tensors (null/undefined: absent). */
+function scalarOperands(op: string, values: unknown[]): void {
+  for (const v of values)
+    if (
+      v !== undefined &&
+      v !== null &&
+      typeof v !== 'number' &&
+      typeof v !== 'boolean' &&
+      !(v instanceof Tensor)
+    )
+      throw new ArgumentError(`${op}: operands must be tensors or numbers, got ${showArg(v)}`);
+}
+
 export function where(condition: Tensor, a: TensorLike, b: TensorLike): Tensor {
   checkTensor('where', condition, 'condition');
+  scalarOperands('where', [a, b]);
   // Two numbers give float32, as in PyTorch; otherwise the tensors' dtypes decide.
   const dtype = a instanceof Tensor || b instanceof Tensor ? resultDType('where', [a, b]) : 'float32';
   const cond = condition.dtype === 'bool' ? condition : run('cast', [condition], { dtype: 'bool' });
@@ -187,6 +203,7 @@ export function where(condition: Tensor, a: TensorLike, b: TensorLike): Tensor {
  */
 export function clamp(x: Tensor, min?: TensorLike | null, max?: TensorLike | null): Tensor {
   checkTensor('clamp', x);
+  scalarOperands('clamp', [min, max]);
   if ((min === undefined || min === null) && (max === undefined || max === null)) {
     throw new ArgumentError('clamp: give at least one of min and max');
   }

@@ -3,9 +3,9 @@
 import { run } from '../dispatch.js';
 import type { DType } from '../dtype.js';
 import { ArgumentError, DTypeError, fmtShape, ShapeError } from '../errors.js';
-import { normalizeAxis } from '../shape.js';
+import { checkShape, normalizeAxis } from '../shape.js';
 import type { Tensor } from '../tensor.js';
-import { checkTensor } from './util.js';
+import { checkTensor, showArg } from './util.js';
 
 function checkIndex(op: string, index: Tensor): void {
   checkTensor(op, index, 'index');
@@ -44,8 +44,11 @@ export function indexSelect(x: Tensor, axis: number, index: Tensor): Tensor {
 export function oneHot(indices: Tensor, numClasses: number, options: { dtype?: DType } = {}): Tensor {
   checkIndex('oneHot', indices);
   if (!Number.isInteger(numClasses) || numClasses <= 0) {
-    throw new ArgumentError(`oneHot: numClasses must be a positive integer, got ${numClasses}`);
+    throw new ArgumentError(`oneHot: numClasses must be a positive integer, got ${showArg(numClasses)}`);
   }
+  if (typeof options !== 'object' || options === null)
+    throw new ArgumentError(`oneHot: options must be an object, got ${showArg(options)}`);
+  checkShape('oneHot', [...indices.shape, numClasses]);
   return run('oneHot', [indices], { numClasses, dtype: options.dtype ?? 'int32' });
 }
 

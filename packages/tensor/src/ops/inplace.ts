@@ -5,7 +5,7 @@ import { ArgumentError, fmtShape, ShapeError, StateError } from '../errors.js';
 import { broadcastShapes } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { add, div, mul, sub } from './elementwise.js';
-import { checkTensor, scalarTensor, type TensorLike } from './util.js';
+import { checkTensor, scalarTensor, showArg, type TensorLike } from './util.js';
 import { clone } from './view.js';
 
 function checkTarget(op: string, dst: Tensor, src?: TensorLike): void {
@@ -52,11 +52,15 @@ function write(op: string, dst: Tensor, src: TensorLike): Tensor {
  * @example copy_(param, newValues)
  */
 export function copy_(dst: Tensor, src: TensorLike): Tensor {
+  if (typeof src !== 'number' && typeof src !== 'boolean' && !(src instanceof Tensor))
+    throw new ArgumentError(`copy_: src must be a tensor or a number, got ${showArg(src)}`);
   return write('copy_', dst, src);
 }
 
 /** Fills `dst` with a number; returns `dst`. */
 export function fill_(dst: Tensor, value: number | boolean): Tensor {
+  if (typeof value !== 'number' && typeof value !== 'boolean')
+    throw new ArgumentError(`fill_: value must be a number or a boolean, got ${showArg(value)}`);
   return write('fill_', dst, Number(value));
 }
 

@@ -2,13 +2,13 @@
 // every backend (each element is a pure function of seed and position).
 
 import { run } from '../dispatch.js';
-import { type DType, isFloat } from '../dtype.js';
+import { DTYPES, type DType, isDType, isFloat } from '../dtype.js';
 import { ArgumentError, DTypeError } from '../errors.js';
 import { defaultGenerator, type Generator } from '../random.js';
 import { checkShape, type Shape, sizeOf } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import type { CreateOptions } from './creation.js';
-import { checkTensor, resolveBackend } from './util.js';
+import { checkTensor, resolveBackend, showArg } from './util.js';
 
 export interface RandomOptions extends CreateOptions {
   /** A private stream; default: the global generator seeded by `manualSeed`. */
@@ -32,6 +32,10 @@ function draw(
   extra: Record<string, unknown> = {},
   inputs: Tensor[] = [],
 ): Tensor {
+  if (typeof options !== 'object' || options === null)
+    throw new ArgumentError(`${op}: options must be an object, got ${showArg(options)}`);
+  if (!isDType(dtype))
+    throw new DTypeError(`${op}: dtype must be one of ${DTYPES.join(', ')}, got ${showArg(dtype)}`);
   const dims = checkShape(op, shape);
   const g = options.generator ?? defaultGenerator();
   const attrs: RandomAttrs = { shape: dims, dtype, key: g.key, counter: g.advance(sizeOf(dims)), ...extra };
@@ -42,7 +46,7 @@ function draw(
 
 function floatType(op: string, dtype: DType | undefined): DType {
   const d = dtype ?? 'float32';
-  if (!isFloat(d)) throw new DTypeError(`${op}: dtype must be float32 or float64, got ${d}`);
+  if (!isFloat(d)) throw new DTypeError(`${op}: dtype must be float32 or float64, got ${showArg(d)}`);
   return d;
 }
 
@@ -51,18 +55,20 @@ function floatType(op: string, dtype: DType | undefined): DType {
  * @example manualSeed(0); rand([2, 3])
  */
 export function rand(shape: Shape, options: RandomOptions = {}): Tensor {
-  return draw('rand', shape, options, floatType('rand', options.dtype));
+  return draw('rand', shape, options, floatType('rand', options?.dtype));
 }
 
 /** Standard normal samples (Box-Muller). */
 export function randn(shape: Shape, options: RandomOptions = {}): Tensor {
-  return draw('randn', shape, options, floatType('randn', options.dtype));
+  return draw('randn', shape, options, floatType('randn', options?.dtype));
 }
 
 /** Uniform integers in [low, high) (int32 by default). */
 export function randint(low: number, high: number, shape: Shape, options: RandomOptions = {}): Tensor {
   if (!Number.isInteger(low) || !Number.isInteger(high) || high <= low) {
-    throw new ArgumentError(`randint: need integers low < high, got low ${low}, high ${high}`);
+    throw new ArgumentError(
+      `randint: need integers low < high, got low ${showArg(low)}, high ${showArg(high)}`,
+    );
   }
   if (high - low > 2 ** 32) throw new ArgumentError(`randint: range ${high - low} exceeds 2^32`);
   return draw('randint', shape, options, options.dtype ?? 'int32', { low, high });
@@ -73,6 +79,8 @@ export function randint(low: number, high: number, shape: Shape, options: Random
  * @example bernoulli(fullLike(x, 0.9)) // dropout mask
  */
 export function bernoulli(p: Tensor | number, options: RandomOptions & { shape?: Shape } = {}): Tensor {
+  if (typeof options !== 'object' || options === null)
+    throw new ArgumentError(`bernoulli: options must be an object, got ${showArg(options)}`);
   if (typeof p === 'number') {
     if (!(p >= 0 && p <= 1)) throw new ArgumentError(`bernoulli: p must be in [0, 1], got ${p}`);
     if (!options.shape) throw new ArgumentError('bernoulli: a number p needs options.shape');

@@ -3,9 +3,9 @@
 import { run } from '../dispatch.js';
 import { promoteTypes } from '../dtype.js';
 import { ArgumentError, fmtShape, ShapeError } from '../errors.js';
-import { normalizeAxis } from '../shape.js';
+import { checkShape, normalizeAxis } from '../shape.js';
 import type { Tensor } from '../tensor.js';
-import { checkTensor } from './util.js';
+import { checkTensor, intList, showArg } from './util.js';
 import { expand, narrow, reshape, unsqueeze } from './view.js';
 
 /** A non-empty array (checked at run time for JS callers; TS narrowing of readonly arrays is avoided). */
@@ -97,7 +97,7 @@ export function split(x: Tensor, sizeOrSections: number | readonly number[], axi
 export function chunk(x: Tensor, chunks: number, axis = 0): Tensor[] {
   checkTensor('chunk', x);
   if (!Number.isInteger(chunks) || chunks <= 0)
-    throw new ArgumentError(`chunk: chunks must be a positive integer, got ${chunks}`);
+    throw new ArgumentError(`chunk: chunks must be a positive integer, got ${showArg(chunks)}`);
   const n = x.shape[normalizeAxis('chunk', axis, x.rank)];
   return split(x, Math.max(1, Math.ceil(n / chunks)), axis);
 }
@@ -115,6 +115,9 @@ export function pad(
   options: { mode?: PadMode; value?: number } = {},
 ): Tensor {
   checkTensor('pad', x);
+  intList('pad', 'pads', pads);
+  if (typeof options !== 'object' || options === null)
+    throw new ArgumentError(`pad: options must be an object, got ${showArg(options)}`);
   const mode = options.mode ?? 'constant';
   if (!['constant', 'reflect', 'replicate'].includes(mode)) {
     throw new ArgumentError(`pad: mode must be 'constant', 'reflect' or 'replicate', got '${mode}'`);
@@ -141,6 +144,10 @@ export function pad(
     before[d] = l;
     after[d] = r;
   }
+  checkShape(
+    'pad',
+    x.shape.map((d, i) => d + before[i] + after[i]),
+  );
   const value = options.value ?? 0;
   if (typeof value !== 'number')
     throw new ArgumentError(`pad: value must be a number, got ${JSON.stringify(value) ?? String(value)}`);
@@ -161,6 +168,13 @@ export function padBackward(
   mode: PadMode,
 ): Tensor {
   checkTensor('padBackward', grad, 'grad');
+  for (const [name, v] of [
+    ['inputShape', inputShape],
+    ['before', before],
+    ['after', after],
+  ] as const)
+    if (intList('padBackward', name, v).length !== (inputShape as unknown[]).length)
+      throw new ArgumentError(`padBackward: ${name} must have one entry per input dim, got ${showArg(v)}`);
   const expected = inputShape.map((d, i) => d + before[i] + after[i]);
   if (grad.rank !== inputShape.length || grad.shape.some((d, i) => d !== expected[i])) {
     throw new ShapeError(
@@ -198,6 +212,7 @@ function repeatWith(op: string, x: Tensor, reps: number[]): Tensor {
 /** Repeats the whole tensor along each dim (PyTorch's `repeat`); `repeats` may add leading dims. */
 export function repeat(x: Tensor, repeats: readonly number[]): Tensor {
   checkTensor('repeat', x);
+  intList('repeat', 'repeats', repeats);
   if (repeats.length < x.rank) {
     throw new ArgumentError(
       `repeat: need at least ${x.rank} repeats for ${fmtShape(x.shape)}, got [${repeats.join(',')}]`,
@@ -209,6 +224,7 @@ export function repeat(x: Tensor, repeats: readonly number[]): Tensor {
 /** NumPy's `tile`: like `repeat`, but fewer reps than dims apply to the last dims. */
 export function tile(x: Tensor, reps: readonly number[]): Tensor {
   checkTensor('tile', x);
+  intList('tile', 'reps', reps);
   const full = [...new Array<number>(Math.max(0, x.rank - reps.length)).fill(1), ...reps];
   return repeatWith('tile', x, full);
 }

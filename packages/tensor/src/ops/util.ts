@@ -13,7 +13,10 @@ export type BackendLike = string | Backend;
 
 export function resolveBackend(b: BackendLike | undefined): Backend | undefined {
   if (b === undefined) return undefined;
-  return typeof b === 'string' ? getBackend(b) : b;
+  if (typeof b === 'string') return getBackend(b);
+  if (typeof b !== 'object' || b === null || typeof (b as Backend).upload !== 'function')
+    throw new ArgumentError(`backend must be a backend name or a Backend, got ${showArg(b)}`);
+  return b;
 }
 
 export function isTensor(x: unknown): x is Tensor {
@@ -100,4 +103,24 @@ export function tupleOption(
     intOption(op, name, v, min);
   });
   return list;
+}
+
+/** A JSON-ish rendering of a user argument for messages. */
+export function showArg(v: unknown): string {
+  if (typeof v === 'string') return `'${v}'`;
+  if (typeof v === 'number' || typeof v === 'bigint' || typeof v === 'symbol' || v === undefined)
+    return String(v);
+  if (isTensor(v)) return `a tensor ${'['}${v.shape.join(',')}]`;
+  try {
+    return JSON.stringify(v) ?? String(v);
+  } catch {
+    return String(v);
+  }
+}
+
+/** An array of integers (shapes, axes, pads, repeats), with an error naming the op and argument. */
+export function intList(op: string, name: string, v: unknown): number[] {
+  if (!Array.isArray(v) || !v.every((d) => typeof d === 'number' && Number.isInteger(d)))
+    throw new ArgumentError(`${op}: ${name} must be an array of integers, got ${showArg(v)}`);
+  return v as number[];
 }

@@ -3,7 +3,7 @@ import { run } from '../dispatch.js';
 import { ArgumentError, fmtShape, ShapeError } from '../errors.js';
 import { checkShape, normalizeAxis, type Shape, sizeOf } from '../shape.js';
 import { makeView, type Tensor } from '../tensor.js';
-import { checkTensor } from './util.js';
+import { checkTensor, intList, showArg } from './util.js';
 
 /**
  * Strides that let `shape` view memory laid out as `oldShape`/`oldStrides` without copying, or
@@ -81,13 +81,13 @@ function inferShape(op: string, x: Tensor, shape: Shape): number[] {
  */
 export function reshape(x: Tensor, shape: Shape): Tensor {
   checkTensor('reshape', x);
-  return run('reshape', [x], { shape: inferShape('reshape', x, shape) });
+  return run('reshape', [x], { shape: inferShape('reshape', x, intList('reshape', 'shape', shape)) });
 }
 
 /** Like `reshape`, but throws instead of copying when the layout does not allow a view. */
 export function view(x: Tensor, shape: Shape): Tensor {
   checkTensor('view', x);
-  const target = inferShape('view', x, shape);
+  const target = inferShape('view', x, intList('view', 'shape', shape));
   if (!viewStrides(x.shape, x.strides, target)) {
     throw new ShapeError(
       `view: a tensor of shape ${fmtShape(x.shape)} with strides ${fmtShape(x.strides)} cannot be viewed as ` +
@@ -100,6 +100,7 @@ export function view(x: Tensor, shape: Shape): Tensor {
 /** Reorders dimensions: output dim i is input dim axes[i]. */
 export function permute(x: Tensor, axes: readonly number[]): Tensor {
   checkTensor('permute', x);
+  intList('permute', 'axes', axes);
   if (axes.length !== x.rank) {
     throw new ArgumentError(
       `permute: expected ${x.rank} axes for shape ${fmtShape(x.shape)}, got [${axes.join(',')}]`,
@@ -132,6 +133,7 @@ export function transpose(x: Tensor, dim0?: number, dim1?: number): Tensor {
  */
 export function expand(x: Tensor, shape: Shape): Tensor {
   checkTensor('expand', x);
+  intList('expand', 'shape', shape);
   if (shape.length < x.rank) {
     throw new ShapeError(
       `expand: target ${fmtShape(shape)} has fewer dims than the input ${fmtShape(x.shape)}`,
@@ -163,7 +165,9 @@ export function squeeze(x: Tensor, axis?: number | readonly number[]): Tensor {
   const axes =
     axis === undefined
       ? x.shape.map((_, i) => i)
-      : (typeof axis === 'number' ? [axis] : axis).map((a) => normalizeAxis('squeeze', a, x.rank));
+      : (typeof axis === 'number' ? [axis] : intList('squeeze', 'axis', axis)).map((a) =>
+          normalizeAxis('squeeze', a, x.rank),
+        );
   const shape = x.shape.filter((d, i) => !(d === 1 && axes.includes(i)));
   return run('reshape', [x], { shape });
 }
@@ -198,6 +202,10 @@ export type SliceSpec = number | null | readonly [start?: number | null, end?: n
  */
 export function slice(x: Tensor, specs: readonly SliceSpec[]): Tensor {
   checkTensor('slice', x);
+  if (!Array.isArray(specs))
+    throw new ArgumentError(
+      `slice: specs must be an array of [start, end, step?] entries, got ${showArg(specs)}`,
+    );
   if (specs.length > x.rank) {
     throw new ArgumentError(
       `slice: ${specs.length} specs for a tensor of rank ${x.rank} ${fmtShape(x.shape)}`,
@@ -257,6 +265,8 @@ export function narrow(x: Tensor, axis: number, start: number, length: number): 
 /** The entry `index` of `axis`, with that axis removed; a view. */
 export function select(x: Tensor, axis: number, index: number): Tensor {
   checkTensor('select', x);
+  if (!Number.isInteger(index))
+    throw new ArgumentError(`select: index must be an integer, got ${showArg(index)}`);
   const a = normalizeAxis('select', axis, x.rank);
   const specs: SliceSpec[] = x.shape.map(() => null);
   specs[a] = index;

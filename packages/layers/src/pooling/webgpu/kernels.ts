@@ -39,8 +39,9 @@ function runPool(
 const SOFT_FORWARD = `
   let invT = scalar(0u);
   var m = ${NEG_INF};
+  var top = ${NEG_INF};
   var nan = false;
-  ${taps('let v = in0[ib + k] * invT; if (v > m) { m = v; } else if (isnan_(v)) { nan = true; }')}
+  ${taps('let a = in0[ib + k]; let v = a * invT; top = max(top, a); if (v > m) { m = v; } else if (isnan_(v)) { nan = true; }')}
   if (nan || isinf_(m)) {
     out0[i] = select(select(${NEG_INF}, m, m > 0.0), ${NAN}, nan);
     out1[i] = select(m, ${NAN}, nan);
@@ -49,8 +50,9 @@ const SOFT_FORWARD = `
   }
   var s = 0.0;
   var sw = 0.0;
-  ${taps('let v = in0[ib + k]; let e = exp(v * invT - m); if (e == 0.0) { continue; } s += e; sw += e * v;')}
-  out0[i] = sw / s;
+  // y = top + sum e (a - top) / s: bounded terms, so windows near float32's limit do not overflow.
+  ${taps('let v = in0[ib + k]; let e = exp(v * invT - m); if (e == 0.0) { continue; } s += e; sw += e * (v - top);')}
+  out0[i] = top + sw / s;
   out1[i] = m;
   out2[i] = s;`;
 
