@@ -38,10 +38,6 @@ import { type GradientRule, getGradient, type VjpContext } from './registry.js';
 
 let gradEnabled = true;
 
-export function isGradEnabled(): boolean {
-  return gradEnabled;
-}
-
 function withGradMode<T>(enabled: boolean, fn: () => T): T {
   const previous = gradEnabled;
   gradEnabled = enabled;

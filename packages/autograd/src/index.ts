@@ -4,7 +4,7 @@
 import './engine.js';
 import './grads/index.js';
 
-export { enableGrad, type GradOptions, isGradEnabled, noGrad, runBackward } from './engine.js';
+export { enableGrad, type GradOptions, noGrad, runBackward } from './engine.js';
 export { type BackwardContext, defineFunction, type FunctionContext, type FunctionSpec } from './function.js';
 export { grad, gradients, valueAndGrad, vjp } from './functional.js';
 export {

@@ -1,7 +1,7 @@
 // Module: the base of every layer. Parameters and submodules are found by walking the instance's
 // own properties (in definition order, like PyTorch's registration order); buffers (running
 // statistics) are registered explicitly because they are plain tensors.
-import { noGrad } from '@softpool/autograd';
+import { noGrad, zeroGrad } from '@softpool/autograd';
 import {
   copy_,
   DTypeError,
@@ -152,10 +152,7 @@ export abstract class Module {
 
   /** Releases every parameter's gradient. */
   zeroGrad(): void {
-    for (const p of this.parameters()) {
-      p.grad?.dispose();
-      p.grad = null;
-    }
+    zeroGrad(this.parameters());
   }
 
   /**

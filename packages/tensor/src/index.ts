@@ -6,11 +6,9 @@ import './methods.js';
 export {
   type Backend,
   type BackendMemory,
-  type ComputeProgram,
   defaultBackend,
   getBackend,
   initBackend,
-  isShaderBackend,
   listBackends,
   type MemoryInfo,
   memory,
@@ -18,7 +16,6 @@ export {
   registerBackend,
   registerBackendFactory,
   resetPeakMemory,
-  type ShaderBackend,
   Storage,
   setBackend,
 } from './backend.js';
@@ -89,6 +86,7 @@ export { type BackendLike, checkTensor, isTensor, showArg, type TensorLike } fro
 export * from './ops/view.js';
 export { defaultGenerator, Generator, manualSeed, type RngState, threefry2x32 } from './random.js';
 export { keep, scope } from './scope.js';
+export { type ComputeProgram, isShaderBackend, type ShaderBackend } from './shader.js';
 export {
   broadcastShapes,
   contiguousStrides,

@@ -1,11 +1,15 @@
 // Deterministic release: scopes dispose every tensor created inside them except what they return.
 import { ArgumentError } from './errors.js';
-import type { Tensor } from './tensor.js';
 
-const stack: Set<Tensor>[] = [];
+/** What scopes hold: tensors, typed by what scopes need of them, so this file imports no tensor. */
+interface Scoped {
+  dispose(): void;
+}
+
+const stack: Set<Scoped>[] = [];
 
 /** Called by the Tensor constructor: the innermost scope, if any, adopts the new tensor. */
-export function trackInScope(t: Tensor): void {
+export function trackInScope(t: Scoped): void {
   if (stack.length > 0) stack[stack.length - 1].add(t);
 }
 
@@ -13,17 +17,17 @@ export function trackInScope(t: Tensor): void {
  * Keeps a tensor alive past the scopes it was created in (for state that lives across steps:
  * parameters, gradients, optimizer moments). It still has to be disposed eventually.
  */
-export function keep<T extends Tensor>(t: T): T {
+export function keep<T extends Scoped>(t: T): T {
   for (const s of stack) s.delete(t);
   return t;
 }
 
 /** Removes a tensor from the scopes after dispose (internal). */
-export function forgetInScope(t: Tensor): void {
+export function forgetInScope(t: Scoped): void {
   for (let i = stack.length - 1; i >= 0; i--) if (stack[i].delete(t)) return;
 }
 
-function collect(value: unknown, into: Set<Tensor>, isTensor: (x: unknown) => x is Tensor, depth = 0): void {
+function collect(value: unknown, into: Set<Scoped>, isTensor: (x: unknown) => x is Scoped, depth = 0): void {
   if (isTensor(value)) into.add(value);
   else if (depth < 4 && Array.isArray(value)) for (const v of value) collect(v, into, isTensor, depth + 1);
   else if (
@@ -35,9 +39,9 @@ function collect(value: unknown, into: Set<Tensor>, isTensor: (x: unknown) => x 
     for (const v of Object.values(value)) collect(v, into, isTensor, depth + 1);
 }
 
-let tensorCheck: (x: unknown) => x is Tensor = (_x): _x is Tensor => false;
+let tensorCheck: (x: unknown) => x is Scoped = (_x): _x is Scoped => false;
 /** Installed by tensor.ts to avoid an import cycle. */
-export function setTensorCheck(check: (x: unknown) => x is Tensor): void {
+export function setTensorCheck(check: (x: unknown) => x is Scoped): void {
   tensorCheck = check;
 }
 
@@ -55,7 +59,7 @@ export function scope<T>(fn: () => T): T {
     throw new ArgumentError(
       'scope: the function is async; scopes are synchronous: call scope() inside the async code, around each synchronous step',
     );
-  const own = new Set<Tensor>();
+  const own = new Set<Scoped>();
   stack.push(own);
   let result: T;
   try {
@@ -72,7 +76,7 @@ export function scope<T>(fn: () => T): T {
       'scope: the function returned a Promise; scopes are synchronous, use them inside async code instead',
     );
   }
-  const survivors = new Set<Tensor>();
+  const survivors = new Set<Scoped>();
   collect(result, survivors, tensorCheck);
   for (const t of own) {
     if (survivors.has(t)) trackInScope(t);

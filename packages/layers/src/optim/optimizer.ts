@@ -1,6 +1,6 @@
 // Optimizer base: parameter groups with their hyperparameters, per-parameter state, a step that
 // runs without recording gradients and releases its temporaries, and PyTorch-shaped state dicts.
-import { noGrad } from '@softpool/autograd';
+import { noGrad, zeroGrad } from '@softpool/autograd';
 import { ArgumentError, keep, StateError, scope, type Tensor } from '@softpool/tensor';
 
 /** A group of parameters sharing hyperparameters (any field overrides the optimizer default). */
@@ -65,12 +65,7 @@ export abstract class Optimizer<O extends { lr: number }> {
 
   /** Releases every parameter's gradient. */
   zeroGrad(): void {
-    for (const g of this.paramGroups) {
-      for (const p of g.params) {
-        p.grad?.dispose();
-        p.grad = null;
-      }
-    }
+    for (const g of this.paramGroups) zeroGrad(g.params);
   }
 
   /** Replaces a state tensor, releasing the previous one. */

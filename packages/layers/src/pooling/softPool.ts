@@ -1,8 +1,7 @@
 // SoftPool (Stergiou et al., ICCV 2021): each window is reduced to sum(softmax(a) * a), per sample
 // and per channel, computed stably (the window maximum is subtracted). The package README
 // (Pooling) states the gradients this file offers.
-import { isGradEnabled } from '@softpool/autograd';
-import { ArgumentError, checkTensor, showArg, type Tensor } from '@softpool/tensor';
+import { ArgumentError, checkTensor, isGradRecording, showArg, type Tensor } from '@softpool/tensor';
 import type { PoolOptions } from './geometry.js';
 import { first, runWindowPool } from './run.js';
 
@@ -31,7 +30,7 @@ function softPool(name: string, spatial: number, x: Tensor, options: SoftPoolOpt
   }
   // The op returns y, then the per-window statistics its backward needs; without a backward
   // (inference, or an input that needs no gradient) the kernels can skip them.
-  const stats = isGradEnabled() && x.requiresGrad;
+  const stats = isGradRecording() && x.requiresGrad;
   return first(runWindowPool(name, 'softPool', spatial, x, options, { gradient, temperature, stats }));
 }
 
