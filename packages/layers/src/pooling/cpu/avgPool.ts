@@ -1,8 +1,8 @@
 // CPU kernels of avgPool: forward (one pass per output) and backward (gathered per input).
 import { cpuData, cpuEmpty, readContiguous, registerKernel, type Tensor } from '@softpool/tensor';
 import { geometryOf, type PoolGeometry } from '../geometry.js';
+import { flatCover, flatWindows, plan } from '../plan.js';
 import { newOut } from './common.js';
-import { flatCover, flatWindows, plan } from './plan.js';
 import { avgPoolBackwardWasm, avgPoolForwardWasm, wasmReady } from './wasm.js';
 
 /** Average pool forward: mean over real taps, or over taps including padding (countIncludePad). */

@@ -2,7 +2,7 @@
 // one pass per output over its taps; each backward gathers, for every input element, over the
 // windows that contain it (no scatter, deterministic).
 import { cpuData, cpuEmpty, type DType, type Tensor, type TypedArray } from '@softpool/tensor';
-import type { Plan } from './plan.js';
+import type { Plan } from '../plan.js';
 
 /** Output tensor shape: [N, C, ...spatial out], with the input's spatial rank. */
 export function outShape(x: Tensor, p: Plan): number[] {

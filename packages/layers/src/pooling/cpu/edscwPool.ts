@@ -1,8 +1,8 @@
 // CPU kernels of edscwPool: forward (one pass per output) and backward (gathered per input).
 import { cpuData, cpuEmpty, readContiguous, registerKernel, type Tensor } from '@softpool/tensor';
 import { geometryOf, type PoolGeometry } from '../geometry.js';
+import { flatCover, flatWindows, plan } from '../plan.js';
 import { newOut } from './common.js';
-import { flatCover, flatWindows, plan } from './plan.js';
 
 /** Dice-Sorensen coefficient of a tap and the window mean, with 0/0 (both zero) defined as 1. */
 function dsc(a: number, b: number): number {

@@ -1,8 +1,8 @@
 // CPU kernels of lpPool: forward (one pass per output) and backward (gathered per input).
 import { cpuData, cpuEmpty, readContiguous, registerKernel, type Tensor } from '@softpool/tensor';
 import { geometryOf, type PoolGeometry } from '../geometry.js';
+import { flatCover, flatWindows, plan } from '../plan.js';
 import { newOut } from './common.js';
-import { flatCover, flatWindows, plan } from './plan.js';
 
 /** Power-average (LP) pool: (sum a^p)^(1/p) over real taps, PyTorch's LPPool form. */
 export function lpPoolForward(x: Tensor, g: PoolGeometry, normType: number): Tensor {

@@ -1,8 +1,8 @@
 // CPU kernels of maxPool: forward (one pass per output) and backward (gathered per input).
 import { cpuData, cpuEmpty, readContiguous, registerKernel, type Tensor } from '@softpool/tensor';
 import { geometryOf, type PoolGeometry } from '../geometry.js';
+import { flatCover, flatWindows, plan } from '../plan.js';
 import { newOut } from './common.js';
-import { flatCover, flatWindows, plan } from './plan.js';
 import { maxPoolBackwardWasm, maxPoolForwardWasm, wasmReady } from './wasm.js';
 
 /** Max pool forward: the maximum (NaN wins) and the flat in-plane index of the first maximum. */

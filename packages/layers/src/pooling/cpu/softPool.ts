@@ -1,8 +1,8 @@
 // CPU kernels of softPool: forward (one pass per output) and backward (gathered per input).
 import { cpuData, cpuEmpty, readContiguous, registerKernel, StateError, type Tensor } from '@softpool/tensor';
 import { geometryOf, type PoolGeometry, softPoolOutputs } from '../geometry.js';
+import { flatCover, flatWindows, plan } from '../plan.js';
 import { newOut } from './common.js';
-import { flatCover, flatWindows, plan } from './plan.js';
 import { softPoolBackwardWasm, softPoolForwardWasm, wasmReady } from './wasm.js';
 
 /**

@@ -3,8 +3,8 @@
 // with no positive tap output 0 with index -1 (no gradient). The backward is maxPoolBackward.
 import { readContiguous, registerKernel, type Tensor } from '@softpool/tensor';
 import { geometryOf, type PoolGeometry } from '../geometry.js';
+import { flatWindows, plan } from '../plan.js';
 import { newOut } from './common.js';
-import { flatWindows, plan } from './plan.js';
 
 export function stochasticPoolForward(x: Tensor, u: Tensor, g: PoolGeometry): [Tensor, Tensor] {
   const p = plan(x.shape, g);

@@ -6,8 +6,8 @@
 // (the exponentials it needs are the same ones), which saves their memory and copies.
 import { cpuData, cpuEmptyUnfilled, readContiguous, type Tensor } from '@softpool/tensor';
 import type { PoolGeometry } from '../geometry.js';
+import { type Plan, plan } from '../plan.js';
 import { outShape } from './common.js';
-import { type Plan, plan } from './plan.js';
 import { wasmBase64 } from './wasm/pool.gen.js';
 
 interface Kernels {

@@ -7,18 +7,29 @@
 // outputs in the same ascending order. The arithmetic form matters where every table read is a
 // per-thread gather (on lavapipe a tap then cost several table loads).
 import { BackendError } from '@softpool/tensor';
-import { plan } from '../cpu/plan.js';
 import { axisCover, type PoolGeometry } from '../geometry.js';
+import { plan } from '../plan.js';
 
 export { shaderBackend, withDense } from '../../shader.js';
 
 /** The largest parameter block (u32 words) a program may carry; adaptive tables above it are refused. */
 const MAX_WORDS = 60_000;
 
-/** Index of the first scalar parameter (temperature, normType, ...) in `params`. */
-const SCALARS = 25;
+// Layout of `params` (u32 words): the backend's own word first (the thread count), then this
+// file's: [planes, inPlane, outPlane], per axis (len, out, wStart, wIdx, cStart, cOut, total),
+// 3 scalars, the regular-window flag, per axis (kernel, stride, padding, dilation), the tables.
+const BACKEND_WORDS = 1;
+const IN_PLANE = BACKEND_WORDS + 1;
+const OUT_PLANE = BACKEND_WORDS + 2;
+/** Index of axis 0's (len, out, wStart, wIdx, cStart, cOut, total). */
+const AXES = BACKEND_WORDS + 3;
+const AXIS_WORDS = 7;
+/** Index of the first scalar parameter (temperature, normType, ...). */
+const SCALARS = AXES + 3 * AXIS_WORDS;
 /** Index of the regular-window flag, followed by (kernel, stride, padding, dilation) per axis. */
 const REGULAR = SCALARS + 3;
+/** Index of the first table word. */
+const TABLES = REGULAR + 1 + 3 * 4;
 
 /**
  * Parameter words of a pooling call: [planes, inPlane, outPlane, per axis (len, out, wStart,
@@ -34,8 +45,7 @@ export function poolParams(
   const p = plan(shape, g);
   const header: number[] = [p.planes, p.inPlane, p.outPlane];
   const tables: number[] = [];
-  const base = REGULAR + 1 + 12; // params index of the first table word
-  const at = () => base + tables.length;
+  const at = () => TABLES + tables.length;
   for (let a = 0; a < 3; a++) {
     const w = p.win[a];
     const entry = [p.inSize[a], w.out];
@@ -74,7 +84,7 @@ export function poolParams(
 
 /** Shared WGSL: table access and the decomposition of positions into per-axis coordinates. */
 export const POOL_WGSL = `
-fn hdr(a: u32, f: u32) -> u32 { return params[4u + a * 7u + f]; }
+fn hdr(a: u32, f: u32) -> u32 { return params[${AXES}u + a * ${AXIS_WORDS}u + f]; }
 fn tab(a: u32, f: u32, j: u32) -> u32 { return params[hdr(a, f) + j]; }
 fn scalar(k: u32) -> f32 { return bitcast<f32>(params[${SCALARS}u + k]); }
 fn isnan_(x: f32) -> bool { return (bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u; }
@@ -126,23 +136,23 @@ fn coverAt(a: u32, i: u32, q: u32) -> i32 {
 
 /** Forward prologue: plane, output coordinates, input plane base `ib`. */
 export const OUT_POS = `
-  let outPlane = params[3];
+  let outPlane = params[${OUT_PLANE}];
   let plane = i / outPlane;
   let o = i % outPlane;
   let OH = hdr(1u, 1u); let OW = hdr(2u, 1u);
   let ox = o % OW; let oy = (o / OW) % OH; let oz = o / (OW * OH);
   let H = hdr(1u, 0u); let W = hdr(2u, 0u);
-  let ib = plane * params[2];`;
+  let ib = plane * params[${IN_PLANE}];`;
 
 /** Backward prologue: plane, input coordinates, output plane base `ob`. */
 export const IN_POS = `
-  let inPlane = params[2];
+  let inPlane = params[${IN_PLANE}];
   let plane = i / inPlane;
   let k = i % inPlane;
   let H = hdr(1u, 0u); let W = hdr(2u, 0u);
   let ix = k % W; let iy = (k / W) % H; let iz = k / (W * H);
   let OH = hdr(1u, 1u); let OW = hdr(2u, 1u);
-  let ob = plane * params[3];`;
+  let ob = plane * params[${OUT_PLANE}];`;
 
 /** Loops over the real taps of output (oz, oy, ox); `k` is the tap's offset in its plane. */
 export function taps(body: string): string {

@@ -1,6 +1,7 @@
-// CPU pooling plan: the window tables of an input shape and geometry (spatial rank padded to 3
-// axes), flattened to CSR lists of taps per output and of outputs per input. Cached per shape.
-import { type AxisWindows, axisWindows, type PoolGeometry } from '../geometry.js';
+// The pooling plan of an input shape and geometry (spatial rank padded to 3 axes): window tables
+// flattened to CSR lists of taps per output and of outputs per input, cached per shape. The CPU
+// kernels walk it; WebGPU programs send its adaptive tables as parameters.
+import { type AxisWindows, axisWindows, type PoolGeometry } from './geometry.js';
 
 export interface Plan {
   planes: number;
