@@ -2,7 +2,6 @@
 // the kernel size first, then options: new SoftPool2d(2), new MaxPool2d(3, { stride: 2, padding: 1 }),
 // or one options object holding the kernel size: new MaxPool2d({ kernelSize: 3, stride: 2 }).
 import {
-  add,
   conv2d,
   defaultGenerator,
   full,
