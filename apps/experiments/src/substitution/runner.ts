@@ -24,18 +24,10 @@ import {
   type TrainArgs,
 } from '@softpool/train';
 import { appendResult, ResultsError, readResults } from '../results.js';
-import type { DataSpec, GridName, RunSpec } from './grid.js';
-import { plan } from './grid.js';
+import { type DataSpec, type GridName, plan, type RunSpec } from './grid.js';
 
-export interface RunRecord {
-  id: string;
-  grid: GridName;
-  protocol: string;
-  model: string;
-  pool: PoolName;
-  seed: number;
-  data: DataSpec;
-  schedule: RunSpec['schedule'];
+/** A finished run: its spec, then what it measured and where. */
+export interface RunRecord extends RunSpec {
   history: EpochMetrics[];
   /** Test accuracy after the last epoch: the figure the report uses. */
   finalTestAcc: number;
