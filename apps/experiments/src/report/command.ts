@@ -63,10 +63,16 @@ Options:
       cost: await readJson(file('cost', COST_RESULTS)),
       imageDir: relative(dirname(out), images) || '.',
     });
-    await mkdir(images, { recursive: true });
-    for (const [name, spec] of Object.entries(report.charts))
-      await writeAtomic(join(images, name), await renderSvg(spec));
-    await writeAtomic(out, report.markdown);
+    try {
+      await mkdir(images, { recursive: true });
+      for (const [name, spec] of Object.entries(report.charts))
+        await writeAtomic(join(images, name), await renderSvg(spec));
+      await writeAtomic(out, report.markdown);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (!code) throw e;
+      throw new ResultsError(`cannot write the report to ${out} (${code})`);
+    }
     ctx.log(`wrote ${out} and ${Object.keys(report.charts).length} charts in ${images}`);
     return 0;
   },
