@@ -122,3 +122,38 @@ describe('checkpoints', () => {
     expect(opt2.state.get(p2)!.step).toBe(3);
   });
 });
+
+describe('half-precision files', () => {
+  it('float16 and bfloat16 writes match numpy bit for bit, and load back', async () => {
+    const bytes = fixture('half.safetensors');
+    const { tensors } = L.parseSafetensors(bytes);
+    const raw = (file: Uint8Array, name: string) => {
+      const n = Number(new DataView(file.buffer, file.byteOffset).getBigUint64(0, true));
+      const header = JSON.parse(Buffer.from(file.subarray(8, 8 + n)).toString());
+      const [a, b] = header[name].data_offsets;
+      return { dtype: header[name].dtype, bytes: Buffer.from(file.subarray(8 + n + a, 8 + n + b)) };
+    };
+    for (const [dtype, entry, code] of [
+      ['float16', 'f16', 'F16'],
+      ['bfloat16', 'bf16', 'BF16'],
+    ] as const) {
+      const ours = await L.serializeSafetensors({ x: tensors.f32 }, {}, { dtype });
+      const mine = raw(ours, 'x');
+      expect(mine.dtype).toBe(code);
+      expect(mine.bytes.equals(raw(bytes, entry).bytes)).toBe(true);
+      // Loading gives float32 values equal to numpy's own decoding of the same bits.
+      const back = Array.from(L.parseSafetensors(ours).tensors.x.dataSync());
+      expect(back).toEqual(Array.from(tensors[entry].dataSync()));
+    }
+    // Integer tensors keep their dtype; the whole file is byte-identical to numpy's layout.
+    const mixed = await L.serializeSafetensors(
+      { f16: tensors.f32, n: sp.tensor([1, 2], { dtype: 'int32' }) },
+      {},
+      { dtype: 'float16' },
+    );
+    expect(raw(mixed, 'n').dtype).toBe('I32');
+    await expect(
+      L.serializeSafetensors({ x: tensors.f32 }, {}, { dtype: 'float8' as never }),
+    ).rejects.toThrow("serializeSafetensors: dtype must be 'float16' or 'bfloat16', got \"float8\"");
+  });
+});

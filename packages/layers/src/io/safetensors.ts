@@ -46,16 +46,71 @@ export interface SafetensorsContent {
   metadata: Record<string, string>;
 }
 
+export interface SerializeOptions {
+  /**
+   * Store float tensors in half precision: 'float16' (IEEE binary16) or 'bfloat16', rounded to
+   * nearest even, as PyTorch and NumPy round (values past float16's range become infinities).
+   * Integer and bool tensors are stored as they are. Default: each tensor's own dtype.
+   */
+  dtype?: 'float16' | 'bfloat16';
+}
+
+/** float32 bits -> binary16 bits, round to nearest even (NaN stays NaN, overflow -> infinity). */
+export function floatToHalf(v: number): number {
+  const f = new Float32Array([v]);
+  const x = new Uint32Array(f.buffer)[0];
+  const sign = (x >>> 16) & 0x8000;
+  const exp = (x >>> 23) & 0xff;
+  const man = x & 0x7fffff;
+  if (exp === 0xff) return sign | 0x7c00 | (man ? 0x200 : 0);
+  const e = exp - 127 + 15;
+  if (e >= 0x1f) return sign | 0x7c00;
+  if (e <= 0) {
+    // Subnormal (or zero): shift the mantissa with its implicit 1 into place, rounding to even.
+    if (e < -10) return sign;
+    const m = man | 0x800000;
+    const shift = 14 - e;
+    const half = 1 << (shift - 1);
+    const rest = m & ((1 << shift) - 1);
+    let h = m >>> shift;
+    if (rest > half || (rest === half && h & 1)) h++;
+    return sign | h;
+  }
+  let h = (e << 10) | (man >>> 13);
+  const rest = man & 0x1fff;
+  if (rest > 0x1000 || (rest === 0x1000 && h & 1)) h++; // may carry into the exponent: correct
+  return sign | h;
+}
+
+/** float32 bits -> bfloat16 bits: the upper half, rounded to nearest even; NaN -> 0x7fc0. */
+export function floatToBfloat16(v: number): number {
+  const f = new Float32Array([v]);
+  const x = new Uint32Array(f.buffer)[0];
+  if (Number.isNaN(f[0])) return ((x >>> 16) & 0x8000) | 0x7fc0;
+  return ((x + 0x7fff + ((x >>> 16) & 1)) >>> 16) & 0xffff;
+}
+
+const HALF = { float16: ['F16', floatToHalf], bfloat16: ['BF16', floatToBfloat16] } as const;
+
 /**
  * Serialises named tensors (read from any backend, so it is async) with optional metadata.
  * @example const bytes = await serializeSafetensors(model.stateDict(), { epoch: '3' });
+ * @example await serializeSafetensors(model.stateDict(), {}, { dtype: 'bfloat16' }) // half the size
  */
 export async function serializeSafetensors(
   tensors: Record<string, Tensor>,
   metadata: Record<string, string> = {},
+  options: SerializeOptions = {},
 ): Promise<Uint8Array> {
+  const half = options.dtype === undefined ? undefined : HALF[options.dtype];
+  if (options.dtype !== undefined && !half)
+    throw new SafetensorsError(
+      `serializeSafetensors: dtype must be 'float16' or 'bfloat16', got ${JSON.stringify(options.dtype)}`,
+    );
+  const stored = (t: Tensor) =>
+    half && (t.dtype === 'float32' || t.dtype === 'float64') ? half[0] : WRITE_DTYPE[t.dtype];
   const entries = Object.entries(tensors).sort(([an, a], [bn, b]) => {
-    const d = DTYPE_RANK[WRITE_DTYPE[b.dtype]] - DTYPE_RANK[WRITE_DTYPE[a.dtype]];
+    const d = DTYPE_RANK[stored(b)] - DTYPE_RANK[stored(a)];
     return d !== 0 ? d : an < bn ? -1 : an > bn ? 1 : 0;
   });
   const header: Record<string, unknown> = {};
@@ -70,9 +125,15 @@ export async function serializeSafetensors(
   let offset = 0;
   for (const [name, t] of entries) {
     const values = await t.data();
-    const bytes = new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
+    const dtype = stored(t);
+    let bytes = new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
+    if (half && dtype === half[0]) {
+      const h = new Uint16Array(values.length);
+      for (let i = 0; i < values.length; i++) h[i] = half[1](values[i]);
+      bytes = new Uint8Array(h.buffer);
+    }
     header[name] = {
-      dtype: WRITE_DTYPE[t.dtype],
+      dtype,
       shape: [...t.shape],
       data_offsets: [offset, offset + bytes.length],
     };
@@ -262,8 +323,9 @@ export function parseSafetensors(input: ArrayBuffer | Uint8Array): SafetensorsCo
 export async function safetensorsBlob(
   tensors: Record<string, Tensor>,
   metadata?: Record<string, string>,
+  options?: SerializeOptions,
 ): Promise<Blob> {
-  const bytes = await serializeSafetensors(tensors, metadata);
+  const bytes = await serializeSafetensors(tensors, metadata, options);
   return new Blob([bytes as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' });
 }
 
@@ -275,8 +337,9 @@ export async function saveSafetensors(
   path: string,
   tensors: Record<string, Tensor>,
   metadata?: Record<string, string>,
+  options?: SerializeOptions,
 ): Promise<void> {
-  const bytes = await serializeSafetensors(tensors, metadata);
+  const bytes = await serializeSafetensors(tensors, metadata, options);
   const fs = await import('node:fs/promises');
   const tmp = `${path}.tmp-${process.pid}-${Date.now()}`;
   try {
