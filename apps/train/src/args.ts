@@ -17,6 +17,8 @@ export interface TrainArgs {
   out: string;
   resume?: string;
   evalOnly: boolean;
+  /** Write the model's weights alone (plain names, PyTorch's state_dict layout) to this file. */
+  exportWeights?: string;
   augment: boolean;
   limit?: number;
   quiet: boolean;
@@ -49,7 +51,9 @@ Options:
   --seed N              seed of initialisation, shuffling, augmentation and dropout (default 1)
   --out DIR             run directory: checkpoints, metrics.json, metrics.csv (default runs/<model>-<pool>)
   --resume FILE         continue from a checkpoint (same seed: same result as an uninterrupted run)
-  --eval-only           evaluate the checkpoint given by --resume on the test split
+  --eval-only           evaluate the checkpoint (or weights file) given by --resume on the test split
+  --export-weights FILE after training (or with --eval-only), write the model's weights alone:
+                        plain names as in PyTorch's state_dict, metadata naming the model
   --limit N             use only the first N training and N/5 test images (smoke runs)
   --quiet               no progress output
   -h, --help            show this help
@@ -93,6 +97,7 @@ const STRING_OPTIONS = new Set([
   'out',
   'resume',
   'limit',
+  'export-weights',
 ]);
 
 /**
@@ -147,6 +152,7 @@ export function parse(argv: string[]): TrainArgs {
         out: { type: 'string' },
         resume: { type: 'string' },
         'eval-only': { type: 'boolean' },
+        'export-weights': { type: 'string' },
         augment: { type: 'boolean' },
         limit: { type: 'string' },
         quiet: { type: 'boolean' },
@@ -178,6 +184,7 @@ export function parse(argv: string[]): TrainArgs {
     out: s('out') ?? `runs/${model}-${pool}`,
     resume: s('resume'),
     evalOnly: values['eval-only'] === true,
+    exportWeights: s('export-weights'),
     augment: values.augment === true,
     limit: num('limit', s('limit'), { int: true, min: 10, max: 10_000_000 }),
     quiet: values.quiet === true,

@@ -86,8 +86,16 @@ export function checkResume(saved: SavedArgs, now: TrainArgs, file: string): str
   return notes;
 }
 
-/** Reads a checkpoint file with a message that names it when it cannot be read. */
-export async function readCheckpoint(file: string): Promise<{ bytes: Uint8Array; saved: SavedArgs }> {
+/** The format tag of weights-only files (`--export-weights`). */
+export const WEIGHTS_FORMAT = 'softpool-weights-1';
+
+/**
+ * Reads a checkpoint, or a weights-only file (`weights: true`: no optimizer state, plain names),
+ * with a message that names the file when it cannot be read.
+ */
+export async function readCheckpoint(
+  file: string,
+): Promise<{ bytes: Uint8Array; saved: SavedArgs; weights: boolean }> {
   let bytes: Uint8Array;
   try {
     bytes = new Uint8Array(await readFile(file));
@@ -98,11 +106,15 @@ export async function readCheckpoint(file: string): Promise<{ bytes: Uint8Array;
   }
   const content = L.parseSafetensors(bytes);
   for (const t of Object.values(content.tensors)) t.dispose();
+  // Anything but softpool's checkpoint format is a plain state dict (ours or PyTorch's).
+  const weights = content.metadata.format !== 'softpool-checkpoint-1';
   let saved: SavedArgs = {};
   try {
-    saved = (JSON.parse(content.metadata.extra ?? '{}') as { args?: SavedArgs }).args ?? {};
+    const meta = weights ? content.metadata.args : content.metadata.extra;
+    const parsed = JSON.parse(meta ?? '{}') as { args?: SavedArgs } & SavedArgs;
+    saved = (weights ? parsed : parsed.args) ?? {};
   } catch {
     throw new UsageError(`${file}: its metadata is not valid JSON`);
   }
-  return { bytes, saved };
+  return { bytes, saved, weights };
 }

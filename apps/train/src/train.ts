@@ -4,7 +4,7 @@
 import { join } from 'node:path';
 import { DataLoader, type ImageDataset, loadFashionMnist, sliceDataset } from '@softpool/data';
 import * as L from '@softpool/layers';
-import { createModel } from '@softpool/models';
+import { createModel, MODELS } from '@softpool/models';
 import {
   argmax,
   defaultGenerator,
@@ -15,10 +15,10 @@ import {
   setBackend,
   sum,
 } from '@softpool/tensor';
-import type { TrainArgs } from './args.js';
+import { type TrainArgs, UsageError } from './args.js';
 import { writeAtomic } from './io.js';
 import { type EpochMetrics, metricsCsv, type Progress, summaryTable } from './progress.js';
-import { checkResume, readCheckpoint, type SavedArgs, savedArgs } from './resume.js';
+import { checkResume, readCheckpoint, type SavedArgs, savedArgs, WEIGHTS_FORMAT } from './resume.js';
 
 /** Fashion-MNIST pixel statistics (the training set's mean and std of pixel / 255). */
 export const FASHION_MNIST_MEAN = [0.286];
@@ -53,6 +53,25 @@ interface Extra {
   history: EpochMetrics[];
   running: { loss: number; correct: number; seen: number; seconds: number };
   args: SavedArgs;
+}
+
+/**
+ * The model's weights alone, under the names PyTorch's `state_dict` uses, with metadata naming
+ * what they are (model, pooling, input shape, normalisation) so that they can be loaded elsewhere.
+ */
+async function exportWeights(args: TrainArgs, model: L.Module, data: RunData): Promise<void> {
+  const info = MODELS[args.model];
+  await L.saveSafetensors(args.exportWeights!, model.stateDict(), {
+    format: WEIGHTS_FORMAT,
+    args: JSON.stringify({ model: args.model, pool: args.pool }),
+    inputShape: JSON.stringify(info?.input ?? data.train.imageShape),
+    normalization: JSON.stringify({
+      mean: data.mean ?? FASHION_MNIST_MEAN,
+      std: data.std ?? FASHION_MNIST_STD,
+      of: 'pixel / 255',
+    }),
+    library: 'softpool',
+  });
 }
 
 /** Training stopped at a non-finite loss (nothing is saved from that point on). */
@@ -143,8 +162,23 @@ export async function run(args: TrainArgs, data: RunData, hooks: RunHooks): Prom
   let running = { loss: 0, correct: 0, seen: 0, seconds: 0 };
 
   if (args.resume) {
-    const { bytes, saved } = await readCheckpoint(args.resume);
+    const { bytes, saved, weights } = await readCheckpoint(args.resume);
     for (const note of checkResume(saved, args, args.resume)) progress.line(`note: ${note}`);
+    if (weights) {
+      if (!args.evalOnly)
+        throw new UsageError(
+          `${args.resume} holds weights only (no optimizer or training state): evaluate it with --eval-only, or resume from a checkpoint`,
+        );
+      const { tensors } = L.parseSafetensors(bytes);
+      model.loadStateDict(tensors);
+      for (const t of Object.values(tensors)) t.dispose();
+      const { loss, acc } = await evaluate(model, data.test, 500, args.backend, data);
+      progress.line(
+        `test loss ${loss.toFixed(4)}, test accuracy ${(acc * 100).toFixed(2)}% (${data.test.labels.length} images)`,
+      );
+      if (args.exportWeights) await exportWeights(args, model, data);
+      return { history, testAcc: acc };
+    }
     const extra = L.loadCheckpointBytes(bytes, {
       model,
       optimizer: args.evalOnly ? undefined : opt,
@@ -161,6 +195,7 @@ export async function run(args: TrainArgs, data: RunData, hooks: RunHooks): Prom
     progress.line(
       `test loss ${loss.toFixed(4)}, test accuracy ${(acc * 100).toFixed(2)}% (${data.test.labels.length} images)`,
     );
+    if (args.exportWeights) await exportWeights(args, model, data);
     return { history, testAcc: acc };
   }
 
@@ -261,5 +296,9 @@ export async function run(args: TrainArgs, data: RunData, hooks: RunHooks): Prom
     await writeAtomic(join(args.out, 'metrics.csv'), metricsCsv(history));
   }
   progress.line(`\n${summaryTable(history)}`);
+  if (args.exportWeights) {
+    await exportWeights(args, model, data);
+    progress.line(`weights: ${args.exportWeights}`);
+  }
   return { history, testAcc: history.at(-1)?.testAcc };
 }

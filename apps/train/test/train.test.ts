@@ -156,6 +156,32 @@ describe('the command as typed', () => {
     expect(missing.stderr).toContain(`cannot read checkpoint ${join(dir, 'nope.safetensors')} (ENOENT)`);
   }, 180_000);
 
+  it('--export-weights writes plain weights that --eval-only reads (and --resume refuses)', async () => {
+    const dir = tmp();
+    const w = join(dir, 'weights.safetensors');
+    const base = ['--limit', '100', '--batch-size', '50', '--quiet'];
+    expect(runCli([...base, '--epochs', '1', '--out', dir, '--export-weights', w]).status).toBe(0);
+    const { tensors, metadata } = await loadSafetensors(w);
+    expect(Object.keys(tensors)).toContain('conv1.weight'); // PyTorch's names, no 'model.' prefix
+    expect(metadata.format).toBe('softpool-weights-1');
+    expect(JSON.parse(metadata.args)).toEqual({ model: 'lenet5', pool: 'soft' });
+    expect(JSON.parse(metadata.inputShape)).toEqual([1, 28, 28]);
+    const fromCkpt = runCli(['--limit', '100', '--eval-only', '--resume', join(dir, 'last.safetensors')]);
+    const fromWeights = runCli(['--limit', '100', '--eval-only', '--resume', w]);
+    expect(fromWeights.status).toBe(0);
+    const acc = (out: string) => /test accuracy ([\d.]+)%/.exec(out)?.[1];
+    expect(acc(fromWeights.stdout)).toBeDefined();
+    expect(acc(fromWeights.stdout)).toBe(acc(fromCkpt.stdout));
+    const resume = runCli([...base, '--resume', w, '--out', dir]);
+    expect(resume.status).toBe(2);
+    expect(resume.stderr).toContain(
+      'holds weights only (no optimizer or training state): evaluate it with --eval-only',
+    );
+    const other = runCli(['--limit', '100', '--eval-only', '--resume', w, '--pool', 'max']);
+    expect(other.status).toBe(2);
+    expect(other.stderr).toContain('--pool "max" (the checkpoint was trained with "soft")');
+  }, 180_000);
+
   it('a diverging run stops at the first non-finite loss, keeps the last good checkpoint', () => {
     const dir = tmp();
     // A stale temporary file of a killed write (a pid that cannot exist) is removed.
