@@ -14,7 +14,6 @@ import {
   movingShapes,
   sliceDataset,
 } from '@softpool/data';
-import type { PoolName } from '@softpool/models';
 import {
   type EpochMetrics,
   Progress,
