@@ -1,6 +1,7 @@
 // The training loop behind the CLI, usable programmatically (tests drive it directly): data,
 // model, optimizer and scheduler from the arguments; checkpoints every epoch and on interruption;
 // resuming restores every random stream, so a resumed run equals an uninterrupted one.
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { DataLoader, type ImageDataset, loadFashionMnist, sliceDataset } from '@softpool/data';
 import * as L from '@softpool/layers';
@@ -53,6 +54,8 @@ interface Extra {
   history: EpochMetrics[];
   running: { loss: number; correct: number; seen: number; seconds: number };
   args: SavedArgs;
+  /** What the checkpoint holds: input shape, normalisation, library version. */
+  about?: ReturnType<typeof describe>;
 }
 
 /**
@@ -60,18 +63,29 @@ interface Extra {
  * what they are (model, pooling, input shape, normalisation) so that they can be loaded elsewhere.
  */
 async function exportWeights(args: TrainArgs, model: L.Module, data: RunData): Promise<void> {
-  const info = MODELS[args.model];
+  const about = describe(args, data);
   await L.saveSafetensors(args.exportWeights!, model.stateDict(), {
     format: WEIGHTS_FORMAT,
     args: JSON.stringify({ model: args.model, pool: args.pool }),
-    inputShape: JSON.stringify(info?.input ?? data.train.imageShape),
-    normalization: JSON.stringify({
+    inputShape: JSON.stringify(about.inputShape),
+    normalization: JSON.stringify(about.normalization),
+    library: about.library,
+  });
+}
+
+/** What a saved model is: its input, the normalisation it expects, the library that wrote it. */
+function describe(args: TrainArgs, data: RunData) {
+  const version = (createRequire(import.meta.url)('@softpool/layers/package.json') as { version: string })
+    .version;
+  return {
+    inputShape: MODELS[args.model]?.input ?? [...data.train.imageShape],
+    normalization: {
       mean: data.mean ?? FASHION_MNIST_MEAN,
       std: data.std ?? FASHION_MNIST_STD,
       of: 'pixel / 255',
-    }),
-    library: 'softpool',
-  });
+    },
+    library: `softpool ${version}`,
+  };
 }
 
 /** Training stopped at a non-finite loss (nothing is saved from that point on). */
@@ -209,6 +223,7 @@ export async function run(args: TrainArgs, data: RunData, hooks: RunHooks): Prom
       history,
       running,
       args: savedArgs(args),
+      about: describe(args, data),
     };
     await L.saveCheckpoint(path, {
       model,

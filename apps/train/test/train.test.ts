@@ -166,6 +166,11 @@ describe('the command as typed', () => {
     expect(metadata.format).toBe('softpool-weights-1');
     expect(JSON.parse(metadata.args)).toEqual({ model: 'lenet5', pool: 'soft' });
     expect(JSON.parse(metadata.inputShape)).toEqual([1, 28, 28]);
+    expect(metadata.library).toMatch(/^softpool \d+\.\d+\.\d+/);
+    const ckpt = await loadSafetensors(join(dir, 'last.safetensors'));
+    const about = JSON.parse(ckpt.metadata.extra).about;
+    expect(about.inputShape).toEqual([1, 28, 28]);
+    expect(about.normalization).toEqual({ mean: [0.286], std: [0.353], of: 'pixel / 255' });
     const fromCkpt = runCli(['--limit', '100', '--eval-only', '--resume', join(dir, 'last.safetensors')]);
     const fromWeights = runCli(['--limit', '100', '--eval-only', '--resume', w]);
     expect(fromWeights.status).toBe(0);
