@@ -172,7 +172,7 @@ function likeOptions(op: string, like: Tensor, options: CreateOptions): CreateOp
 /** Same shape, dtype and backend as `like` (each overridable). */
 export function fullLike(like: Tensor, value: number | boolean, options: CreateOptions = {}): Tensor {
   const o = likeOptions('fullLike', like, options);
-  return full(like.shape, value, o);
+  return fill('fullLike', like.shape, value, o);
 }
 export function zerosLike(like: Tensor, options: CreateOptions = {}): Tensor {
   const o = likeOptions('zerosLike', like, options);
