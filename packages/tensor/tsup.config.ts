@@ -1,1 +1,4 @@
-export { default } from '../../tsup.shared.js';
+import { libraryConfig } from '../../tsup.shared.js';
+
+// Tensor implements `[Symbol.dispose]` (for `using`), declared by TypeScript's esnext.disposable lib.
+export default libraryConfig({ dtsBanner: '/// <reference lib="esnext.disposable" />' });

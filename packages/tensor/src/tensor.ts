@@ -3,6 +3,7 @@
 import { type Backend, Storage, stats } from './backend.js';
 import { type DType, isFloat } from './dtype.js';
 import { DTypeError, StateError } from './errors.js';
+import type { TensorMethods } from './methods.js';
 import { forgetInScope, setTensorCheck, trackInScope } from './scope.js';
 import { contiguousStrides, isContiguous, type Shape, sizeOf } from './shape.js';
 
@@ -31,7 +32,14 @@ const finalizer = new FinalizationRegistry<Held>((held) => {
 
 let tensorIds = 0;
 
+/**
+ * The methods methods.ts attaches (`x.relu()`, `x.sum()`, `await x.data()`, ...), declared once by
+ * the class there that implements them.
+ */
+export interface Tensor extends TensorMethods {}
+
 /** An n-dimensional array on one backend. Create tensors with `tensor`, `zeros`, `randn`, ... */
+// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the interface adds only methods and a getter, which methods.ts installs on the prototype.
 export class Tensor {
   /** Unique per handle (views get their own id). */
   readonly id = ++tensorIds;

@@ -96,6 +96,7 @@ const HALF = { float16: ['F16', floatToHalf], bfloat16: ['BF16', floatToBfloat16
  * Serialises named tensors (read from any backend, so it is async) with optional metadata.
  * @example const bytes = await serializeSafetensors(model.stateDict(), { epoch: '3' });
  * @example await serializeSafetensors(model.stateDict(), {}, { dtype: 'bfloat16' }) // half the size
+ * @example new Blob([await serializeSafetensors(model.stateDict())]) // browsers: downloads, IndexedDB
  */
 export async function serializeSafetensors(
   tensors: Record<string, Tensor>,
@@ -317,16 +318,6 @@ export function parseSafetensors(input: ArrayBuffer | Uint8Array): SafetensorsCo
     throw e;
   }
   return { tensors, metadata };
-}
-
-/** Serialised bytes as a Blob (browsers: downloads, IndexedDB). */
-export async function safetensorsBlob(
-  tensors: Record<string, Tensor>,
-  metadata?: Record<string, string>,
-  options?: SerializeOptions,
-): Promise<Blob> {
-  const bytes = await serializeSafetensors(tensors, metadata, options);
-  return new Blob([bytes as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' });
 }
 
 /**
