@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '../..');
-const packages = ['tensor', 'autograd', 'layers', 'data', 'models', 'webgpu'];
+const packages = ['tensor', 'autograd', 'layers', 'data', 'models', 'onnx', 'webgpu'];
 const bin = (name) => join(root, 'node_modules/.bin', name);
 const keep = process.argv.includes('--keep');
 

@@ -13,6 +13,7 @@ import {
   softPool2d,
 } from '@softpool/layers';
 import { LeNet5 } from '@softpool/models';
+import { exportOnnx, onnxMetadata } from '@softpool/onnx';
 import { memory, randn, relu, scope, sum, type Tensor, tensor } from '@softpool/tensor';
 
 // The consumer compiles with lib es2022 alone: no DOM, no @types/node.
@@ -63,6 +64,10 @@ async function main(): Promise<void> {
   const back = parseSafetensors(bytes);
   check(back.metadata.note === 'consumer', 'safetensors metadata');
   check(back.tensors.weight.sub(lin.weight).abs().max().itemSync() === 0, 'safetensors weights');
+
+  // ONNX export of the trained model, with metadata.
+  const onnx: Uint8Array = exportOnnx(model, images.narrow(0, 0, 1), { metadata: { pool: 'soft' } });
+  check(onnxMetadata(onnx).pool === 'soft', 'ONNX export');
 
   console.log(`consumer ok: ${memory().tensors} live tensors`);
 }

@@ -19,6 +19,7 @@ export interface TrainArgs {
   evalOnly: boolean;
   /** Write the model's weights alone (plain names, PyTorch's state_dict layout) to this file. */
   exportWeights?: string;
+  exportOnnx?: string;
   augment: boolean;
   limit?: number;
   quiet: boolean;
@@ -54,6 +55,8 @@ Options:
   --eval-only           evaluate the checkpoint (or weights file) given by --resume on the test split
   --export-weights FILE after training (or with --eval-only), write the model's weights alone:
                         plain names as in PyTorch's state_dict, metadata naming the model
+  --export-onnx FILE    after training (or with --eval-only), write the model as ONNX (any batch
+                        size; input [batch, ...input shape], normalised as metadata says)
   --limit N             use only the first N training and N/5 test images (smoke runs)
   --quiet               no progress output
   -h, --help            show this help
@@ -98,6 +101,7 @@ const STRING_OPTIONS = new Set([
   'resume',
   'limit',
   'export-weights',
+  'export-onnx',
 ]);
 
 /**
@@ -153,6 +157,7 @@ export function parse(argv: string[]): TrainArgs {
         resume: { type: 'string' },
         'eval-only': { type: 'boolean' },
         'export-weights': { type: 'string' },
+        'export-onnx': { type: 'string' },
         augment: { type: 'boolean' },
         limit: { type: 'string' },
         quiet: { type: 'boolean' },
@@ -185,6 +190,7 @@ export function parse(argv: string[]): TrainArgs {
     resume: s('resume'),
     evalOnly: values['eval-only'] === true,
     exportWeights: s('export-weights'),
+    exportOnnx: s('export-onnx'),
     augment: values.augment === true,
     limit: num('limit', s('limit'), { int: true, min: 10, max: 10_000_000 }),
     quiet: values.quiet === true,

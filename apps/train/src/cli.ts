@@ -21,7 +21,7 @@ async function main(argv: string[]): Promise<number> {
   }
   // `pnpm train` runs in apps/train: resolve paths against the directory the user typed it in.
   const base = process.env.INIT_CWD ?? process.cwd();
-  for (const k of ['out', 'data', 'resume', 'exportWeights'] as const)
+  for (const k of ['out', 'data', 'resume', 'exportWeights', 'exportOnnx'] as const)
     if (args[k]) args[k] = resolve(base, args[k]);
   if (args.help) {
     process.stdout.write(`${HELP}\n`);

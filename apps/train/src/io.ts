@@ -31,8 +31,8 @@ export async function prepareOutDir(
   };
 }
 
-/** Writes text atomically. */
-export async function writeAtomic(path: string, text: string): Promise<void> {
+/** Writes text or bytes atomically (a temporary file in the same directory, then a rename). */
+export async function writeAtomic(path: string, text: string | Uint8Array): Promise<void> {
   const tmp = join(dirname(path), `.${Date.now()}-${process.pid}.tmp`);
   try {
     await writeFile(tmp, text);

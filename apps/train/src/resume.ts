@@ -88,6 +88,8 @@ export function checkResume(saved: SavedArgs, now: TrainArgs, file: string): str
 
 /** The format tag of weights-only files (`--export-weights`). */
 export const WEIGHTS_FORMAT = 'softpool-weights-1';
+/** The format tag in the metadata of ONNX files (`--export-onnx`). */
+export const ONNX_FORMAT = 'softpool-onnx-1';
 
 /**
  * Reads a checkpoint, or a weights-only file (`weights: true`: no optimizer state, plain names),

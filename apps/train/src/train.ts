@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { DataLoader, type ImageDataset, loadFashionMnist, sliceDataset } from '@softpool/data';
 import * as L from '@softpool/layers';
 import { createModel, MODELS } from '@softpool/models';
+import { exportOnnx } from '@softpool/onnx';
 import {
   argmax,
   defaultGenerator,
@@ -15,11 +16,19 @@ import {
   scope,
   setBackend,
   sum,
+  zeros,
 } from '@softpool/tensor';
 import { type TrainArgs, UsageError } from './args.js';
 import { writeAtomic } from './io.js';
 import { type EpochMetrics, metricsCsv, type Progress, summaryTable } from './progress.js';
-import { checkResume, readCheckpoint, type SavedArgs, savedArgs, WEIGHTS_FORMAT } from './resume.js';
+import {
+  checkResume,
+  ONNX_FORMAT,
+  readCheckpoint,
+  type SavedArgs,
+  savedArgs,
+  WEIGHTS_FORMAT,
+} from './resume.js';
 
 /** Fashion-MNIST pixel statistics (the training set's mean and std of pixel / 255). */
 export const FASHION_MNIST_MEAN = [0.286];
@@ -59,18 +68,36 @@ interface Extra {
 }
 
 /**
- * The model's weights alone, under the names PyTorch's `state_dict` uses, with metadata naming
- * what they are (model, pooling, input shape, normalisation) so that they can be loaded elsewhere.
+ * What the user asked to take away after training or --eval-only: the weights alone, under the
+ * names PyTorch's `state_dict` uses, and/or the model as ONNX; both carry metadata naming what they
+ * are (model, pooling, input shape, normalisation) so that they can be used elsewhere.
  */
-async function exportWeights(args: TrainArgs, model: L.Module, data: RunData): Promise<void> {
+async function exportModel(
+  args: TrainArgs,
+  model: L.Module,
+  data: RunData,
+  progress: Progress,
+): Promise<void> {
   const about = describe(args, data);
-  await L.saveSafetensors(args.exportWeights!, model.stateDict(), {
-    format: WEIGHTS_FORMAT,
+  const metadata = {
     args: JSON.stringify({ model: args.model, pool: args.pool }),
     inputShape: JSON.stringify(about.inputShape),
     normalization: JSON.stringify(about.normalization),
     library: about.library,
-  });
+  };
+  if (args.exportWeights) {
+    await L.saveSafetensors(args.exportWeights, model.stateDict(), { format: WEIGHTS_FORMAT, ...metadata });
+    progress.line(`weights: ${args.exportWeights}`);
+  }
+  if (args.exportOnnx) {
+    // The exporter traces on the CPU; this is the end of the run, so the model may move there.
+    if (args.backend !== 'cpu') await model.to('cpu');
+    const example = zeros([1, ...about.inputShape]);
+    const bytes = exportOnnx(model, example, { metadata: { format: ONNX_FORMAT, ...metadata } });
+    example.dispose();
+    await writeAtomic(args.exportOnnx, bytes);
+    progress.line(`onnx: ${args.exportOnnx}`);
+  }
 }
 
 /** What a saved model is: its input, the normalisation it expects, the library that wrote it. */
@@ -190,7 +217,7 @@ export async function run(args: TrainArgs, data: RunData, hooks: RunHooks): Prom
       progress.line(
         `test loss ${loss.toFixed(4)}, test accuracy ${(acc * 100).toFixed(2)}% (${data.test.labels.length} images)`,
       );
-      if (args.exportWeights) await exportWeights(args, model, data);
+      await exportModel(args, model, data, progress);
       return { history, testAcc: acc };
     }
     const extra = L.loadCheckpointBytes(bytes, {
@@ -209,7 +236,7 @@ export async function run(args: TrainArgs, data: RunData, hooks: RunHooks): Prom
     progress.line(
       `test loss ${loss.toFixed(4)}, test accuracy ${(acc * 100).toFixed(2)}% (${data.test.labels.length} images)`,
     );
-    if (args.exportWeights) await exportWeights(args, model, data);
+    await exportModel(args, model, data, progress);
     return { history, testAcc: acc };
   }
 
@@ -311,9 +338,6 @@ export async function run(args: TrainArgs, data: RunData, hooks: RunHooks): Prom
     await writeAtomic(join(args.out, 'metrics.csv'), metricsCsv(history));
   }
   progress.line(`\n${summaryTable(history)}`);
-  if (args.exportWeights) {
-    await exportWeights(args, model, data);
-    progress.line(`weights: ${args.exportWeights}`);
-  }
+  await exportModel(args, model, data, progress);
   return { history, testAcc: history.at(-1)?.testAcc };
 }

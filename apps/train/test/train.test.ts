@@ -1,12 +1,22 @@
 // CLI flag validation, a smoke training run that must beat chance, and resume determinism.
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadSafetensors } from '@softpool/layers';
+import { onnxMetadata } from '@softpool/onnx';
 import { setBackend } from '@softpool/tensor';
 import { describe, expect, it } from 'vitest';
+import { evalOnnx } from '../scripts/eval-onnx.js';
 import { parse } from '../src/args.js';
 import { Progress } from '../src/progress.js';
 import { loadData, run } from '../src/train.js';
@@ -185,6 +195,22 @@ describe('the command as typed', () => {
     const other = runCli(['--limit', '100', '--eval-only', '--resume', w, '--pool', 'max']);
     expect(other.status).toBe(2);
     expect(other.stderr).toContain('--pool "max" (the checkpoint was trained with "soft")');
+  }, 180_000);
+
+  it('--export-onnx writes a model that ONNX Runtime scores as --eval-only does', async () => {
+    const dir = tmp();
+    const file = join(dir, 'model.onnx');
+    const base = ['--limit', '200', '--batch-size', '50', '--quiet'];
+    expect(runCli([...base, '--epochs', '1', '--out', dir, '--export-onnx', file]).status).toBe(0);
+    const meta = onnxMetadata(readFileSync(file));
+    expect(meta.format).toBe('softpool-onnx-1');
+    expect(JSON.parse(meta.args)).toEqual({ model: 'lenet5', pool: 'soft' });
+    expect(JSON.parse(meta.normalization)).toEqual({ mean: [0.286], std: [0.353], of: 'pixel / 255' });
+    const evalOnly = runCli(['--limit', '200', '--eval-only', '--resume', join(dir, 'last.safetensors')]);
+    const [, acc, images] = /test accuracy ([\d.]+)% \((\d+) images\)/.exec(evalOnly.stdout) ?? [];
+    const { correct, total } = await evalOnnx(file, undefined, Number(images));
+    expect(total).toBe(Number(images));
+    expect(((100 * correct) / total).toFixed(2)).toBe(acc);
   }, 180_000);
 
   it('a diverging run stops at the first non-finite loss, keeps the last good checkpoint', () => {

@@ -50,7 +50,18 @@ export function isGradRecording(): boolean {
 }
 
 /** Listener for profiling: called after each op with its wall time in milliseconds. */
-export type DispatchListener = (op: string, backend: string, inputs: readonly Tensor[], ms: number) => void;
+/**
+ * Told of every dispatched op after its kernel ran: timing (bench, cost), logs, and tracing
+ * (the ONNX exporter rebuilds a graph from `inputs`, `attrs` and `outputs`).
+ */
+export type DispatchListener = (
+  op: string,
+  backend: string,
+  inputs: readonly Tensor[],
+  ms: number,
+  attrs: Attrs,
+  outputs: readonly Tensor[],
+) => void;
 const listeners = new Set<DispatchListener>();
 
 /** Adds a dispatch listener; returns a function that removes it. */
@@ -92,7 +103,7 @@ export function dispatch(
   const outputs = Array.isArray(result) ? result : [result];
   if (timed) {
     const ms = performance.now() - t0;
-    for (const l of listeners) l(op, b.name, inputs, ms);
+    for (const l of listeners) l(op, b.name, inputs, ms, attrs, outputs);
     if (debugEnabled('dispatch')) {
       const ins = inputs.map((t) => `${fmtShape(t.shape)}:${t.dtype}`).join(' ');
       const outs = outputs.map((t) => fmtShape(t.shape)).join(' ');
