@@ -10,10 +10,12 @@
 // hands the node the gradient of its outputs; the rule turns it into gradients of its inputs
 // (a vector-Jacobian product), which are added into the buffers of the nodes they came from.
 // Leaves collect their gradient into `.grad`.
+//
+// What this file leaves to others, to stay readable: grad mode (grad-mode.ts), edges and output
+// slots (edge.ts), saved tensors and their in-place checks (saved.ts), summing gradients and who
+// owns them (accumulate.ts), and the rewiring higher-order gradients need (higher-order.ts).
 import {
-  ArgumentError,
   type Attrs,
-  add,
   type BackwardOptions,
   clone,
   type DType,
@@ -22,67 +24,34 @@ import {
   type GradFn,
   isFloat,
   keep,
-  makeView,
   onesLike,
   ShapeError,
   StateError,
   scope,
   setGradRecorder,
-  shareHandle,
   type Tensor,
   zeros,
 } from '@softpool/tensor';
+import { GradientSums, setGrad } from './accumulate.js';
+import { type Edge, edgeTo, slotOf } from './edge.js';
+import { isGradModeOn, noGrad, withGradMode } from './grad-mode.js';
+import { reconnect } from './higher-order.js';
 import { type GradientRule, getGradient, type VjpContext } from './registry.js';
-
-// ---- grad mode --------------------------------------------------------------------------------
-
-let gradEnabled = true;
-
-function withGradMode<T>(enabled: boolean, fn: () => T): T {
-  const previous = gradEnabled;
-  gradEnabled = enabled;
-  try {
-    const result = fn();
-    if (result instanceof Promise)
-      throw new ArgumentError('noGrad/enableGrad: the function must be synchronous');
-    return result;
-  } finally {
-    gradEnabled = previous;
-  }
-}
-
-/** Runs `fn` without recording gradients (inference, optimizer updates). */
-export function noGrad<T>(fn: () => T): T {
-  return withGradMode(false, fn);
-}
-
-/** Runs `fn` with gradient recording on, even inside `noGrad`. */
-export function enableGrad<T>(fn: () => T): T {
-  return withGradMode(true, fn);
-}
+import { type Saved, save, unpack } from './saved.js';
 
 // ---- the graph --------------------------------------------------------------------------------
 
-/** Where an input's gradient goes: the node (and output slot) that made it, or a leaf tensor. */
-type Edge = { node: Node; slot: number } | { leaf: Tensor } | null;
+const isNode = (fn: unknown): fn is Node => fn instanceof Node;
 
-/** A saved tensor and the storage version it had when saved. */
-interface Saved {
-  tensor: Tensor;
-  version: number;
-}
-
-/** Which output slot of its node a tensor is (ops with several outputs). */
-const slotOf = new WeakMap<Tensor, number>();
-
+/** One recorded op: its gradient rule, what the rule saved, and one edge per input. */
 export class Node implements GradFn {
   readonly next: Edge[];
   readonly inputShapes: number[][];
   readonly inputDtypes: DType[];
   readonly inputDevices: string[];
   readonly outputMeta: { shape: number[]; dtype: DType }[];
-  savedInputs: (Saved | undefined)[] = [];
-  savedOutputs: (Saved | undefined)[] = [];
+  readonly savedInputs: (Saved | undefined)[];
+  readonly savedOutputs: (Saved | undefined)[];
   /** Output slots whose gradient should be stored on the tensor (retainGrad). */
   readonly retained = new Map<number, Tensor>();
   /** Output tensors and downstream nodes that still refer to this node. */
@@ -100,23 +69,13 @@ export class Node implements GradFn {
     this.inputDtypes = inputs.map((t) => t.dtype);
     this.inputDevices = inputs.map((t) => t.device);
     this.outputMeta = outputs.map((t) => ({ shape: [...t.shape], dtype: t.dtype }));
-    this.next = inputs.map((t): Edge => {
-      if (!t.requiresGrad) return null;
-      if (t.gradFn instanceof Node) {
-        t.gradFn.refs++;
-        return { node: t.gradFn, slot: slotOf.get(t) ?? 0 };
-      }
-      return { leaf: t };
-    });
-    const save = rule?.save ?? {};
-    const wanted = (i: number): boolean =>
-      save.inputs === true || (Array.isArray(save.inputs) && save.inputs.includes(i));
-    this.savedInputs = inputs.map((t, i) =>
-      wanted(i) ? { tensor: shareHandle(t), version: t.version } : undefined,
-    );
-    this.savedOutputs = outputs.map((t) =>
-      save.outputs ? { tensor: shareHandle(t), version: t.version } : undefined,
-    );
+    this.next = inputs.map((t) => edgeTo(t, isNode));
+    for (const e of this.next) if (e && 'node' in e) e.node.refs++;
+    const wanted = rule?.save ?? {};
+    const savesInput = (i: number): boolean =>
+      wanted.inputs === true || (Array.isArray(wanted.inputs) && wanted.inputs.includes(i));
+    this.savedInputs = inputs.map((t, i) => (savesInput(i) ? save(t) : undefined));
+    this.savedOutputs = outputs.map((t) => (wanted.outputs ? save(t) : undefined));
   }
 
   /** Drops what the rule saved (after backward, or when nobody can reach this node any more). */
@@ -134,29 +93,12 @@ export class Node implements GradFn {
     for (const e of this.next) if (e && 'node' in e) e.node.release();
   }
 
-  /**
-   * The saved tensors, checked against in-place modification since they were saved. With
-   * `createGraph`, each is reconnected to the graph it came from (leaves are returned as
-   * themselves), so the gradient computed from them can be differentiated again.
-   */
-  context(needsGrad: boolean[], createGraph: boolean): VjpContext {
+  /** What the rule reads: the saved tensors (checked, and with `createGraph` reconnected). */
+  context(createGraph: boolean): VjpContext {
     const open = (s: Saved | undefined, what: string, edge: Edge): Tensor | undefined => {
       if (!s) return undefined;
-      if (s.tensor.version !== s.version) {
-        throw new StateError(
-          `backward: a tensor saved by '${this.name}' (its ${what}, ${fmtShape(s.tensor.shape)}) was modified in place after ` +
-            `it was saved (version ${s.tensor.version}, saved at ${s.version}); clone it before modifying it`,
-        );
-      }
-      if (!createGraph || !edge) return s.tensor;
-      if ('leaf' in edge) return edge.leaf.isDisposed ? s.tensor : edge.leaf;
-      // A handle that belongs to the scope of this backward pass, pointing into the graph.
-      const t = makeView(s.tensor, s.tensor.shape, s.tensor.strides, s.tensor.offset);
-      t.gradFn = edge.node;
-      edge.node.refs++;
-      t.requiresGrad = true;
-      slotOf.set(t, edge.slot);
-      return t;
+      const t = unpack(s, this.name, what);
+      return createGraph ? reconnect(t, edge) : t;
     };
     return {
       op: this.name,
@@ -166,7 +108,7 @@ export class Node implements GradFn {
       inputShapes: this.inputShapes,
       inputDtypes: this.inputDtypes,
       inputDevices: this.inputDevices,
-      needsGrad,
+      needsGrad: this.next.map((e) => e !== null),
     };
   }
 }
@@ -195,10 +137,9 @@ export interface GradOptions extends BackwardOptions {
 /** Nodes reachable from `roots`, each after every node that feeds gradient into it. */
 function topologicalOrder(roots: Node[]): Node[] {
   const order: Node[] = [];
-  const seen = new Set<Node>();
+  const seen = new Set<Node>(roots);
   // Iterative depth-first search (deep graphs would overflow the JS stack recursively).
   const stack: [Node, number][] = roots.map((n) => [n, 0]);
-  for (const r of roots) seen.add(r);
   while (stack.length > 0) {
     const top = stack[stack.length - 1];
     const [node, i] = top;
@@ -229,130 +170,77 @@ export function runBackward(
 ): Tensor[] {
   // As in PyTorch, building the gradient's graph keeps this graph (it is part of the new one).
   const { createGraph = false, retainGraph = createGraph, inputs } = options;
-  // Gradients per (node, output slot), and per leaf; summed as contributions arrive.
-  const buffers = new Map<Node, (Tensor | undefined)[]>();
-  const leafGrads = new Map<Tensor, Tensor>();
   const wanted = new Set(inputs ?? []);
   const captured = new Map<Tensor, Tensor>();
-  // Gradients this pass computed (not the caller's seeds): a leaf may adopt one without a copy.
-  const produced = new Set<Tensor>();
-
-  const accumulate = (edge: Edge, g: Tensor): void => {
-    if (!edge) return;
-    const sum = (prev: Tensor | undefined): Tensor => {
-      if (!prev) return g;
-      const s = add(prev, g);
-      produced.add(s);
-      return s;
-    };
-    if ('leaf' in edge) {
-      leafGrads.set(edge.leaf, sum(leafGrads.get(edge.leaf)));
-      return;
-    }
-    const slots = buffers.get(edge.node) ?? [];
-    slots[edge.slot] = sum(slots[edge.slot]);
-    buffers.set(edge.node, slots);
-  };
-
   return withGradMode(createGraph, () =>
     scope(() => {
-      const rootNodes: Node[] = [];
+      const sums = new GradientSums();
       roots.forEach((root, i) => {
         if (!root.requiresGrad) {
           throw new StateError(
             `backward: tensor ${fmtShape(root.shape)} does not require grad and has no gradient function`,
           );
         }
-        accumulate(
-          root.gradFn instanceof Node ? { node: root.gradFn, slot: slotOf.get(root) ?? 0 } : { leaf: root },
-          grads[i],
-        );
-        if (root.gradFn instanceof Node) rootNodes.push(root.gradFn);
+        sums.add(edgeTo(root, isNode), grads[i], false);
       });
 
-      for (const node of topologicalOrder(rootNodes)) {
-        const slots = buffers.get(node);
+      for (const node of topologicalOrder(roots.flatMap((r) => (isNode(r.gradFn) ? [r.gradFn] : [])))) {
+        const slots = sums.take(node);
         if (!slots) continue; // no gradient reaches this node
-        buffers.delete(node);
-        if (node.freed) {
-          throw new StateError(
-            `backward: the graph through '${node.name}' was freed by an earlier backward; ` +
-              'pass { retainGraph: true } to the first backward to run backward twice',
-          );
-        }
-        if (!node.rule) {
-          throw new StateError(
-            `backward: no gradient is registered for op '${node.name}' (registerGradient('${node.name}', ...))`,
-          );
-        }
+        const rule = runnableRule(node);
         // Outputs that received no gradient contribute zeros.
         const outGrads = node.outputMeta.map((m, k) => slots[k] ?? zeros(m.shape, { dtype: m.dtype }));
         for (const [k, t] of node.retained) setGrad(t, outGrads[k], createGraph);
         for (const t of wanted) if (t.gradFn === node) captured.set(t, outGrads[slotOf.get(t) ?? 0]);
 
-        const needsGrad = node.next.map((e) => e !== null);
-        const inGrads = node.rule.vjp(node.context(needsGrad, createGraph), outGrads);
+        const inGrads = rule.vjp(node.context(createGraph), outGrads);
         node.next.forEach((edge, i) => {
           const g = inGrads[i];
-          if (!edge || !g) return;
-          if (
-            g.shape.length !== node.inputShapes[i].length ||
-            g.shape.some((d, k) => d !== node.inputShapes[i][k])
-          ) {
-            throw new ShapeError(
-              `backward: the gradient rule of '${node.name}' returned ${fmtShape(g.shape)} for input ${i} of shape ${fmtShape(node.inputShapes[i])}`,
-            );
-          }
-          const cast = g.dtype === node.inputDtypes[i] ? g : g.cast(node.inputDtypes[i]);
-          produced.add(cast);
-          accumulate(edge, cast);
+          if (edge && g) sums.add(edge, checkedGradient(node, i, g));
         });
         if (!retainGraph) node.freeSaved();
       }
 
       if (inputs) {
         return inputs.map((t) => {
-          const g = leafGrads.get(t) ?? captured.get(t);
+          const g = sums.leaf(t) ?? captured.get(t);
           return keep(g ? clone(g) : zeros(t.shape, { dtype: t.dtype, backend: t.backend }));
         });
       }
-      // A leaf adopts its gradient when this pass made it and no seed or other leaf shares its
-      // memory (later in-place accumulation must not write into anything else); else a copy.
-      const seeds = new Set(grads.map((g) => g.storage));
-      const claimed = new Set<unknown>();
-      for (const [leaf, g] of leafGrads) {
-        const own = produced.has(g) && !seeds.has(g.storage) && !claimed.has(g.storage);
-        claimed.add(g.storage);
-        setGrad(leaf, g, createGraph, own);
-      }
+      sums.storeInLeaves(grads, createGraph);
       return [];
     }),
   );
 }
 
-/**
- * Adds `g` into `t.grad` (in place, unless the graph of the gradient itself is being built).
- * `adopt`: `g` belongs to nobody else, so a first gradient can be `g` itself rather than a copy.
- */
-function setGrad(t: Tensor, g: Tensor, createGraph: boolean, adopt = false): void {
-  if (t.isDisposed) return;
-  if (t.grad && !t.grad.isDisposed) {
-    if (createGraph) {
-      const sum = keep(add(t.grad, g));
-      t.grad.dispose();
-      t.grad = sum;
-    } else {
-      noGrad(() => t.grad!.add_(g));
-    }
-    return;
+/** The node's gradient rule, or the error that says why backward cannot go through it. */
+function runnableRule(node: Node): GradientRule {
+  if (node.freed) {
+    throw new StateError(
+      `backward: the graph through '${node.name}' was freed by an earlier backward; ` +
+        'pass { retainGraph: true } to the first backward to run backward twice',
+    );
   }
-  if (adopt && !createGraph) {
-    t.grad = keep(g);
-    return;
+  if (!node.rule) {
+    throw new StateError(
+      `backward: no gradient is registered for op '${node.name}' (registerGradient('${node.name}', ...))`,
+    );
   }
-  // A fresh copy: the same gradient tensor may also flow to other leaves or buffers.
-  t.grad = keep(createGraph ? add(g, 0) : noGrad(() => clone(g)));
+  return node.rule;
 }
+
+/** A rule's gradient for input `i`: checked against the input's shape, in the input's dtype. */
+function checkedGradient(node: Node, i: number, g: Tensor): Tensor {
+  const shape = node.inputShapes[i];
+  if (g.shape.length !== shape.length || g.shape.some((d, k) => d !== shape[k])) {
+    throw new ShapeError(
+      `backward: the gradient rule of '${node.name}' returned ${fmtShape(g.shape)} for input ${i} of shape ${fmtShape(shape)}`,
+    );
+  }
+  return g.dtype === node.inputDtypes[i] ? g : g.cast(node.inputDtypes[i]);
+}
+
+// ---- the entry points the core calls (t.backward(), t.retainGrad()) -----------------------------
 
 function backwardFrom(t: Tensor, gradient: Tensor | undefined, options: BackwardOptions): void {
   if (!gradient && t.size !== 1) {
@@ -376,12 +264,12 @@ function backwardFrom(t: Tensor, gradient: Tensor | undefined, options: Backward
 
 function retainGrad(t: Tensor): void {
   if (!t.requiresGrad) throw new StateError(`retainGrad: tensor ${fmtShape(t.shape)} does not require grad`);
-  if (t.gradFn instanceof Node) t.gradFn.retained.set(slotOf.get(t) ?? 0, t);
+  if (isNode(t.gradFn)) t.gradFn.retained.set(slotOf.get(t) ?? 0, t);
 }
 
 setGradRecorder({
   get enabled() {
-    return gradEnabled;
+    return isGradModeOn();
   },
   record,
   backward: backwardFrom,

@@ -1,6 +1,6 @@
 // Custom differentiable functions with a hand-written backward, like torch.autograd.Function.
 import { ANY_BACKEND, clone, registerKernel, run, shareHandle, type Tensor } from '@softpool/tensor';
-import { noGrad } from './engine.js';
+import { noGrad } from './grad-mode.js';
 import { registerGradient } from './registry.js';
 
 /** What `forward` can stash for `backward`. */

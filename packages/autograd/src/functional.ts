@@ -9,7 +9,8 @@ import {
   scope,
   type Tensor,
 } from '@softpool/tensor';
-import { noGrad, runBackward } from './engine.js';
+import { runBackward } from './engine.js';
+import { noGrad } from './grad-mode.js';
 
 /**
  * Gradients of `outputs` with respect to `inputs`, without touching `.grad` (PyTorch's

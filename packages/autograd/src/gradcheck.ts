@@ -14,8 +14,8 @@ import {
   type Tensor,
   tensor,
 } from '@softpool/tensor';
-import { enableGrad, noGrad } from './engine.js';
 import { gradients } from './functional.js';
+import { enableGrad, noGrad } from './grad-mode.js';
 
 /** A gradient check that failed (analytic and numeric gradients disagree). */
 export class GradcheckError extends SoftpoolError {
@@ -54,6 +54,8 @@ function evaluate(fn: Fn, inputs: Tensor[]): Float64Array {
   return scope(() => {
     const outs = asList(fn(...inputs));
     const parts = outs.map((o) => Float64Array.from(o.dataSync()));
+    // Outputs may outlive scopes (gradients() results, as gradgradcheck's function returns): release them.
+    for (const o of outs) o.dispose();
     const flat = new Float64Array(parts.reduce((n, p) => n + p.length, 0));
     let k = 0;
     for (const p of parts) {
@@ -125,10 +127,16 @@ function check(fn: Fn, inputs: Tensor[], options: GradcheckOptions): GradcheckRe
       });
       // A scalar function of all outputs whose gradient is v^T J.
       const total = ys.map((y, o) => sum(mul(cast(y, 'float64'), cots[o]))).reduce((a, b) => a.add(b));
+      for (const y of ys) y.dispose(); // the graph of `total` keeps what backward needs
+      // gradients() hands its results to the caller (they outlive scopes): release them here.
       return gradients(
         total,
         wrt.map((i) => xs[i]),
-      ).map((g) => Float64Array.from(g.dataSync()));
+      ).map((g) => {
+        const row = Float64Array.from(g.dataSync());
+        g.dispose();
+        return row;
+      });
     });
 
   if (!fast) {

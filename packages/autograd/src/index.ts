@@ -4,9 +4,10 @@
 import './engine.js';
 import './grads/index.js';
 
-export { enableGrad, type GradOptions, noGrad, runBackward } from './engine.js';
+export { type GradOptions, runBackward } from './engine.js';
 export { type BackwardContext, defineFunction, type FunctionContext, type FunctionSpec } from './function.js';
 export { grad, gradients, valueAndGrad, vjp } from './functional.js';
+export { enableGrad, noGrad } from './grad-mode.js';
 export {
   GradcheckError,
   type GradcheckOptions,
@@ -15,7 +16,7 @@ export {
   gradgradcheck,
 } from './gradcheck.js';
 export { sumTo } from './grads/util.js';
-export { printGraph, toDot } from './graph.js';
+export { type DotOptions, printGraph, toDot, toSvg } from './graph.js';
 export {
   type GradientRule,
   getGradient,

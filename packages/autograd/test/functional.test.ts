@@ -7,6 +7,7 @@ import {
   gradients,
   printGraph,
   toDot,
+  toSvg,
   valueAndGrad,
   vjp,
 } from '../src/index.js';
@@ -84,6 +85,24 @@ describe('custom functions', () => {
 });
 
 describe('graph introspection', () => {
+  it('toDot names leaves and results and summarises values and gradients; toSvg renders it', async () => {
+    const x = sp.tensor([[1, 2]]);
+    const w = sp.tensor([[0.5], [-1]], { requiresGrad: true });
+    const h = sp.relu(sp.matmul(x, w));
+    h.retainGrad();
+    const loss = sp.sum(sp.mul(h, h));
+    loss.backward();
+    const names = { 'fc.weight': w, h };
+    const dot = toDot(loss, { names, values: true, grads: true });
+    expect(dot).toContain('label="fc.weight\\n[2,1] float32\\nvalue [0.5, -1]\\ngrad [0, 0]"');
+    expect(dot).toContain('label="h = relu\\n[1,1]\\nvalue [0]\\ngrad [0]"');
+    expect(dot).toContain('label="sum\\n[]\\nvalue [0]\\ngrad none"');
+    expect(toDot(loss, { names: Object.entries(names) })).toBe(toDot(loss, { names }));
+    const svg = await toSvg(loss, { names });
+    expect(svg).toMatch(/^<\?xml|<svg/);
+    expect(svg).toContain('fc.weight');
+  });
+
   it('toDot and printGraph describe the backward graph', () => {
     const x = sp.tensor([[1, 2]], { requiresGrad: true });
     const w = sp.tensor([[1], [1]], { requiresGrad: true });

@@ -2,7 +2,7 @@
 // training loop keeps the live-tensor count and bytes flat.
 import * as sp from '@softpool/tensor';
 import { describe, expect, it } from 'vitest';
-import { noGrad } from '../src/index.js';
+import { gradcheck, gradgradcheck, noGrad } from '../src/index.js';
 
 describe('memory', () => {
   it('backward frees what the graph saved; disposing outputs frees graphs never run backward', () => {
@@ -55,5 +55,16 @@ describe('memory', () => {
     for (let i = 0; i < 10_000; i++) last = step();
     expect(sp.memory()).toEqual(warm);
     expect(last).toBeLessThan(first); // it did learn something
+  });
+
+  it('gradcheck and gradgradcheck leave no tensor behind (full Jacobians and random projections)', () => {
+    const x = sp.randn([3], { dtype: 'float64' }).requiresGrad_();
+    const big = sp.randn([80, 80], { dtype: 'float64' }).requiresGrad_();
+    const before = sp.memory().tensors;
+    expect(gradcheck((t) => sp.relu(t), [x]).ok).toBe(true);
+    expect(gradcheck((t) => sp.tanh(t), [big]).ok).toBe(true); // random projections above 4096 entries
+    expect(gradgradcheck((t) => sp.tanh(t), [x]).ok).toBe(true);
+    sp.scope(() => gradcheck((t) => sp.exp(t), [x], { raise: false }));
+    expect(sp.memory().tensors).toBe(before);
   });
 });
