@@ -14,10 +14,29 @@ import {
 } from '@softpool/layers';
 import { LeNet5 } from '@softpool/models';
 import { exportOnnx, onnxMetadata } from '@softpool/onnx';
-import { memory, randn, relu, scope, sum, type Tensor, tensor } from '@softpool/tensor';
+import {
+  memory,
+  type OpAttrs,
+  randn,
+  registerKernel,
+  relu,
+  run,
+  scope,
+  sum,
+  type Tensor,
+  tensor,
+} from '@softpool/tensor';
 
 // The consumer compiles with lib es2022 alone: no DOM, no @types/node.
 declare const console: { log(...args: unknown[]): void };
+
+// A user's own op, declared on the op map so that its kernel's attrs are typed.
+declare module '@softpool/tensor' {
+  interface OpAttrs {
+    scaleBy: { factor: number };
+  }
+}
+registerKernel('scaleBy', 'cpu', ([x], { factor }) => x.mul(factor));
 
 function check(ok: boolean, what: string): void {
   if (!ok) throw new Error(`consumer: ${what}`);
@@ -33,6 +52,12 @@ async function main(): Promise<void> {
   check(x.grad!.dataSync()[1] === 5, 'x.relu().sum().backward() accumulates');
   const dx = grad((a: Tensor) => sum(a.mul(a)))(tensor([3])) as Tensor;
   check(dx.itemSync() === 6, 'grad(a => sum(a * a))');
+
+  const img0 = randn([1, 1, 2, 2]);
+  check(run('scaleBy', [tensor([1, 2])], { factor: 3 }).dataSync()[1] === 6, 'a user-defined op');
+  // The layers' ops are declared on the op map too, where the packages are installed.
+  const temperature: OpAttrs['softPool']['temperature'] = 1;
+  check(softPool2d(img0, { kernelSize: 2, temperature }).size === 1, 'layers op attrs');
 
   // SoftPool: the free function and the layer agree.
   const img = randn([1, 2, 4, 4]);

@@ -36,7 +36,7 @@ import { GradientSums, setGrad } from './accumulate.js';
 import { type Edge, edgeTo, slotOf } from './edge.js';
 import { isGradModeOn, noGrad, withGradMode } from './grad-mode.js';
 import { reconnect } from './higher-order.js';
-import { type GradientRule, getGradient, type VjpContext } from './registry.js';
+import { type GradientRule, getGradient, listNonDifferentiable, type VjpContext } from './registry.js';
 import { type Saved, save, unpack } from './saved.js';
 
 // ---- the graph --------------------------------------------------------------------------------
@@ -222,8 +222,11 @@ function runnableRule(node: Node): GradientRule {
     );
   }
   if (!node.rule) {
+    const why = listNonDifferentiable().get(node.name);
     throw new StateError(
-      `backward: no gradient is registered for op '${node.name}' (registerGradient('${node.name}', ...))`,
+      why
+        ? `backward: op '${node.name}' is not differentiable: ${why}`
+        : `backward: no gradient is registered for op '${node.name}' (registerGradient('${node.name}', ...))`,
     );
   }
   return node.rule;

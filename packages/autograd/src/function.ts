@@ -43,8 +43,9 @@ interface State {
  * cube(x).sum().backward();
  */
 export function defineFunction(spec: FunctionSpec): (...inputs: Tensor[]) => Tensor {
-  const op = `fn:${spec.name}`;
-  registerKernel<{ state: State }>(op, ANY_BACKEND, (inputs, { state }) => {
+  const op = `fn:${spec.name}` as const;
+  registerKernel(op, ANY_BACKEND, (inputs, attrs) => {
+    const { state } = attrs as { state: State };
     const ctx: FunctionContext = {
       saveForBackward: (...ts) => {
         state.saved.push(...ts.map(shareHandle));

@@ -21,6 +21,8 @@ export {
   type GradientRule,
   getGradient,
   listGradients,
+  listNonDifferentiable,
+  markNonDifferentiable,
   registerGradient,
   type VjpContext,
 } from './registry.js';

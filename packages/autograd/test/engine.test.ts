@@ -6,6 +6,13 @@ import { leaf } from './helpers.js';
 
 const vals = (t: sp.Tensor | null) => Array.from(t!.dataSync());
 
+// Ops a test adds are declared, as any package adding ops declares them.
+declare module '@softpool/tensor' {
+  interface OpAttrs {
+    noGradOp: sp.NoAttrs;
+  }
+}
+
 describe('backward', () => {
   it('computes gradients of a small expression (the README example)', () => {
     const x = sp.tensor([1, 2, 3], { requiresGrad: true });

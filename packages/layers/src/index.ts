@@ -1,6 +1,8 @@
 // @softpool/layers: modules, SoftPool and the baseline poolings, losses, optimizers, checkpoints.
 import '@softpool/autograd';
 
+import './op-attrs.js';
+
 export * from './image/index.js';
 export * from './init.js';
 export * from './io/checkpoint.js';

@@ -6,7 +6,7 @@ import { ANY_BACKEND, getKernel, registerKernel } from './kernels.js';
 import { viewStrides } from './ops/view.js';
 import { makeTensor, makeView, type Tensor } from './tensor.js';
 
-registerKernel<{ shape: number[] }>('reshape', ANY_BACKEND, ([x], { shape }, backend) => {
+registerKernel('reshape', ANY_BACKEND, ([x], { shape }, backend) => {
   const strides = viewStrides(x.shape, x.strides, shape);
   if (strides) return makeView(x, shape, strides, x.offset);
   const copy = getKernel('contiguous', backend.name)([x], {}, backend) as Tensor;
@@ -15,7 +15,7 @@ registerKernel<{ shape: number[] }>('reshape', ANY_BACKEND, ([x], { shape }, bac
   return out;
 });
 
-registerKernel<{ axes: number[] }>('permute', ANY_BACKEND, ([x], { axes }) =>
+registerKernel('permute', ANY_BACKEND, ([x], { axes }) =>
   makeView(
     x,
     axes.map((a) => x.shape[a]),
@@ -24,7 +24,7 @@ registerKernel<{ axes: number[] }>('permute', ANY_BACKEND, ([x], { axes }) =>
   ),
 );
 
-registerKernel<{ shape: number[] }>('expand', ANY_BACKEND, ([x], { shape }) => {
+registerKernel('expand', ANY_BACKEND, ([x], { shape }) => {
   const lead = shape.length - x.rank;
   const strides = shape.map((d, i) =>
     i < lead || (x.shape[i - lead] === 1 && d !== 1) ? 0 : x.strides[i - lead],
@@ -32,7 +32,7 @@ registerKernel<{ shape: number[] }>('expand', ANY_BACKEND, ([x], { shape }) => {
   return makeView(x, shape, strides, x.offset);
 });
 
-registerKernel<{ starts: number[]; steps: number[]; shape: number[] }>('slice', ANY_BACKEND, ([x], a) => {
+registerKernel('slice', ANY_BACKEND, ([x], a) => {
   let offset = x.offset;
   for (let i = 0; i < x.rank; i++) if (a.shape[i] > 0) offset += a.starts[i] * x.strides[i];
   return makeView(
@@ -44,7 +44,7 @@ registerKernel<{ starts: number[]; steps: number[]; shape: number[] }>('slice', 
 });
 
 /** Copies to another backend; needs a synchronous read on the source (async: `toAsync`). */
-registerKernel<{ backend: string }>('to', ANY_BACKEND, ([x], { backend }) => {
+registerKernel('to', ANY_BACKEND, ([x], { backend }) => {
   const src = x.backend;
   if (!src.readSync) {
     throw new BackendError(

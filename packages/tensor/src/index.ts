@@ -72,6 +72,7 @@ export {
   listOps,
   registerKernel,
 } from './kernels.js';
+export type { NoAttrs, OpAttrs, OpName } from './op-attrs.js';
 export * from './ops/conv.js';
 export * from './ops/creation.js';
 export * from './ops/elementwise.js';

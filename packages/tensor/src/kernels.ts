@@ -2,6 +2,7 @@
 // layers package's pooling) add their own ops through the same public functions.
 import type { Backend } from './backend.js';
 import { BackendError } from './errors.js';
+import type { OpAttrs, OpName } from './op-attrs.js';
 import type { Tensor } from './tensor.js';
 
 /** Attributes of one op call: plain data (numbers, strings, arrays), never tensors. */
@@ -24,7 +25,11 @@ const registry = new Map<string, Map<string, Kernel>>();
  * @example
  * registerKernel('softPool2d', 'cpu', (inputs, attrs) => ...);
  */
-export function registerKernel<A = Attrs>(op: string, backend: string, kernel: Kernel<A>): void {
+export function registerKernel<Op extends OpName>(
+  op: Op,
+  backend: string,
+  kernel: Kernel<OpAttrs[Op]>,
+): void {
   let byBackend = registry.get(op);
   if (!byBackend) registry.set(op, (byBackend = new Map()));
   byBackend.set(backend, kernel as Kernel);

@@ -12,9 +12,17 @@ import {
   tensor,
 } from '../src/index.js';
 
+// A package adding ops declares their attributes, so registerKernel type-checks them.
+declare module '../src/index.js' {
+  interface OpAttrs {
+    testScale: { k: number };
+    onlyElsewhere: Record<string, never>;
+  }
+}
+
 describe('kernel registry and dispatch', () => {
   it('other packages can add ops through the public registry', () => {
-    registerKernel<{ k: number }>('testScale', 'cpu', ([x], { k }) => {
+    registerKernel('testScale', 'cpu', ([x], { k }) => {
       const out = cpuEmpty(x.shape, x.dtype);
       const src = sp.readContiguous(x);
       const dst = cpuData(out);
@@ -105,3 +113,12 @@ describe('reading and printing', () => {
     expect(() => t.to('webgpu')).toThrow(/backend 'webgpu' is not ready/);
   });
 });
+
+// Compile-time checks of the typed op map (tsc runs over the tests; nothing here runs).
+export function opMapTypeChecks(): void {
+  // @ts-expect-error an op name that is not in OpAttrs (a typo) does not compile
+  registerKernel('sofPool', 'cpu', ([x]) => x);
+  // @ts-expect-error 'sum' has `axes` and `keepDim`, not `axis`
+  registerKernel('sum', 'cpu', ([x], attrs) => (attrs.axis ? x : x));
+  registerKernel('sum', 'cpu', ([x], { axes, keepDim }) => (axes.length && keepDim ? x : x));
+}

@@ -1,4 +1,5 @@
 // Every core op's gradient rule, registered on import (one file per op, named like the op).
+import { markNonDifferentiable } from '../registry.js';
 import './abs.js';
 import './add.js';
 import './cast.js';
@@ -56,3 +57,28 @@ import './sum.js';
 import './tanh.js';
 import './to.js';
 import './where.js';
+
+// Core ops without a gradient, on purpose. Their outputs are bool or int (record() never makes a
+// node for them) or random draws: a gradient would be zero or undefined.
+for (const op of [
+  'eq',
+  'ne',
+  'lt',
+  'le',
+  'gt',
+  'ge',
+  'logicalAnd',
+  'logicalOr',
+  'logicalNot',
+  'all',
+  'any',
+] as const)
+  markNonDifferentiable(op, 'its output is bool');
+for (const op of ['argmax', 'argmin', 'oneHot'] as const)
+  markNonDifferentiable(op, 'its output is an integer index');
+for (const op of ['rand', 'randn', 'randint', 'bernoulli', 'full'] as const)
+  markNonDifferentiable(op, 'it makes a new tensor from its attributes alone (no tensor input)');
+markNonDifferentiable(
+  'assign',
+  'it writes in place into its first input (autograd tracks the version instead)',
+);

@@ -1,6 +1,6 @@
 // d batchNorm (training mode): dx = gamma/sigma (dy - mean(dy) - xhat mean(dy xhat)),
 // dgamma = sum(dy xhat), dbeta = sum(dy), per channel; one fused backward kernel computes all three.
-import { registerGradient } from '@softpool/autograd';
+import { markNonDifferentiable, registerGradient } from '@softpool/autograd';
 import { dispatch } from '@softpool/tensor';
 
 registerGradient('batchNorm', {
@@ -8,3 +8,8 @@ registerGradient('batchNorm', {
   vjp: ({ inputs: [x, gamma], outputs: [, mean, variance], attrs }, [g]) =>
     dispatch('batchNormBackward', [g, x!, gamma!, mean!, variance!], attrs),
 });
+
+markNonDifferentiable(
+  'batchNormBackward',
+  'second derivatives of batch norm are not implemented (its backward is one fused kernel)',
+);

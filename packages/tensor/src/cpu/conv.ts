@@ -317,9 +317,9 @@ function convForward(x: Tensor, w: Tensor, bias: Tensor | undefined, attrs: Conv
   return out;
 }
 
-registerKernel<ConvAttrs>('conv', 'cpu', ([x, w, bias], attrs) => convForward(x, w, bias, attrs));
+registerKernel('conv', 'cpu', ([x, w, bias], attrs) => convForward(x, w, bias, attrs));
 
-registerKernel<ConvAttrs & { inputShape: number[] }>('convBackwardInput', 'cpu', ([dy, w], attrs) => {
+registerKernel('convBackwardInput', 'cpu', ([dy, w], attrs) => {
   if (
     dy.dtype === 'float32' &&
     attrs.stride.every((s) => s === 1) &&
@@ -360,7 +360,7 @@ registerKernel<ConvAttrs & { inputShape: number[] }>('convBackwardInput', 'cpu',
   return dx;
 });
 
-registerKernel<ConvAttrs & { weightShape: number[] }>('convBackwardWeight', 'cpu', ([x, dy], attrs) => {
+registerKernel('convBackwardWeight', 'cpu', ([x, dy], attrs) => {
   if (x.dtype === 'float32') return weightGradAsConv(x, dy, attrs);
   const wShape = attrs.weightShape;
   const g = geometry(x.shape, wShape, dy.shape.slice(2), attrs);

@@ -107,9 +107,11 @@ export function mapNew(expr: string, inputs: Tensor[], dtype: DType, params: num
 }
 
 for (const op of UNARY_OPS) {
-  registerKernel<Record<string, unknown>>(op, 'cpu', ([x], attrs) => {
+  registerKernel(op, 'cpu', ([x], attrs) => {
     const expr = (x.dtype === 'int32' && UNARY_INT[op]) || UNARY[op];
-    const params = [Number(attrs.negativeSlope ?? (attrs.approximate === 'tanh' ? 1 : 0))];
+    // The one parameter of the parameterised unary ops: leakyRelu's slope, gelu's tanh switch.
+    const { negativeSlope, approximate } = attrs as { negativeSlope?: number; approximate?: string };
+    const params = [Number(negativeSlope ?? (approximate === 'tanh' ? 1 : 0))];
     return mapNew(expr, [x], BOOL_OUT.has(op) ? 'bool' : x.dtype, params);
   });
 }
@@ -123,25 +125,21 @@ for (const op of BINARY_OPS) {
 
 registerKernel('where', 'cpu', ([c, a, b]) => mapNew('x1 !== 0 ? x2 : x3', [c, a, b], a.dtype));
 
-registerKernel<{ min: number; max: number }>('clamp', 'cpu', ([x], { min, max }) =>
+registerKernel('clamp', 'cpu', ([x], { min, max }) =>
   mapNew('Math.min(Math.max(x1, q0), q1)', [x], x.dtype, [min, max]),
 );
 
-registerKernel<{ dtype: DType }>('cast', 'cpu', ([x], { dtype }) =>
+registerKernel('cast', 'cpu', ([x], { dtype }) =>
   mapNew(dtype === 'bool' ? 'x1 !== 0 ? 1 : 0' : 'x1', [x], dtype),
 );
 
 registerKernel('contiguous', 'cpu', ([x]) => mapNew('x1', [x], x.dtype));
 
-registerKernel<{ shape: number[]; value: number; dtype: DType }>(
-  'full',
-  'cpu',
-  (_, { shape, value, dtype }) => {
-    const out = empty(shape, dtype);
-    if (value !== 0) buf(out).fill(dtype === 'bool' ? (value ? 1 : 0) : value);
-    return out;
-  },
-);
+registerKernel('full', 'cpu', (_, { shape, value, dtype }) => {
+  const out = empty(shape, dtype);
+  if (value !== 0) buf(out).fill(dtype === 'bool' ? (value ? 1 : 0) : value);
+  return out;
+});
 
 /** Writes `src` (broadcast, same dtype) into the memory of the view `dst`; returns `dst`. */
 registerKernel('assign', 'cpu', ([dst, src]) => {

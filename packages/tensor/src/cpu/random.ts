@@ -22,17 +22,13 @@ function fill(attrs: RandomAttrs, f: (w0: number, w1: number) => number): Tensor
   return out;
 }
 
-registerKernel<RandomAttrs>('rand', 'cpu', (_, a) =>
-  fill(a, a.dtype === 'float64' ? uniform53 : (w0) => uniform24(w0)),
-);
+registerKernel('rand', 'cpu', (_, a) => fill(a, a.dtype === 'float64' ? uniform53 : (w0) => uniform24(w0)));
 
-registerKernel<RandomAttrs>('randn', 'cpu', (_, a) => fill(a, normalFromWords));
+registerKernel('randn', 'cpu', (_, a) => fill(a, normalFromWords));
 
-registerKernel<RandomAttrs & { low: number; high: number }>('randint', 'cpu', (_, a) =>
-  fill(a, (w0) => a.low + (w0 % (a.high - a.low))),
-);
+registerKernel('randint', 'cpu', (_, a) => fill(a, (w0) => a.low + (w0 % (a.high - a.low))));
 
-registerKernel<RandomAttrs & { p?: number }>('bernoulli', 'cpu', (inputs, a) => {
+registerKernel('bernoulli', 'cpu', (inputs, a) => {
   if (inputs.length === 0) return fill(a, (w0) => (uniform24(w0) < a.p! ? 1 : 0));
   const u = fill({ ...a, dtype: 'float64' }, (w0) => uniform24(w0));
   const out = empty(a.shape, a.dtype);

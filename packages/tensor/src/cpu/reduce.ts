@@ -7,13 +7,11 @@ import type { Tensor } from '../tensor.js';
 import { buf, empty, operand, readContiguous } from './backend.js';
 import { reduceStrided } from './codegen.js';
 
-interface ReduceAttrs {
-  axes: number[];
-  keepDim: boolean;
-}
-
 /** combine expression over `acc` and `x1`, the identity, and the output dtype rule. */
-const REDUCERS: Record<string, { combine: string; init: number; out: (d: DType) => DType }> = {
+const REDUCERS: Record<
+  'sum' | 'prod' | 'max' | 'min' | 'all' | 'any',
+  { combine: string; init: number; out: (d: DType) => DType }
+> = {
   sum: { combine: 'acc + x1', init: 0, out: (d) => d },
   prod: { combine: 'acc * x1', init: 1, out: (d) => d },
   max: { combine: 'x1 > acc || x1 !== x1 ? x1 : acc', init: -Infinity, out: (d) => d },
@@ -22,8 +20,8 @@ const REDUCERS: Record<string, { combine: string; init: number; out: (d: DType) 
   any: { combine: 'x1 !== 0 ? 1 : acc', init: 0, out: () => 'bool' },
 };
 
-for (const [op, r] of Object.entries(REDUCERS)) {
-  registerKernel<ReduceAttrs>(op, 'cpu', ([x], { axes, keepDim }) => {
+for (const [op, r] of Object.entries(REDUCERS) as [keyof typeof REDUCERS, (typeof REDUCERS)['sum']][]) {
+  registerKernel(op, 'cpu', ([x], { axes, keepDim }) => {
     const kept = reducedShape(x.shape, axes, true);
     const acc = new Float64Array(sizeOf(kept)).fill(r.init);
     const accStrides = contiguousStrides(kept).map((s, i) => (axes.includes(i) ? 0 : s));
@@ -68,8 +66,8 @@ function argReduce(x: Tensor, axes: number[], keepDim: boolean, greater: boolean
   return out;
 }
 
-registerKernel<ReduceAttrs>('argmax', 'cpu', ([x], { axes, keepDim }) => argReduce(x, axes, keepDim, true));
-registerKernel<ReduceAttrs>('argmin', 'cpu', ([x], { axes, keepDim }) => argReduce(x, axes, keepDim, false));
+registerKernel('argmax', 'cpu', ([x], { axes, keepDim }) => argReduce(x, axes, keepDim, true));
+registerKernel('argmin', 'cpu', ([x], { axes, keepDim }) => argReduce(x, axes, keepDim, false));
 
 type SoftmaxOp = 'softmax' | 'logSoftmax' | 'logSumExp';
 
@@ -125,12 +123,6 @@ function softmaxFamily(op: SoftmaxOp, x: Tensor, axis: number, keepDim: boolean)
   return out;
 }
 
-registerKernel<{ axis: number }>('softmax', 'cpu', ([x], { axis }) =>
-  softmaxFamily('softmax', x, axis, false),
-);
-registerKernel<{ axis: number }>('logSoftmax', 'cpu', ([x], { axis }) =>
-  softmaxFamily('logSoftmax', x, axis, false),
-);
-registerKernel<{ axis: number; keepDim: boolean }>('logSumExp', 'cpu', ([x], { axis, keepDim }) =>
-  softmaxFamily('logSumExp', x, axis, keepDim),
-);
+registerKernel('softmax', 'cpu', ([x], { axis }) => softmaxFamily('softmax', x, axis, false));
+registerKernel('logSoftmax', 'cpu', ([x], { axis }) => softmaxFamily('logSoftmax', x, axis, false));
+registerKernel('logSumExp', 'cpu', ([x], { axis, keepDim }) => softmaxFamily('logSumExp', x, axis, keepDim));

@@ -7,7 +7,7 @@ import type { Tensor } from '../tensor.js';
 import { buf, empty, operand } from './backend.js';
 import { mapStrided } from './codegen.js';
 
-registerKernel<{ axis: number }>('concat', 'cpu', (inputs, { axis }) => {
+registerKernel('concat', 'cpu', (inputs, { axis }) => {
   const shape = [...inputs[0].shape];
   shape[axis] = inputs.reduce((n, t) => n + t.shape[axis], 0);
   const out = empty(shape, inputs[0].dtype);
@@ -85,7 +85,7 @@ function identity(n: number): Int32Array {
   return Int32Array.from({ length: n }, (_, i) => i);
 }
 
-registerKernel<{ before: number[]; after: number[]; mode: string; value: number }>('pad', 'cpu', ([x], a) =>
+registerKernel('pad', 'cpu', ([x], a) =>
   gatherByTables(
     x,
     x.shape.map((n, d) => padIndex(n, a.before[d], a.after[d], a.mode)),
@@ -114,7 +114,7 @@ function readIndex(op: string, index: Tensor, size: number, wrap = true): Int32A
   return idx;
 }
 
-registerKernel<{ axis: number }>('indexSelect', 'cpu', ([x, index], { axis }) =>
+registerKernel('indexSelect', 'cpu', ([x, index], { axis }) =>
   gatherByTables(
     x,
     x.shape.map((n, d) => (d === axis ? readIndex('indexSelect', index, n) : identity(n))),
@@ -122,7 +122,7 @@ registerKernel<{ axis: number }>('indexSelect', 'cpu', ([x, index], { axis }) =>
   ),
 );
 
-registerKernel<{ axis: number }>('gather', 'cpu', ([x, index], { axis }) => {
+registerKernel('gather', 'cpu', ([x, index], { axis }) => {
   const out = empty(index.shape, x.dtype);
   const o = buf(out);
   const idx = readIndex('gather', index, x.shape[axis]);
@@ -142,7 +142,7 @@ registerKernel<{ axis: number }>('gather', 'cpu', ([x, index], { axis }) => {
   return out;
 });
 
-registerKernel<{ numClasses: number; dtype: DType }>('oneHot', 'cpu', ([indices], { numClasses, dtype }) => {
+registerKernel('oneHot', 'cpu', ([indices], { numClasses, dtype }) => {
   const idx = readIndex('oneHot', indices, numClasses, false);
   const out = empty([...indices.shape, numClasses], dtype);
   const o = buf(out);
@@ -170,48 +170,40 @@ function forEachIndex(shape: readonly number[], f: (k: number, idx: Int32Array) 
   }
 }
 
-registerKernel<{ inputShape: number[]; starts: number[]; steps: number[] }>(
-  'sliceBackward',
-  'cpu',
-  ([g], a) => {
-    const out = empty(a.inputShape, g.dtype);
-    const base = contiguousStrides(a.inputShape);
-    const offset = a.starts.reduce((o, s, i) => o + (g.shape[i] > 0 ? s * base[i] : 0), 0);
-    mapStrided(
-      'x1',
-      { data: buf(out), offset, strides: base.map((s, i) => s * a.steps[i]) },
-      [operand(g)],
-      g.shape,
-    );
-    return out;
-  },
-);
+registerKernel('sliceBackward', 'cpu', ([g], a) => {
+  const out = empty(a.inputShape, g.dtype);
+  const base = contiguousStrides(a.inputShape);
+  const offset = a.starts.reduce((o, s, i) => o + (g.shape[i] > 0 ? s * base[i] : 0), 0);
+  mapStrided(
+    'x1',
+    { data: buf(out), offset, strides: base.map((s, i) => s * a.steps[i]) },
+    [operand(g)],
+    g.shape,
+  );
+  return out;
+});
 
-registerKernel<{ inputShape: number[]; before: number[]; after: number[]; mode: string }>(
-  'padBackward',
-  'cpu',
-  ([g], a) => {
-    const out = empty(a.inputShape, g.dtype);
-    const o = buf(out);
-    const src = buf(g);
-    const tables = a.inputShape.map((n, d) => padIndex(n, a.before[d], a.after[d], a.mode));
-    const strides = contiguousStrides(a.inputShape);
-    forEachIndex(g.shape, (_, idx) => {
-      let to = 0;
-      let from = g.offset;
-      for (let d = 0; d < idx.length; d++) {
-        const s = tables[d][idx[d]];
-        if (s < 0) return; // constant padding has no source element
-        to += s * strides[d];
-        from += idx[d] * g.strides[d];
-      }
-      o[to] += src[from];
-    });
-    return out;
-  },
-);
+registerKernel('padBackward', 'cpu', ([g], a) => {
+  const out = empty(a.inputShape, g.dtype);
+  const o = buf(out);
+  const src = buf(g);
+  const tables = a.inputShape.map((n, d) => padIndex(n, a.before[d], a.after[d], a.mode));
+  const strides = contiguousStrides(a.inputShape);
+  forEachIndex(g.shape, (_, idx) => {
+    let to = 0;
+    let from = g.offset;
+    for (let d = 0; d < idx.length; d++) {
+      const s = tables[d][idx[d]];
+      if (s < 0) return; // constant padding has no source element
+      to += s * strides[d];
+      from += idx[d] * g.strides[d];
+    }
+    o[to] += src[from];
+  });
+  return out;
+});
 
-registerKernel<{ axis: number }>('scatterAdd', 'cpu', ([base, index, src], { axis }) => {
+registerKernel('scatterAdd', 'cpu', ([base, index, src], { axis }) => {
   const out = copyOf(base);
   const o = buf(out);
   const idx = readIndex('scatterAdd', index, base.shape[axis]);
@@ -229,7 +221,7 @@ registerKernel<{ axis: number }>('scatterAdd', 'cpu', ([base, index, src], { axi
   return out;
 });
 
-registerKernel<{ axis: number }>('indexAdd', 'cpu', ([base, index, src], { axis }) => {
+registerKernel('indexAdd', 'cpu', ([base, index, src], { axis }) => {
   const out = copyOf(base);
   const o = buf(out);
   const idx = readIndex('indexAdd', index, base.shape[axis]);

@@ -114,7 +114,7 @@ function bufferForward(x: Tensor, w: Tensor, shape: number[], a: ConvAttrs): Ten
   return y;
 }
 
-registerKernel<ConvAttrs>('conv', 'webgpu', (inputs, a, backend) =>
+registerKernel('conv', 'webgpu', (inputs, a, backend) =>
   withDense(inputs, backend, ([x, w, bias]) => {
     const shape = [x.shape[0], w.shape[0], ...outSpatial(x.shape, w.shape, a)];
     const y =
@@ -149,7 +149,7 @@ function gradLayout(dy: Tensor, G: number, transposed: boolean): Tensor {
   return out;
 }
 
-registerKernel<ConvAttrs & { weightShape: number[] }>('convBackwardWeight', 'webgpu', (inputs, a, backend) =>
+registerKernel('convBackwardWeight', 'webgpu', (inputs, a, backend) =>
   withDense(inputs, backend, ([x, dy]) => {
     const g = gradLayout(dy, a.groups, false);
     const viaTextures =
@@ -167,7 +167,7 @@ registerKernel<ConvAttrs & { weightShape: number[] }>('convBackwardWeight', 'web
   }),
 );
 
-registerKernel<ConvAttrs & { inputShape: number[] }>('convBackwardInput', 'webgpu', (inputs, a, backend) =>
+registerKernel('convBackwardInput', 'webgpu', (inputs, a, backend) =>
   withDense(inputs, backend, ([dy, w]) => {
     const G = a.groups;
     const cog = w.shape[0] / G;

@@ -167,9 +167,11 @@ fn body(t: u32) {
 }
 
 for (const op of UNARY_OPS) {
-  registerKernel<Record<string, unknown>>(op, 'webgpu', ([x], attrs) => {
+  registerKernel(op, 'webgpu', ([x], attrs) => {
     const expr = (x.dtype === 'int32' && UNARY_INT[op]) || UNARY[op];
-    const q = [Number(attrs.negativeSlope ?? (attrs.approximate === 'tanh' ? 1 : 0))];
+    // The one parameter of the parameterised unary ops: leakyRelu's slope, gelu's tanh switch.
+    const { negativeSlope, approximate } = attrs as { negativeSlope?: number; approximate?: string };
+    const q = [Number(negativeSlope ?? (approximate === 'tanh' ? 1 : 0))];
     return mapGpu(expr, [x], BOOL_OUT.has(op) ? 'bool' : x.dtype, q);
   });
 }
@@ -183,7 +185,7 @@ for (const op of BINARY_OPS) {
 
 registerKernel('where', 'webgpu', ([c, a, b]) => mapGpu('select(x3, x2, x1 != 0u)', [c, a, b], a.dtype));
 
-registerKernel<{ min: number; max: number }>('clamp', 'webgpu', ([x], { min, max }) => {
+registerKernel('clamp', 'webgpu', ([x], { min, max }) => {
   if (x.dtype === 'int32') {
     const lo = Math.max(min, -(2 ** 31));
     const hi = Math.min(max, 2 ** 31 - 1);
@@ -192,7 +194,7 @@ registerKernel<{ min: number; max: number }>('clamp', 'webgpu', ([x], { min, max
   return mapGpu('select(min(max(x1, q0), q1), x1, isnan_(x1))', [x], x.dtype, [min, max]);
 });
 
-registerKernel<{ dtype: DType }>('cast', 'webgpu', ([x], { dtype }) => {
+registerKernel('cast', 'webgpu', ([x], { dtype }) => {
   const expr =
     dtype === 'bool'
       ? 'select(0u, 1u, x1 != T(0))'
@@ -204,24 +206,20 @@ registerKernel<{ dtype: DType }>('cast', 'webgpu', ([x], { dtype }) => {
 
 registerKernel('contiguous', 'webgpu', ([x]) => mapGpu('x1', [x], x.dtype));
 
-registerKernel<{ shape: number[]; value: number; dtype: DType }>(
-  'full',
-  'webgpu',
-  (_, { shape, value, dtype }, backend) => {
-    // The value travels as a parameter (its bits), so every fill value shares one pipeline.
-    const T = wgslType(dtype);
-    const bits =
-      dtype === 'float32' ? f32bits(value) : dtype === 'int32' ? Math.trunc(value) >>> 0 : value ? 1 : 0;
-    const [out] = gpu(backend).runProgram({
-      code: `fn body(i: u32) { out0[i] = bitcast<${T}>(params[1]); }`,
-      inputs: [],
-      outputs: [{ shape, dtype }],
-      params: [bits],
-      threads: shape.reduce((a, b) => a * b, 1),
-    });
-    return out;
-  },
-);
+registerKernel('full', 'webgpu', (_, { shape, value, dtype }, backend) => {
+  // The value travels as a parameter (its bits), so every fill value shares one pipeline.
+  const T = wgslType(dtype);
+  const bits =
+    dtype === 'float32' ? f32bits(value) : dtype === 'int32' ? Math.trunc(value) >>> 0 : value ? 1 : 0;
+  const [out] = gpu(backend).runProgram({
+    code: `fn body(i: u32) { out0[i] = bitcast<${T}>(params[1]); }`,
+    inputs: [],
+    outputs: [{ shape, dtype }],
+    params: [bits],
+    threads: shape.reduce((a, b) => a * b, 1),
+  });
+  return out;
+});
 
 /** Writes `src` (broadcast) into the memory of the view `dst`. */
 registerKernel('assign', 'webgpu', ([dst, src]) => mapGpu('x1', [src], dst.dtype, [], dst));

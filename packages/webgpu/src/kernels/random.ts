@@ -74,12 +74,12 @@ fn body(i: u32) {
   })[0];
 }
 
-registerKernel<RandomAttrs>('rand', 'webgpu', (_, a, b) => draw('rand', a, b));
-registerKernel<RandomAttrs>('randn', 'webgpu', (_, a, b) => draw('randn', a, b));
-registerKernel<RandomAttrs & { low: number; high: number }>('randint', 'webgpu', (_, a, b) =>
+registerKernel('rand', 'webgpu', (_, a, b) => draw('rand', a, b));
+registerKernel('randn', 'webgpu', (_, a, b) => draw('randn', a, b));
+registerKernel('randint', 'webgpu', (_, a, b) =>
   draw('randint', a, b, [a.low >>> 0, (a.high - a.low) >>> 0]),
 );
-registerKernel<RandomAttrs & { p?: number }>('bernoulli', 'webgpu', (inputs, a, b) => {
+registerKernel('bernoulli', 'webgpu', (inputs, a, b) => {
   const f = new Float32Array([a.p ?? 0]);
   return draw('bernoulli', a, b, [new Uint32Array(f.buffer)[0]], inputs[0]);
 });

@@ -7,16 +7,12 @@ import { wgslType } from '../backend.js';
 import { MATH } from '../wgsl.js';
 import { gpu, withDense } from './util.js';
 
-interface ReduceAttrs {
-  axes: number[];
-  keepDim: boolean;
-}
-
 /** Most dims a reduction walks (after merging adjacent dims that are contiguous in memory). */
 const MAX_RANK = 8;
 
 /** Per op: WGSL combine of `acc` and `v`, and its identity per element type. */
-const REDUCERS: Record<string, { combine: string; init: Record<string, string> }> = {
+type Reducer = 'sum' | 'prod' | 'max' | 'min' | 'all' | 'any';
+const REDUCERS: Record<Reducer, { combine: string; init: Record<string, string> }> = {
   sum: { combine: 'acc + v', init: { f32: '0.0', i32: '0i', u32: '0u' } },
   prod: { combine: 'acc * v', init: { f32: '1.0', i32: '1i', u32: '1u' } },
   max: {
@@ -87,7 +83,7 @@ fn redOff(j: u32) -> u32 {
   return off;
 }`;
 
-function header(op: string, T: string, src: string): string {
+function header(op: Reducer, T: string, src: string): string {
   const r = REDUCERS[op];
   // Integers are never NaN (and WGSL has no overloads for an integer isnan_).
   const combine = T === 'f32' ? r.combine : r.combine.replace('isnan_(v)', 'false');
@@ -100,7 +96,7 @@ ${WALK}`;
 }
 
 /** One thread per output; the reduced dims are walked with an odometer (no divisions). */
-function threadProgram(op: string, T: string, src: string): string {
+function threadProgram(op: Reducer, T: string, src: string): string {
   return `${header(op, T, src)}
 fn body(i: u32) {
   let rr = params[5];
@@ -125,7 +121,7 @@ fn body(i: u32) {
 }
 
 /** Workgroup w reduces chunk (w % G) of output (w / G): 64 threads, then a tree. */
-function groupProgram(op: string, T: string, src: string): string {
+function groupProgram(op: Reducer, T: string, src: string): string {
   return `${header(op, T, src)}
 var<workgroup> sh: array<A, 64>;
 @compute @workgroup_size(64) fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) l: u32, @builtin(num_workgroups) nw: vec3<u32>) {
@@ -152,7 +148,7 @@ var<workgroup> sh: array<A, 64>;
 }
 
 /** Reduces `x` over `axes` into a tensor of `shape` (element type of the accumulator: `dtype`). */
-function reduceGpu(op: string, x: Tensor, axes: number[], shape: number[], dtype: DType): Tensor {
+function reduceGpu(op: Reducer, x: Tensor, axes: number[], shape: number[], dtype: DType): Tensor {
   const backend = gpu(x.backend);
   const { kept, red, R } = layout(x, axes);
   const outputs = shape.reduce((a, b) => a * b, 1);
@@ -215,8 +211,8 @@ function reduceGpu(op: string, x: Tensor, axes: number[], shape: number[], dtype
   return out;
 }
 
-for (const op of Object.keys(REDUCERS)) {
-  registerKernel<ReduceAttrs>(op, 'webgpu', ([x], { axes, keepDim }) => {
+for (const op of Object.keys(REDUCERS) as Reducer[]) {
+  registerKernel(op, 'webgpu', ([x], { axes, keepDim }) => {
     const dtype = op === 'all' || op === 'any' ? 'bool' : x.dtype;
     return reduceGpu(op, x, axes, reducedShape(x.shape, axes, keepDim), dtype);
   });
@@ -276,12 +272,8 @@ fn body(i: u32) {
   })[0];
 }
 
-registerKernel<ReduceAttrs>('argmax', 'webgpu', ([x], { axes, keepDim }) =>
-  argReduce(x, axes, keepDim, true),
-);
-registerKernel<ReduceAttrs>('argmin', 'webgpu', ([x], { axes, keepDim }) =>
-  argReduce(x, axes, keepDim, false),
-);
+registerKernel('argmax', 'webgpu', ([x], { axes, keepDim }) => argReduce(x, axes, keepDim, true));
+registerKernel('argmin', 'webgpu', ([x], { axes, keepDim }) => argReduce(x, axes, keepDim, false));
 
 type SoftmaxOp = 'softmax' | 'logSoftmax' | 'logSumExp';
 
@@ -324,12 +316,8 @@ fn body(i: u32) {
   });
 }
 
-registerKernel<{ axis: number }>('softmax', 'webgpu', ([x], { axis }) =>
-  softmaxFamily('softmax', x, axis, false),
-);
-registerKernel<{ axis: number }>('logSoftmax', 'webgpu', ([x], { axis }) =>
-  softmaxFamily('logSoftmax', x, axis, false),
-);
-registerKernel<{ axis: number; keepDim: boolean }>('logSumExp', 'webgpu', ([x], { axis, keepDim }) =>
+registerKernel('softmax', 'webgpu', ([x], { axis }) => softmaxFamily('softmax', x, axis, false));
+registerKernel('logSoftmax', 'webgpu', ([x], { axis }) => softmaxFamily('logSoftmax', x, axis, false));
+registerKernel('logSumExp', 'webgpu', ([x], { axis, keepDim }) =>
   softmaxFamily('logSumExp', x, axis, keepDim),
 );

@@ -29,7 +29,7 @@ function copyInto(out: Tensor, src: Tensor, offset: number, strides: number[]): 
   view.dispose();
 }
 
-registerKernel<{ axis: number }>('concat', 'webgpu', (inputs, { axis }) => {
+registerKernel('concat', 'webgpu', (inputs, { axis }) => {
   const shape = [...inputs[0].shape];
   shape[axis] = inputs.reduce((n, t) => n + t.shape[axis], 0);
   const out = zerosOn(inputs[0], shape);
@@ -42,22 +42,18 @@ registerKernel<{ axis: number }>('concat', 'webgpu', (inputs, { axis }) => {
   return out;
 });
 
-registerKernel<{ inputShape: number[]; starts: number[]; steps: number[] }>(
-  'sliceBackward',
-  'webgpu',
-  ([g], a) => {
-    const out = zerosOn(g, a.inputShape);
-    const base = contiguousStrides(a.inputShape);
-    const offset = a.starts.reduce((o, s, i) => o + (g.shape[i] > 0 ? s * base[i] : 0), 0);
-    copyInto(
-      out,
-      g,
-      offset,
-      base.map((s, i) => s * a.steps[i]),
-    );
-    return out;
-  },
-);
+registerKernel('sliceBackward', 'webgpu', ([g], a) => {
+  const out = zerosOn(g, a.inputShape);
+  const base = contiguousStrides(a.inputShape);
+  const offset = a.starts.reduce((o, s, i) => o + (g.shape[i] > 0 ? s * base[i] : 0), 0);
+  copyInto(
+    out,
+    g,
+    offset,
+    base.map((s, i) => s * a.steps[i]),
+  );
+  return out;
+});
 
 const MODES: Record<string, number> = { constant: 0, replicate: 1, reflect: 2 };
 
@@ -87,22 +83,19 @@ fn body(i: u32) {
   out0[i] = select(T(VALUE), in0[off], inside);
 }`;
 
-registerKernel<{ before: number[]; after: number[]; mode: string; value: number }>(
-  'pad',
-  'webgpu',
-  (inputs, a, backend) =>
-    withDense(inputs, backend, ([x]) => {
-      const shape = x.shape.map((n, d) => n + a.before[d] + a.after[d]);
-      const T = wgslType(x.dtype);
-      const value = x.dtype === 'float32' ? `bits_(${f32bits(a.value)}u)` : `${Math.trunc(Number(a.value))}`;
-      return gpu(backend).runProgram({
-        code: `alias T = ${T};${PAD.replace('VALUE', value)}`,
-        inputs: [x],
-        outputs: [{ shape, dtype: x.dtype }],
-        params: [MODES[a.mode], x.rank, ...shape, ...x.shape, ...a.before],
-        threads: shape.reduce((p, q) => p * q, 1),
-      })[0];
-    }),
+registerKernel('pad', 'webgpu', (inputs, a, backend) =>
+  withDense(inputs, backend, ([x]) => {
+    const shape = x.shape.map((n, d) => n + a.before[d] + a.after[d]);
+    const T = wgslType(x.dtype);
+    const value = x.dtype === 'float32' ? `bits_(${f32bits(a.value)}u)` : `${Math.trunc(Number(a.value))}`;
+    return gpu(backend).runProgram({
+      code: `alias T = ${T};${PAD.replace('VALUE', value)}`,
+      inputs: [x],
+      outputs: [{ shape, dtype: x.dtype }],
+      params: [MODES[a.mode], x.rank, ...shape, ...x.shape, ...a.before],
+      threads: shape.reduce((p, q) => p * q, 1),
+    })[0];
+  }),
 );
 
 /**
@@ -129,34 +122,31 @@ fn body(i: u32) {
   out0[i] = acc;
 }`;
 
-registerKernel<{ inputShape: number[]; before: number[]; after: number[]; mode: string }>(
-  'padBackward',
-  'webgpu',
-  (inputs, a, backend) =>
-    withDense(inputs, backend, ([g]) => {
-      // One fold per padded dim; each pass shrinks that dim from padded to input size.
-      let cur = g;
-      const shape = [...g.shape];
-      for (let d = 0; d < shape.length; d++) {
-        if (a.before[d] === 0 && a.after[d] === 0) continue;
-        const n = a.inputShape[d];
-        const outer = shape.slice(0, d).reduce((p, q) => p * q, 1);
-        const inner = shape.slice(d + 1).reduce((p, q) => p * q, 1);
-        const next = [...shape];
-        next[d] = n;
-        const [out] = gpu(backend).runProgram({
-          code: PAD_FOLD,
-          inputs: [cur],
-          outputs: [{ shape: next, dtype: g.dtype }],
-          params: [outer, n, shape[d], inner, a.before[d], a.after[d], MODES[a.mode]],
-          threads: outer * n * inner,
-        });
-        if (cur !== g) cur.dispose();
-        cur = out;
-        shape[d] = n;
-      }
-      return cur === g ? mapGpu('x1', [g], g.dtype) : cur;
-    }),
+registerKernel('padBackward', 'webgpu', (inputs, a, backend) =>
+  withDense(inputs, backend, ([g]) => {
+    // One fold per padded dim; each pass shrinks that dim from padded to input size.
+    let cur = g;
+    const shape = [...g.shape];
+    for (let d = 0; d < shape.length; d++) {
+      if (a.before[d] === 0 && a.after[d] === 0) continue;
+      const n = a.inputShape[d];
+      const outer = shape.slice(0, d).reduce((p, q) => p * q, 1);
+      const inner = shape.slice(d + 1).reduce((p, q) => p * q, 1);
+      const next = [...shape];
+      next[d] = n;
+      const [out] = gpu(backend).runProgram({
+        code: PAD_FOLD,
+        inputs: [cur],
+        outputs: [{ shape: next, dtype: g.dtype }],
+        params: [outer, n, shape[d], inner, a.before[d], a.after[d], MODES[a.mode]],
+        threads: outer * n * inner,
+      });
+      if (cur !== g) cur.dispose();
+      cur = out;
+      shape[d] = n;
+    }
+    return cur === g ? mapGpu('x1', [g], g.dtype) : cur;
+  }),
 );
 
 /** WGSL: reads index entry k of a dense int32 index, wrapping negatives when allowed; fails when out of range. */
@@ -216,31 +206,28 @@ function gatherLike(
 }
 
 // gather: the index has the output's shape; indexSelect: a 1-D index picks along the axis.
-registerKernel<{ axis: number }>('gather', 'webgpu', ([x, index], { axis }) =>
+registerKernel('gather', 'webgpu', ([x, index], { axis }) =>
   gatherLike('gather', x, index, axis, [...index.shape], 'i'),
 );
-registerKernel<{ axis: number }>('indexSelect', 'webgpu', ([x, index], { axis }) => {
+registerKernel('indexSelect', 'webgpu', ([x, index], { axis }) => {
   const shape = [...x.shape];
   shape[axis] = index.size;
   return gatherLike('indexSelect', x, index, axis, shape, 'c');
 });
 
-registerKernel<{ numClasses: number; dtype: DType }>(
-  'oneHot',
-  'webgpu',
-  (inputs, { numClasses, dtype }, backend) =>
-    withDense(inputs, backend, ([index]) => {
-      const T = wgslType(dtype);
-      return gpu(backend).runProgram({
-        code: `${readIndex(false).replaceAll('in1', 'in0')}
+registerKernel('oneHot', 'webgpu', (inputs, { numClasses, dtype }, backend) =>
+  withDense(inputs, backend, ([index]) => {
+    const T = wgslType(dtype);
+    return gpu(backend).runProgram({
+      code: `${readIndex(false).replaceAll('in1', 'in0')}
 fn body(i: u32) { let n = params[1]; out0[i] = select(${T}(0), ${T}(1), idx_(i / n, n) == i % n); }`,
-        inputs: [index],
-        outputs: [{ shape: [...index.shape, numClasses], dtype }],
-        params: [numClasses],
-        threads: index.size * numClasses,
-        check: rangeMessage('oneHot', numClasses, false),
-      })[0];
-    }),
+      inputs: [index],
+      outputs: [{ shape: [...index.shape, numClasses], dtype }],
+      params: [numClasses],
+      threads: index.size * numClasses,
+      check: rangeMessage('oneHot', numClasses, false),
+    })[0];
+  }),
 );
 
 /**
@@ -304,9 +291,9 @@ function scatterLike(
   });
 }
 
-registerKernel<{ axis: number }>('scatterAdd', 'webgpu', ([base, index, src], { axis }) =>
+registerKernel('scatterAdd', 'webgpu', ([base, index, src], { axis }) =>
   scatterLike('scatterAdd', base, index, src, axis, true),
 );
-registerKernel<{ axis: number }>('indexAdd', 'webgpu', ([base, index, src], { axis }) =>
+registerKernel('indexAdd', 'webgpu', ([base, index, src], { axis }) =>
   scatterLike('indexAdd', base, index, src, axis, false),
 );

@@ -9,7 +9,7 @@ function dims(x: Tensor): [number, number, number] {
   return [N, C, x.size / (N * C)];
 }
 
-registerKernel<{ eps: number }>('batchNorm', 'cpu', ([x, gamma, beta], { eps }) => {
+registerKernel('batchNorm', 'cpu', ([x, gamma, beta], { eps }) => {
   const [N, C, S] = dims(x);
   const a = readContiguous(x);
   const g = readContiguous(gamma);
@@ -47,7 +47,7 @@ registerKernel<{ eps: number }>('batchNorm', 'cpu', ([x, gamma, beta], { eps }) 
   return [y, mean, variance];
 });
 
-registerKernel<{ eps: number }>('batchNormBackward', 'cpu', ([dy, x, gamma, mean, variance], { eps }) => {
+registerKernel('batchNormBackward', 'cpu', ([dy, x, gamma, mean, variance], { eps }) => {
   const [N, C, S] = dims(x);
   const [gy, a, g, m, v] = [dy, x, gamma, mean, variance].map(readContiguous);
   const dx = cpuEmpty(x.shape, x.dtype);

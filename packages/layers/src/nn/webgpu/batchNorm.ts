@@ -83,9 +83,7 @@ function run(op: string, code: string, inputs: Tensor[], eps: number, backend: B
   });
 }
 
-registerKernel<{ eps: number }>('batchNorm', 'webgpu', (inputs, { eps }, b) =>
-  run('batchNorm', FORWARD, inputs, eps, b),
-);
-registerKernel<{ eps: number }>('batchNormBackward', 'webgpu', (inputs, { eps }, b) =>
+registerKernel('batchNorm', 'webgpu', (inputs, { eps }, b) => run('batchNorm', FORWARD, inputs, eps, b));
+registerKernel('batchNormBackward', 'webgpu', (inputs, { eps }, b) =>
   run('batchNormBackward', BACKWARD, inputs, eps, b),
 );

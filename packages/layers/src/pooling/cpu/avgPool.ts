@@ -48,13 +48,13 @@ export function avgPoolBackward(
   return out;
 }
 
-registerKernel<Record<string, unknown>>('avgPool', 'cpu', ([x], attrs) => {
+registerKernel('avgPool', 'cpu', ([x], attrs) => {
   const g = geometryOf(attrs);
   const include = attrs.countIncludePad as boolean;
   return wasmReady(x, g) ? avgPoolForwardWasm(x, g, include) : avgPoolForward(x, g, include);
 });
 
-registerKernel<Record<string, unknown>>('avgPoolBackward', 'cpu', ([grad], attrs) => {
+registerKernel('avgPoolBackward', 'cpu', ([grad], attrs) => {
   const g = geometryOf(attrs);
   const shape = attrs.inputShape as number[];
   const include = attrs.countIncludePad as boolean;

@@ -89,9 +89,7 @@ export function edscwPoolBackward(grad: Tensor, x: Tensor, stats: Tensor[], g: P
   return out;
 }
 
-registerKernel<Record<string, unknown>>('edscwPool', 'cpu', ([x], attrs) =>
-  edscwPoolForward(x, geometryOf(attrs)),
-);
-registerKernel<Record<string, unknown>>('edscwPoolBackward', 'cpu', ([grad, x, ...stats], attrs) =>
+registerKernel('edscwPool', 'cpu', ([x], attrs) => edscwPoolForward(x, geometryOf(attrs)));
+registerKernel('edscwPoolBackward', 'cpu', ([grad, x, ...stats], attrs) =>
   edscwPoolBackward(grad, x, stats, geometryOf(attrs)),
 );

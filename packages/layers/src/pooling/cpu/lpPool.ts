@@ -53,9 +53,9 @@ export function lpPoolBackward(
   return out;
 }
 
-registerKernel<Record<string, unknown>>('lpPool', 'cpu', ([x], attrs) =>
+registerKernel('lpPool', 'cpu', ([x], attrs) =>
   lpPoolForward(x, geometryOf(attrs), attrs.normType as number),
 );
-registerKernel<Record<string, unknown>>('lpPoolBackward', 'cpu', ([grad, x, y], attrs) =>
+registerKernel('lpPoolBackward', 'cpu', ([grad, x, y], attrs) =>
   lpPoolBackward(grad, x, y, geometryOf(attrs), attrs.normType as number),
 );

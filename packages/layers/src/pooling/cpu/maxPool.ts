@@ -55,12 +55,12 @@ export function maxPoolBackward(grad: Tensor, x: Tensor, indices: Tensor, g: Poo
   return out;
 }
 
-registerKernel<Record<string, unknown>>('maxPool', 'cpu', ([x], attrs) => {
+registerKernel('maxPool', 'cpu', ([x], attrs) => {
   const g = geometryOf(attrs);
   return wasmReady(x, g) ? maxPoolForwardWasm(x, g) : maxPoolForward(x, g);
 });
 
-registerKernel<Record<string, unknown>>('maxPoolBackward', 'cpu', ([grad, x, indices], attrs) => {
+registerKernel('maxPoolBackward', 'cpu', ([grad, x, indices], attrs) => {
   const g = geometryOf(attrs);
   return wasmReady(grad, g)
     ? maxPoolBackwardWasm(grad, x.shape, indices, g)

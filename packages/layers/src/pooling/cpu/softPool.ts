@@ -115,14 +115,14 @@ const f32Temperature = (T: number) => {
 
 // Outputs: y, then m and s unless attrs.stats is false (no backward will run) or the float32
 // kernels' backward rebuilds them itself (kernel 2, stride 2: see wasm.ts).
-registerKernel<Record<string, unknown>>('softPool', 'cpu', ([x], attrs) => {
+registerKernel('softPool', 'cpu', ([x], attrs) => {
   const g = geometryOf(attrs);
   const T = attrs.temperature as number;
   if (wasmReady(x, g) && f32Temperature(T)) return softPoolForwardWasm(x, g, T, attrs.stats !== false);
   return softPoolOutputs(softPoolForward(x, g, T), attrs);
 });
 
-registerKernel<Record<string, unknown>>('softPoolBackward', 'cpu', ([grad, x, ...stats], attrs) => {
+registerKernel('softPoolBackward', 'cpu', ([grad, x, ...stats], attrs) => {
   const g = geometryOf(attrs);
   const T = attrs.temperature as number;
   const exact = attrs.gradient !== 'paper';

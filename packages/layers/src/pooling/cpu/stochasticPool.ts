@@ -38,6 +38,4 @@ export function stochasticPoolForward(x: Tensor, u: Tensor, g: PoolGeometry): [T
   return [y.t, idx.t];
 }
 
-registerKernel<Record<string, unknown>>('stochasticPool', 'cpu', ([x, u], attrs) =>
-  stochasticPoolForward(x, u, geometryOf(attrs)),
-);
+registerKernel('stochasticPool', 'cpu', ([x, u], attrs) => stochasticPoolForward(x, u, geometryOf(attrs)));

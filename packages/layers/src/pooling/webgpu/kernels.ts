@@ -69,7 +69,7 @@ const SOFT_BACKWARD = `
         acc += select(in0[o] * w, in0[o] * w * (1.0 + (ai - in2[o]) * invT), exact);`)}
   out0[i] = acc;`;
 
-registerKernel<Record<string, unknown>>('softPool', 'webgpu', ([x], attrs, b) =>
+registerKernel('softPool', 'webgpu', ([x], attrs, b) =>
   softPoolOutputs(
     runPool('softPool', b, [x], attrs, SOFT_FORWARD, {
       xShape: [...x.shape],
@@ -79,7 +79,7 @@ registerKernel<Record<string, unknown>>('softPool', 'webgpu', ([x], attrs, b) =>
     attrs,
   ),
 );
-registerKernel<Record<string, unknown>>(
+registerKernel(
   'softPoolBackward',
   'webgpu',
   ([grad, x, y, m, s], attrs, b) =>
@@ -105,10 +105,10 @@ const MAX_BACKWARD = `
   ${cover('if (in1[o] == i32(k)) { acc += in0[o]; }')}
   out0[i] = acc;`;
 
-registerKernel<Record<string, unknown>>('maxPool', 'webgpu', ([x], attrs, b) =>
+registerKernel('maxPool', 'webgpu', ([x], attrs, b) =>
   runPool('maxPool', b, [x], attrs, MAX_FORWARD, { xShape: [...x.shape], outputs: ['out', 'outInt'] }),
 );
-registerKernel<Record<string, unknown>>(
+registerKernel(
   'maxPoolBackward',
   'webgpu',
   ([grad, x, indices], attrs, b) =>
@@ -130,7 +130,7 @@ const AVG_BACKWARD = `
   ${cover('acc += in0[o] / avgDivisor(cz, cy, cx);')}
   out0[i] = acc;`;
 
-registerKernel<Record<string, unknown>>(
+registerKernel(
   'avgPool',
   'webgpu',
   ([x], attrs, b) =>
@@ -140,7 +140,7 @@ registerKernel<Record<string, unknown>>(
       outputs: ['out'],
     })[0],
 );
-registerKernel<Record<string, unknown>>(
+registerKernel(
   'avgPoolBackward',
   'webgpu',
   ([grad], attrs, b) =>
@@ -175,7 +175,7 @@ const LP_BACKWARD = `
   ${cover('let y = in2[o]; if (y != 0.0) { acc += in0[o] * pw(ai, p - 1.0) * pw(y, 1.0 - p); }')}
   out0[i] = acc;`;
 
-registerKernel<Record<string, unknown>>(
+registerKernel(
   'lpPool',
   'webgpu',
   ([x], attrs, b) =>
@@ -186,7 +186,7 @@ registerKernel<Record<string, unknown>>(
       lib: POW,
     })[0],
 );
-registerKernel<Record<string, unknown>>(
+registerKernel(
   'lpPoolBackward',
   'webgpu',
   ([grad, x, y], attrs, b) =>
@@ -237,14 +237,14 @@ const EDSCW_BACKWARD = `
         acc += in0[o] * (w + w * (ai - in2[o]) * dscGrad(ai, mu).x + in5[o] / realTaps(cz, cy, cx));`)}
   out0[i] = acc;`;
 
-registerKernel<Record<string, unknown>>('edscwPool', 'webgpu', ([x], attrs, b) =>
+registerKernel('edscwPool', 'webgpu', ([x], attrs, b) =>
   runPool('edscwPool', b, [x], attrs, EDSCW_FORWARD, {
     xShape: [...x.shape],
     outputs: ['out', 'out', 'out', 'out'],
     lib: DSC,
   }),
 );
-registerKernel<Record<string, unknown>>(
+registerKernel(
   'edscwPoolBackward',
   'webgpu',
   ([grad, x, ...stats], attrs, b) =>
@@ -271,7 +271,7 @@ const STOCHASTIC_FORWARD = `
   out0[i] = select(in0[ib + u32(max(pick, 0i))], 0.0, pick < 0i);
   out1[i] = pick;`;
 
-registerKernel<Record<string, unknown>>('stochasticPool', 'webgpu', ([x, u], attrs, b) =>
+registerKernel('stochasticPool', 'webgpu', ([x, u], attrs, b) =>
   runPool('stochasticPool', b, [x, u], attrs, STOCHASTIC_FORWARD, {
     xShape: [...x.shape],
     outputs: ['out', 'outInt'],
