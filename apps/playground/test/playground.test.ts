@@ -1,0 +1,162 @@
+// The built playground in Debian's chromium (headless, WebGPU on SwiftShader), driven by
+// playwright-core: training on WebGPU and on the CPU beats chance and fills the charts, the pooling
+// lab renders every method with finite metrics, the autograd panel's gradients match the library's,
+// a corrupted safetensors upload shows an error, and no page logs a console error.
+// UPDATE_SCREENSHOTS=1 also writes each panel's screenshot to docs/images/playground/.
+import { existsSync, mkdirSync } from 'node:fs';
+import type { Server } from 'node:http';
+import { fileURLToPath } from 'node:url';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { build } from 'vite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+// @ts-expect-error a plain .mjs module without types
+import { serve } from '../serve.mjs';
+
+const CHROMIUM = '/usr/bin/chromium';
+const have = existsSync(CHROMIUM);
+if (!have && process.env.CI) throw new Error(`browser tests need ${CHROMIUM} (tools/setup.sh installs it)`);
+const root = fileURLToPath(new URL('../', import.meta.url));
+const shots = process.env.UPDATE_SCREENSHOTS
+  ? fileURLToPath(new URL('../../../docs/images/playground/', import.meta.url))
+  : undefined;
+
+describe.skipIf(!have)('the playground in chromium', () => {
+  let server: Server;
+  let url = '';
+  let browser: Browser;
+  let page: Page;
+  const errors: string[] = [];
+
+  beforeAll(async () => {
+    await build({ root, logLevel: 'error' });
+    ({ server, url } = await serve(`${root}dist`));
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: [
+        '--no-sandbox',
+        '--enable-unsafe-webgpu',
+        '--disable-gpu-sandbox',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
+    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    page.on('console', (m) => {
+      if (m.type() === 'error') errors.push(m.text());
+    });
+    page.on('pageerror', (e) => errors.push(String(e)));
+    await page.goto(url);
+    await page.waitForFunction(() => document.body.dataset.backend !== undefined, undefined, {
+      timeout: 60_000,
+    });
+    if (shots) mkdirSync(shots, { recursive: true });
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    server?.close();
+  });
+
+  const train = async (backend: 'webgpu' | 'cpu') => {
+    await page.click('#tab-train');
+    await page.selectOption('#backend', backend);
+    await page.fill('#limit', '600');
+    await page.fill('#epochs', '2');
+    await page.fill('#batch', '32');
+    await page.click('#train-start');
+    await page.waitForFunction(
+      () => document.getElementById('panel-train')?.dataset.state === 'finished',
+      undefined,
+      {
+        timeout: 240_000,
+      },
+    );
+    const testAcc = Number(await page.getAttribute('#train-status', 'data-test-acc'));
+    const lossPoints = Number(await page.getAttribute('#chart-loss', 'data-points'));
+    const accPoints = Number(await page.getAttribute('#chart-acc', 'data-points'));
+    const status = await page.textContent('#train-status');
+    return { testAcc, lossPoints, accPoints, status };
+  };
+
+  it('trains on WebGPU (SwiftShader): test accuracy above chance, charts with points', async () => {
+    expect(await page.getAttribute('body', 'data-backend')).toBe('webgpu');
+    const r = await train('webgpu');
+    expect(r.testAcc).toBeGreaterThan(0.3); // chance is 0.1
+    expect(r.lossPoints).toBe(2 * Math.ceil(600 / 32));
+    expect(r.accPoints).toBe(2);
+    console.log(`playground webgpu: ${r.status}`);
+    if (shots) await page.screenshot({ path: `${shots}train.png`, fullPage: true });
+  }, 300_000);
+
+  it('trains on the CPU too', async () => {
+    const r = await train('cpu');
+    expect(r.testAcc).toBeGreaterThan(0.3);
+    expect(r.accPoints).toBe(2);
+    console.log(`playground cpu: ${r.status}`);
+  }, 300_000);
+
+  it('predicts what is drawn', async () => {
+    const pad = await page.$('#draw');
+    const box = (await pad!.boundingBox())!;
+    await page.mouse.move(box.x + box.width * 0.3, box.y + box.height * 0.2);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width * 0.7, box.y + box.height * 0.8, { steps: 10 });
+    await page.mouse.up();
+    await page.waitForSelector('#probabilities [data-class="9"]');
+    const text = await page.textContent('#probabilities');
+    const total = [...(text ?? '').matchAll(/([\d.]+) %/g)].reduce((s, m) => s + Number(m[1]), 0);
+    expect(total).toBeGreaterThan(99);
+    expect(total).toBeLessThan(101);
+  });
+
+  it('refuses a corrupted safetensors file with a message and keeps the model', async () => {
+    await page.setInputFiles('#model-upload', {
+      name: 'broken.safetensors',
+      mimeType: 'application/octet-stream',
+      buffer: Buffer.from([255, 0, 0, 0, 0, 0, 0, 0, 123, 34]),
+    });
+    await page.waitForFunction(() => (document.getElementById('train-error')?.textContent ?? '') !== '');
+    expect(await page.textContent('#train-error')).toMatch(/safetensors/i);
+    expect(await page.isEnabled('#model-download')).toBe(true);
+  });
+
+  it('the pooling lab renders every method with finite SSIM and PSNR', async () => {
+    await page.click('#tab-lab');
+    await page.waitForFunction(
+      () => document.getElementById('panel-lab')?.dataset.rendered === '13',
+      undefined,
+      {
+        timeout: 120_000,
+      },
+    );
+    const captions = await page.$$eval('#lab-grid figcaption', (fs) => fs.map((f) => f.textContent ?? ''));
+    expect(captions).toHaveLength(13);
+    for (const c of captions) {
+      const [, s, p] = /SSIM ([-\d.]+) · PSNR ([-\d.]+) dB/.exec(c) ?? [];
+      expect(Number.isFinite(Number(s)) && Number.isFinite(Number(p)), c).toBe(true);
+    }
+    const lab = await page.$('#lab-original');
+    const box = (await lab!.boundingBox())!;
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    expect(await page.textContent('#lab-weights-text')).toMatch(/weights \[/);
+    if (shots) await page.screenshot({ path: `${shots}lab.png`, fullPage: true });
+  }, 180_000);
+
+  it("the autograd panel's graph and gradients match the library's", async () => {
+    await page.click('#tab-autograd');
+    await page.click('#ag-run');
+    await page.waitForSelector('#ag-graph svg');
+    // micrograd's README values, which the library reproduces (apps/examples' tour checks them).
+    expect(await page.textContent('#ag-summary')).toBe('g = 24.7041; dg/da = 138.8338; dg/db = 645.5773');
+    await page.click('#ag-next');
+    expect(await page.textContent('#ag-steps li.current')).toMatch(/^f = pow/);
+    if (shots) await page.screenshot({ path: `${shots}autograd.png`, fullPage: true });
+  });
+
+  it('logged no console errors', () => {
+    expect(errors).toEqual([]);
+  });
+});
