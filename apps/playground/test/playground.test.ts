@@ -98,6 +98,29 @@ describe.skipIf(!have)('the playground in chromium', () => {
     console.log(`playground cpu: ${r.status}`);
   }, 300_000);
 
+  it('pauses, resumes and stops', async () => {
+    await page.fill('#limit', '3000');
+    await page.fill('#epochs', '3');
+    await page.click('#train-start');
+    await page.waitForFunction(() =>
+      /step [3-9]/.test(document.getElementById('train-status')?.textContent ?? ''),
+    );
+    await page.click('#train-pause');
+    await page.waitForTimeout(300); // a step in flight may still report
+    const paused = await page.textContent('#train-status');
+    await page.waitForTimeout(1000);
+    expect(await page.textContent('#train-status')).toBe(paused);
+    await page.click('#train-pause'); // now "Resume"
+    await page.waitForFunction(
+      (before) => document.getElementById('train-status')?.textContent !== before,
+      paused,
+    );
+    await page.click('#train-stop');
+    await page.waitForFunction(() => document.getElementById('panel-train')?.dataset.state === 'finished');
+    expect(await page.textContent('#train-status')).toMatch(/\(stopped\)$/);
+    expect(await page.isEnabled('#train-start')).toBe(true);
+  }, 120_000);
+
   it('predicts what is drawn', async () => {
     const pad = await page.$('#draw');
     const box = (await pad!.boundingBox())!;
@@ -155,6 +178,24 @@ describe.skipIf(!have)('the playground in chromium', () => {
     expect(await page.textContent('#ag-steps li.current')).toMatch(/^f = pow/);
     if (shots) await page.screenshot({ path: `${shots}autograd.png`, fullPage: true });
   });
+
+  it('without WebGPU, falls back to the CPU with a visible note; fits a phone screen', async () => {
+    const phone = await browser.newPage({ viewport: { width: 390, height: 844 } });
+    phone.on('pageerror', (e) => errors.push(String(e)));
+    await phone.addInitScript(() =>
+      Object.defineProperty(Navigator.prototype, 'gpu', { get: () => undefined }),
+    );
+    await phone.goto(url);
+    await phone.waitForFunction(() => document.body.dataset.backend !== undefined, undefined, {
+      timeout: 60_000,
+    });
+    expect(await phone.getAttribute('body', 'data-backend')).toBe('cpu');
+    expect(await phone.textContent('#backend-status')).toMatch(
+      /no WebGPU adapter in this browser: training runs on the CPU/,
+    );
+    expect(await phone.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
+    await phone.close();
+  }, 120_000);
 
   it('logged no console errors', () => {
     expect(errors).toEqual([]);
