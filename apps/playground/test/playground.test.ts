@@ -3,9 +3,11 @@
 // lab renders every method with finite metrics, the autograd panel's gradients match the library's,
 // a corrupted safetensors upload shows an error, and no page logs a console error.
 // UPDATE_SCREENSHOTS=1 also writes each panel's screenshot to docs/images/playground/.
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
+import { parseSafetensors, serializeSafetensors } from '@softpool/layers';
+import { LeNet5 } from '@softpool/models';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -133,6 +135,28 @@ describe.skipIf(!have)('the playground in chromium', () => {
     const total = [...(text ?? '').matchAll(/([\d.]+) %/g)].reduce((s, m) => s + Number(m[1]), 0);
     expect(total).toBeGreaterThan(99);
     expect(total).toBeLessThan(101);
+  });
+
+  it('downloads the model as safetensors and loads one written by pnpm train --export-weights', async () => {
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#model-download')]);
+    const saved = parseSafetensors(readFileSync((await download.path())!));
+    expect(Object.keys(saved.tensors)).toContain('conv1.weight');
+    expect(JSON.parse(saved.metadata.args)).toEqual({ model: 'lenet5', pool: 'soft' });
+    for (const t of Object.values(saved.tensors)) t.dispose();
+    // The layout `pnpm train --export-weights` writes: plain names, metadata naming the model.
+    const model = new LeNet5({ pool: 'max' });
+    const bytes = await serializeSafetensors(model.stateDict(), {
+      format: 'softpool-weights-1',
+      args: JSON.stringify({ model: 'lenet5', pool: 'max' }),
+    });
+    await page.setInputFiles('#model-upload', {
+      name: 'weights.safetensors',
+      mimeType: 'application/octet-stream',
+      buffer: Buffer.from(bytes),
+    });
+    await page.waitForFunction(() =>
+      /Loaded a lenet5 with max pooling/.test(document.getElementById('train-status')?.textContent ?? ''),
+    );
   });
 
   it('refuses a corrupted safetensors file with a message and keeps the model', async () => {
