@@ -221,6 +221,25 @@ describe.skipIf(!have)('the playground in chromium', () => {
     await phone.close();
   }, 120_000);
 
+  it('works under a sub-path (relative asset paths)', async () => {
+    const sub = await serve(root); // the app is now at /dist/
+    const other = await browser.newPage();
+    other.on('pageerror', (e) => errors.push(String(e)));
+    await other.goto(`${sub.url}dist/#lab`);
+    await other.waitForFunction(
+      () => document.getElementById('panel-lab')?.dataset.rendered === '13',
+      undefined,
+      {
+        timeout: 120_000,
+      },
+    );
+    await other.waitForFunction(() => document.body.dataset.backend !== undefined, undefined, {
+      timeout: 60_000,
+    });
+    await other.close();
+    sub.server.close();
+  }, 180_000);
+
   it('logged no console errors', () => {
     expect(errors).toEqual([]);
   });
