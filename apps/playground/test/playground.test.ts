@@ -3,7 +3,7 @@
 // lab renders every method with finite metrics, the autograd panel's gradients match the library's,
 // a corrupted safetensors upload shows an error, and no page logs a console error.
 // UPDATE_SCREENSHOTS=1 also writes each panel's screenshot to docs/images/playground/.
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { parseSafetensors, serializeSafetensors } from '@softpool/layers';
@@ -11,12 +11,11 @@ import { LeNet5 } from '@softpool/models';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { haveChromium, launchChromium } from '../../../tools/chromium.mjs';
 // @ts-expect-error a plain .mjs module without types
 import { serve } from '../serve.mjs';
 
-const CHROMIUM = '/usr/bin/chromium';
-const have = existsSync(CHROMIUM);
-if (!have && process.env.CI) throw new Error(`browser tests need ${CHROMIUM} (tools/setup.sh installs it)`);
+const have = haveChromium();
 const root = fileURLToPath(new URL('../', import.meta.url));
 const shots = process.env.UPDATE_SCREENSHOTS
   ? fileURLToPath(new URL('../../../docs/images/playground/', import.meta.url))
@@ -32,19 +31,7 @@ describe.skipIf(!have)('the playground in chromium', () => {
   beforeAll(async () => {
     await build({ root, logLevel: 'error' });
     ({ server, url } = await serve(`${root}dist`));
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--no-sandbox',
-        '--enable-unsafe-webgpu',
-        '--disable-gpu-sandbox',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium(chromium);
     page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     page.on('console', (m) => {
       if (m.type() === 'error') errors.push(m.text());

@@ -1,17 +1,14 @@
 // The WebGPU backend in a real browser: Debian's chromium, headless, WebGPU on SwiftShader, driven
 // by playwright-core (never a downloaded browser). The page computes every check on the CPU and on
 // WebGPU; here we assert they agree. Without chromium: skipped locally, a failure with CI=true.
-import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { haveChromium, launchChromium } from '../../../tools/chromium.mjs';
 
-const CHROMIUM = '/usr/bin/chromium';
-const have = existsSync(CHROMIUM);
-if (!have && process.env.CI) throw new Error(`browser tests need ${CHROMIUM} (tools/setup.sh installs it)`);
-if (!have) console.warn(`browser tests skipped: ${CHROMIUM} not found`);
+const have = haveChromium();
 
 describe.skipIf(!have)('WebGPU in chromium', () => {
   let server: Server;
@@ -47,20 +44,7 @@ describe.skipIf(!have)('WebGPU in chromium', () => {
   });
 
   test('ops on navigator.gpu agree with the CPU backend in the same page', async () => {
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--no-sandbox',
-        '--enable-unsafe-webgpu',
-        '--disable-gpu-sandbox',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--disable-quic',
-      ],
-    });
+    const browser = await launchChromium(chromium);
     try {
       const page = await browser.newPage();
       const errors: string[] = [];

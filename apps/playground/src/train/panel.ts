@@ -1,23 +1,14 @@
 // The Train panel: controls, live charts (uPlot), confusion matrix, test images with predictions,
 // a drawing pad, and model download/upload. All the work happens in the training worker.
+import { FASHION_MNIST_CLASSES } from '@softpool/data';
 import { POOLS } from '@softpool/models';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { el, field, select } from '../dom.js';
 import type { EpochReport, FromWorker, ToWorker, TrainConfig } from './protocol.js';
 
-const CLASSES = [
-  'T-shirt/top',
-  'Trouser',
-  'Pullover',
-  'Dress',
-  'Coat',
-  'Sandal',
-  'Shirt',
-  'Sneaker',
-  'Bag',
-  'Ankle boot',
-];
+/** Short class names for labels and the confusion matrix. */
+const CLASSES = FASHION_MNIST_CLASSES;
 
 export interface TrainPanel {
   /** Resolves once the worker picked its backend. */
