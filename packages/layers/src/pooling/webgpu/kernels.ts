@@ -2,7 +2,7 @@
 // the derivations): one thread per output for each forward, one per input for each backward.
 import { type Backend, registerKernel, type Tensor } from '@softpool/tensor';
 import { geometryOf, softPoolOutputs } from '../geometry.js';
-import { cover, IN_POS, OUT_POS, POOL_WGSL, poolParams, shaderBackend, taps, withDense } from './program.js';
+import { cover, IN_POS, OUT_POS, poolParams, poolWgsl, shaderBackend, taps, withDense } from './program.js';
 
 const NAN = 'bits_(0x7fc00000u)';
 const NEG_INF = 'bits_(0xff800000u)';
@@ -22,7 +22,7 @@ function runPool(
   const dtype = inputs[0].dtype;
   return withDense(inputs, backend, (d) =>
     gpu.runProgram({
-      code: `${POOL_WGSL}${o.lib ?? ''}\nfn body(i: u32) {${perInput ? IN_POS : OUT_POS}\n${body}\n}`,
+      code: `${poolWgsl(p.words)}${o.lib ?? ''}\nfn body(i: u32) {${perInput ? IN_POS : OUT_POS}\n${body}\n}`,
       inputs: d,
       outputs: o.outputs.map((k) => ({
         shape: k === 'in' ? o.xShape : p.outShape,

@@ -82,16 +82,29 @@ export function poolParams(
   return { words, outShape, planes: p.planes, inPlane: p.inPlane, outPlane: p.outPlane };
 }
 
-/** Shared WGSL: table access and the decomposition of positions into per-axis coordinates. */
-export const POOL_WGSL = `
+/**
+ * Shared WGSL for one call: table access, the decomposition of positions into per-axis
+ * coordinates, and the call's window geometry (regular flag; kernel, stride, padding, dilation per
+ * axis) as constants, so that the shader compiler folds them: loop bounds become constants and the
+ * divisions by the stride cheap. A geometry is one pipeline (cached by shader text); the sizes stay
+ * parameters, so other shapes reuse it.
+ */
+export function poolWgsl(words: readonly number[]): string {
+  // `words` are poolParams' own: the backend's word is not in front of them yet.
+  const at = REGULAR - BACKEND_WORDS;
+  const rg = words.slice(at + 1, at + 13).map((v) => `${v}u`);
+  return `const REGULAR = ${words[at] !== 0};\nconst RG = array<u32, 12>(${rg.join(', ')});\n${POOL_WGSL}`;
+}
+
+const POOL_WGSL = `
 fn hdr(a: u32, f: u32) -> u32 { return params[${AXES}u + a * ${AXIS_WORDS}u + f]; }
 fn tab(a: u32, f: u32, j: u32) -> u32 { return params[hdr(a, f) + j]; }
 fn scalar(k: u32) -> f32 { return bitcast<f32>(params[${SCALARS}u + k]); }
 fn isnan_(x: f32) -> bool { return (bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u; }
 fn isinf_(x: f32) -> bool { return (bitcast<u32>(x) & 0x7fffffffu) == 0x7f800000u; }
 fn bits_(b: u32) -> f32 { return bitcast<f32>(b | (params[0] & 0u)); }
-fn regular() -> bool { return params[${REGULAR}u] != 0u; }
-fn rg(a: u32, f: u32) -> u32 { return params[${REGULAR + 1}u + a * 4u + f]; }
+fn regular() -> bool { return REGULAR; }
+fn rg(a: u32, f: u32) -> u32 { return RG[a * 4u + f]; }
 /** Input coordinate of tap q of output o along axis a (may fall in the padding: < 0 or >= len). */
 fn tapAt(a: u32, o: u32, q: u32) -> i32 { return i32(o * rg(a, 1u) + q * rg(a, 3u)) - i32(rg(a, 2u)); }
 /** Taps of output o along axis a: (real ones, ones before the far padding ends), as the plan counts. */
