@@ -176,6 +176,10 @@ describe.skipIf(!have)('the playground in chromium', () => {
     const box = (await lab!.boundingBox())!;
     await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
     expect(await page.textContent('#lab-weights-text')).toMatch(/weights \[/);
+    // The same from the keyboard: focus the photo, move the window with the arrow keys.
+    await page.focus('#lab-original');
+    await page.keyboard.press('ArrowRight');
+    expect(await page.textContent('#lab-weights-text')).toMatch(/^window at \(\d+, \d+\)/);
     if (shots) await page.screenshot({ path: `${shots}lab.png`, fullPage: true });
   }, 180_000);
 

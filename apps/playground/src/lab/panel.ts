@@ -47,7 +47,9 @@ export function labPanel(root: HTMLElement): void {
   const status = el('p', { class: 'stats', id: 'lab-status', role: 'status' });
   const original = el('canvas', {
     id: 'lab-original',
-    'aria-label': 'The photo; hover to see SoftPool weights',
+    tabindex: '0',
+    'aria-label':
+      "The photo: hover it, or focus it and use the arrow keys, to see SoftPool's weights over a window",
   }) as HTMLCanvasElement;
   const weights = el('canvas', {
     id: 'lab-weights',
@@ -113,19 +115,35 @@ export function labPanel(root: HTMLElement): void {
     }
   };
 
+  // The window under the pointer, or moved with the arrow keys when the photo has focus.
+  const at = { x: 0, y: 0 };
+  const inspect = (x: number, y: number) => {
+    if (!plane) return;
+    const k = Number(kernel.input.value);
+    at.x = Math.min(plane.width - k, Math.max(0, x));
+    at.y = Math.min(plane.height - k, Math.max(0, y));
+    showWeights(weights, weightsText, plane, at.x, at.y, k, T());
+  };
   original.addEventListener('pointermove', (e) => {
     if (!plane) return;
     const r = original.getBoundingClientRect();
-    const k = Number(kernel.input.value);
-    const x = Math.min(
-      plane.width - k,
-      Math.max(0, Math.floor(((e.clientX - r.left) / r.width) * plane.width)),
+    inspect(
+      Math.floor(((e.clientX - r.left) / r.width) * plane.width),
+      Math.floor(((e.clientY - r.top) / r.height) * plane.height),
     );
-    const y = Math.min(
-      plane.height - k,
-      Math.max(0, Math.floor(((e.clientY - r.top) / r.height) * plane.height)),
-    );
-    showWeights(weights, weightsText, plane, x, y, k, T());
+  });
+  const MOVES: Record<string, [number, number]> = {
+    ArrowLeft: [-1, 0],
+    ArrowRight: [1, 0],
+    ArrowUp: [0, -1],
+    ArrowDown: [0, 1],
+  };
+  original.addEventListener('keydown', (e) => {
+    const move = MOVES[e.key];
+    if (!move) return;
+    e.preventDefault();
+    const step = Number(stride.input.value);
+    inspect(at.x + move[0] * step, at.y + move[1] * step);
   });
   photo.input.addEventListener('change', () => load(photoUrl(photo.input.value)));
   file.addEventListener('change', () => file.files?.[0] && load(file.files[0]));
