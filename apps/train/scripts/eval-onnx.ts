@@ -55,12 +55,14 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     process.stderr.write('usage: eval-onnx.ts MODEL.onnx [--data DIR] [--limit N]\n');
     process.exit(2);
   }
-  const { correct, total } = await evalOnnx(
-    positionals[0],
-    values.data,
-    values.limit ? Number(values.limit) : undefined,
-  );
-  process.stdout.write(
-    `ONNX Runtime test accuracy ${((100 * correct) / total).toFixed(2)}% (${correct}/${total})\n`,
-  );
+  try {
+    const limit = values.limit ? Number(values.limit) : undefined;
+    const { correct, total } = await evalOnnx(positionals[0], values.data, limit);
+    process.stdout.write(
+      `ONNX Runtime test accuracy ${((100 * correct) / total).toFixed(2)}% (${correct}/${total})\n`,
+    );
+  } catch (e) {
+    process.stderr.write(`eval-onnx: ${(e as Error).message}\n`);
+    process.exit(1);
+  }
 }

@@ -1,8 +1,8 @@
 #!/usr/bin/env -S tsx --conditions=@softpool/source
 // `softpool-train` / `pnpm train`: parse flags, load data, prepare the output directory, train.
 // Exit codes: 0 done, 1 runtime error (data, files), 2 bad flags, 130 interrupted (checkpoint saved).
-import { access } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { access, stat } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { HELP, parse, type TrainArgs, UsageError } from './args.js';
 import { OutputError, prepareOutDir } from './io.js';
 import { Progress } from './progress.js';
@@ -26,6 +26,22 @@ async function main(argv: string[]): Promise<number> {
   if (args.help) {
     process.stdout.write(`${HELP}\n`);
     return 0;
+  }
+  // Found out now rather than after hours of training: the export files' directories must exist.
+  for (const [flag, file] of [
+    ['--export-weights', args.exportWeights],
+    ['--export-onnx', args.exportOnnx],
+  ] as const) {
+    if (!file) continue;
+    const dir = dirname(file);
+    const ok = await stat(dir).then(
+      (st) => st.isDirectory(),
+      () => false,
+    );
+    if (!ok) {
+      process.stderr.write(`softpool-train: ${flag} ${file}: the directory ${dir} does not exist\n`);
+      return 2;
+    }
   }
   if (args.resume) {
     try {

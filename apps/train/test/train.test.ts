@@ -55,6 +55,11 @@ describe('flags', () => {
     const r = runCli(['--batch-size', '0']);
     expect(r.status).toBe(2);
     expect(r.stderr).toContain("softpool-train: --batch-size must be an integer >= 1 and <= 65536, got '0'");
+    const noDir = runCli(['--export-onnx', '/nonexistent-dir/model.onnx']);
+    expect(noDir.status).toBe(2);
+    expect(noDir.stderr).toContain(
+      'softpool-train: --export-onnx /nonexistent-dir/model.onnx: the directory /nonexistent-dir does not exist',
+    );
     const help = runCli(['--help']);
     expect(help.status).toBe(0);
     expect(help.stdout).toContain('Usage: softpool-train');
