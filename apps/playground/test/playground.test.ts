@@ -76,6 +76,8 @@ describe.skipIf(!have)('the playground in chromium', () => {
     expect(r.testAcc).toBeGreaterThan(0.3); // chance is 0.1
     expect(r.lossPoints).toBe(2 * Math.ceil(600 / 32));
     expect(r.accPoints).toBe(2);
+    expect(await page.$$eval('#samples figure', (f) => f.length)).toBe(24);
+    expect(await page.$$eval('#confusion td', (c) => c.reduce((s, td) => s + Number(td.textContent), 0))).toBe(120);
     console.log(`playground webgpu: ${r.status}`);
     if (shots) await page.screenshot({ path: `${shots}train.png`, fullPage: true });
   }, 300_000);

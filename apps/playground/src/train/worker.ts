@@ -92,7 +92,8 @@ async function evaluate(
     }
     if (samples.length < 24) {
       const px = await x.data();
-      for (let i = 0; i < Math.min(24 - samples.length, p.length); i++) {
+      const take = Math.min(24 - samples.length, p.length);
+      for (let i = 0; i < take; i++) {
         samples.push({ pixels: Array.from(px.subarray(i * 784, (i + 1) * 784)), label: t[i], pred: p[i] });
       }
     }
