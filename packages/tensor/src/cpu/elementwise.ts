@@ -63,7 +63,7 @@ const UNARY = {
   reciprocal: '1 / x1',
   gelu: 'q0 ? geluTanh(x1) : gelu(x1)',
   leakyRelu: 'x1 > 0 ? x1 : x1 * q0',
-  logicalNot: 'x1 === 0 ? 1 : 0',
+  logicalNot: '+(x1 === 0)',
 } as const satisfies Record<UnaryOp, string>;
 
 /** int32 variants where float arithmetic would lose the wrap-around (products above 2^53). */
@@ -77,14 +77,16 @@ const BINARY = {
   pow: 'Math.pow(x1, x2)',
   maximum: 'Math.max(x1, x2)',
   minimum: 'Math.min(x1, x2)',
-  eq: 'x1 === x2 ? 1 : 0',
-  ne: 'x1 !== x2 ? 1 : 0',
-  lt: 'x1 < x2 ? 1 : 0',
-  le: 'x1 <= x2 ? 1 : 0',
-  gt: 'x1 > x2 ? 1 : 0',
-  ge: 'x1 >= x2 ? 1 : 0',
-  logicalAnd: 'x1 !== 0 && x2 !== 0 ? 1 : 0',
-  logicalOr: 'x1 !== 0 || x2 !== 0 ? 1 : 0',
+  // Comparisons as +(a < b), not a ternary: V8 compiles the ternary to a branch, which random
+  // data mispredicts (gt on 301k random floats: 7.0 ms as a ternary, 1.05 ms like this).
+  eq: '+(x1 === x2)',
+  ne: '+(x1 !== x2)',
+  lt: '+(x1 < x2)',
+  le: '+(x1 <= x2)',
+  gt: '+(x1 > x2)',
+  ge: '+(x1 >= x2)',
+  logicalAnd: '+(x1 !== 0) & +(x2 !== 0)',
+  logicalOr: '+(x1 !== 0) | +(x2 !== 0)',
 } as const satisfies Record<BinaryOp, string>;
 
 const BINARY_INT: Partial<Record<BinaryOp, string>> = { mul: 'Math.imul(x1, x2)' };
