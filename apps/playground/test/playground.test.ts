@@ -77,7 +77,9 @@ describe.skipIf(!have)('the playground in chromium', () => {
     expect(r.lossPoints).toBe(2 * Math.ceil(600 / 32));
     expect(r.accPoints).toBe(2);
     expect(await page.$$eval('#samples figure', (f) => f.length)).toBe(24);
-    expect(await page.$$eval('#confusion td', (c) => c.reduce((s, td) => s + Number(td.textContent), 0))).toBe(120);
+    expect(
+      await page.$$eval('#confusion td', (c) => c.reduce((s, td) => s + Number(td.textContent), 0)),
+    ).toBe(120);
     console.log(`playground webgpu: ${r.status}`);
     if (shots) await page.screenshot({ path: `${shots}train.png`, fullPage: true });
   }, 300_000);
