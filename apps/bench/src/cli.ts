@@ -1,5 +1,6 @@
-// `pnpm bench`: softpool against TensorFlow.js in one run. Prints Markdown tables and writes a
-// JSON file with the machine information. `--smoke` runs tiny sizes once (CI).
+// `pnpm bench`: softpool against TensorFlow.js and PyTorch in one run. Prints Markdown tables and
+// writes a JSON file with the machine information. `--smoke` runs tiny sizes once (CI). The CPU
+// backend runs every case with each thread count of `--threads` (default 1 and all cores).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { dirname, resolve } from 'node:path';
@@ -8,7 +9,8 @@ import * as sp from '@softpool/tensor';
 import { allCases, type Case, poolBytes } from './cases.js';
 import { copyBandwidth, measure, type Timing } from './harness.js';
 import { measureOurs } from './ours.js';
-import { PEERS, type Peer, peerPeakBytes, peerRunner, tfjsAdapter, usePeer } from './tfjs.js';
+import { PEERS, peerPeakBytes, peerRunner, tfjsAdapter, usePeer } from './tfjs.js';
+import { runTorch } from './torch.js';
 
 interface Result {
   case: string;
@@ -30,14 +32,23 @@ const { values } = parseArgs({
     peers: { type: 'string' },
     iters: { type: 'string' },
     budget: { type: 'string' },
+    threads: { type: 'string' },
     json: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   },
 });
 if (values.help) {
-  process.stdout.write(`Usage: pnpm bench [--smoke] [--case TEXT] [--backends cpu,webgpu] [--peers tfjs-cpu,tfjs-wasm,tfjs-webgpu|none]
-                  [--iters N] [--budget SECONDS] [--json FILE]\n`);
+  process.stdout.write(`Usage: pnpm bench [--smoke] [--case TEXT] [--backends cpu,webgpu] [--threads 1,N]
+                  [--peers tfjs-cpu,tfjs-wasm,tfjs-webgpu,pytorch-cpu|none] [--iters N] [--budget SECONDS] [--json FILE]
+--threads: CPU thread counts to run (default: 1 and ${sp.getNumThreads()}, this machine's); the largest
+           is the reference column, PyTorch gets as many.\n`);
   process.exit(0);
+}
+const ALL_PEERS = [...PEERS, 'pytorch-cpu'] as const;
+type AnyPeer = (typeof ALL_PEERS)[number];
+function usage(message: string): never {
+  process.stderr.write(`pnpm bench: ${message} (see --help)\n`);
+  process.exit(2);
 }
 const smoke = values.smoke === true;
 const iters = smoke ? 1 : Number(values.iters ?? 10);
@@ -45,7 +56,17 @@ const budgetMs = 1000 * Number(values.budget ?? (smoke ? 5 : 20));
 // `--case` matches ids containing the text; `a|b` matches either.
 const filters = (values.case ?? '').split('|').filter(Boolean);
 const ourBackends = (values.backends ?? 'cpu').split(',').filter(Boolean);
-const peers = (values.peers ?? PEERS.join(',')).split(',').filter((p) => p && p !== 'none') as Peer[];
+const peers = (values.peers ?? ALL_PEERS.join(',')).split(',').filter((p) => p && p !== 'none') as AnyPeer[];
+for (const p of peers) if (!ALL_PEERS.includes(p)) usage(`unknown peer ${p}; one of ${ALL_PEERS.join(', ')}`);
+const threadCounts = [...new Set((values.threads ?? `1,${sp.getNumThreads()}`).split(',').map(Number))].sort(
+  (a, b) => a - b,
+);
+for (const t of threadCounts)
+  if (!Number.isInteger(t) || t < 1 || t > 256)
+    usage(`--threads takes integers from 1 to 256, got ${values.threads}`);
+const maxThreads = threadCounts[threadCounts.length - 1];
+/** The CPU column with fewer threads than the reference is named after its count. */
+const cpuImpl = (t: number) => (t === maxThreads ? 'softpool-cpu' : `softpool-cpu-${t}t`);
 const base = process.env.INIT_CWD ?? process.cwd();
 const jsonPath = resolve(
   base,
@@ -58,6 +79,7 @@ const cases = allCases(smoke).filter((c) => !filters.length || filters.some((f) 
 const results: Result[] = [];
 const bandwidth = copyBandwidth(smoke ? 8 << 20 : 64 << 20);
 let ourAdapter: string | undefined;
+let torchLabel: string | undefined;
 
 function derived(c: Case, t: Timing): Partial<Result> {
   if (c.kind === 'matmul') return { gflops: (2 * c.n ** 3) / (t.median * 1e6) };
@@ -67,24 +89,33 @@ function derived(c: Case, t: Timing): Partial<Result> {
 }
 
 async function runOurs(backend: string): Promise<void> {
-  if (backend !== 'cpu') {
-    try {
-      await import('@softpool/webgpu' as string);
-      await sp.initBackend(backend);
-      ourAdapter = (sp.getBackend(backend) as unknown as { adapterDescription?: string }).adapterDescription;
-    } catch (e) {
-      for (const c of cases)
-        results.push({
-          case: c.id,
-          kind: c.kind,
-          impl: `softpool-${backend}`,
-          skipped: `unavailable: ${(e as Error).message.split('\n')[0]}`,
-        });
-      return;
+  if (backend === 'cpu') {
+    for (const t of threadCounts) {
+      sp.setNumThreads(t);
+      await sp.threadsReady();
+      await runCases(backend, cpuImpl(t));
     }
+    return;
   }
+  try {
+    await import('@softpool/webgpu' as string);
+    await sp.initBackend(backend);
+    ourAdapter = (sp.getBackend(backend) as unknown as { adapterDescription?: string }).adapterDescription;
+  } catch (e) {
+    for (const c of cases)
+      results.push({
+        case: c.id,
+        kind: c.kind,
+        impl: `softpool-${backend}`,
+        skipped: `unavailable: ${(e as Error).message.split('\n')[0]}`,
+      });
+    return;
+  }
+  await runCases(backend, `softpool-${backend}`);
+}
+
+async function runCases(backend: string, impl: string): Promise<void> {
   for (const c of cases) {
-    const impl = `softpool-${backend}`;
     try {
       const { timing, peakBytes } = await measureOurs(c, backend, {
         iters,
@@ -104,7 +135,16 @@ async function runOurs(backend: string): Promise<void> {
   }
 }
 
-async function runPeer(peer: Peer): Promise<void> {
+async function runPeer(peer: AnyPeer): Promise<void> {
+  if (peer === 'pytorch-cpu') {
+    const torch = runTorch(cases, { threads: maxThreads, iters, warmup: smoke ? 0 : 1, budgetMs });
+    torchLabel = torch.label;
+    for (const r of torch.results) {
+      const c = cases.find((x) => x.id === r.case)!;
+      results.push({ ...r, kind: c.kind, impl: peer, ...(r.timing ? derived(c, r.timing) : {}) });
+    }
+    return;
+  }
   const problem = await usePeer(peer);
   for (const c of cases) {
     if (problem) {
@@ -146,7 +186,7 @@ function table(kind: Case['kind'], title: string): void {
   const extra = kind === 'matmul' ? ' (GFLOP/s)' : kind === 'train' ? ' (img/s)' : '';
   out(`\n### ${title}\n`);
   out(
-    `Median ms per call${extra}; peer columns show the peer's time and its ratio to ${ref} (higher = softpool faster); * = fewer than ${iters} iterations (budget).\n`,
+    `Median ms per call${extra}; other columns show their time and its ratio to ${ref} (higher = softpool faster; for ${cpuImpl(threadCounts[0])}, the speedup from ${maxThreads} threads); * = fewer than ${iters} iterations (budget).\n`,
   );
   out(`| case | ${impls.join(' | ')} | peak MB (${ref}) |`);
   out(`|---|${impls.map(() => '---:').join('|')}|---:|`);
@@ -198,10 +238,11 @@ function poolRatios(): void {
 const started = new Date();
 out(`# softpool benchmarks${smoke ? ' (smoke: tiny sizes, 1 iteration)' : ''}\n`);
 out(
-  `${started.toISOString()} · ${cpus()[0]?.model ?? 'unknown CPU'} · ${cpus().length} cores · Node ${process.version}`,
+  `${started.toISOString()} · ${cpus()[0]?.model ?? 'unknown CPU'} · ${cpus().length} cores · Node ${process.version} · softpool-cpu: ${maxThreads} threads`,
 );
 for (const b of ourBackends) await runOurs(b);
 for (const p of peers) await runPeer(p);
+if (torchLabel) out(`pytorch-cpu: ${torchLabel}`);
 table('pool', 'Pooling');
 poolRatios();
 table('matmul', 'Matrix multiply');
@@ -216,6 +257,8 @@ const machine = {
   node: process.version,
   softpoolAdapter: ourAdapter ?? null,
   tfjsWebgpuAdapter: tfjsAdapter() ?? null,
+  cpuThreads: threadCounts,
+  pytorch: torchLabel ?? null,
   copyBandwidthGBps: bandwidth,
 };
 mkdirSync(dirname(jsonPath), { recursive: true });

@@ -11,7 +11,8 @@ import type { Tensor } from '../tensor.js';
 import { makeView } from '../tensor.js';
 import { buf, empty, readContiguous } from './backend.js';
 import { mapStrided } from './codegen.js';
-import { gemmPacked, MR, type PackA, type PackB, packStridedA, reserve, type UnpackC, wasm } from './gemm.js';
+import { gemmPacked, MR, type PackA, type PackB, packStridedA, type UnpackC } from './gemm.js';
+import { reserve, wasm } from './wasm.js';
 
 /** Conv geometry with spatial dims padded to 3 (leading unit dims). */
 interface Geo {
@@ -133,7 +134,7 @@ class Windows {
     return (dst, base, K, n0, nc, ld) => {
       dst.fill(0, base, base + K * ld);
       const panelStride = K * 8;
-      const CB = Number(process.env.CB ?? 64);
+      const CB = 64;
       for (let b0 = 0; b0 < nc; b0 += CB) {
         const b1 = Math.min(nc, b0 + CB);
         if (!transposed) {
@@ -223,9 +224,22 @@ function wasmIm2col(g: Geo, x: Tensor, group: number): { packB: PackB; heapStart
   const at = [0, 1, 2, 3]
     .map((i) => (t0 + i * rows) * 4)
     .concat([0, 1, 2, 3].map((i) => (t0 + 4 * rows + i * cols) * 4));
+  const args = (dstByte: number, K: number, n0: number, nc: number) => [
+    0,
+    dstByte,
+    K,
+    nc,
+    n0,
+    D,
+    H,
+    W,
+    ...at,
+  ];
   const packB: PackB = (_dst, base, K, n0, nc) => {
-    if (K > 0) wasm().im2col(0, base * 4, K, nc, n0, D, H, W, ...at);
+    if (K > 0) wasm().im2col(...args(base * 4, K, n0, nc));
   };
+  // gemmPacked runs the call on the thread that multiplies those columns (K = 0 packs nothing).
+  if (rows > 0) packB.wasmCall = args;
   return { packB, heapStart };
 }
 

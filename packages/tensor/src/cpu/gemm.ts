@@ -2,72 +2,44 @@
 // 8-column panels inside WebAssembly memory, the SIMD kernel (wasm/gemm.wat) multiplies them, JS
 // unpacks the result. Packing through callbacks lets conv write its im2col matrix straight into
 // the kernel's memory, one chunk at a time, without materialising it.
-import { wasmBase64 } from './wasm/gemm.gen.js';
+import { activeThreads, runParallel } from './threads.js';
+import { reserve } from './wasm.js';
+import { FN } from './worker-source.js';
 
 /** Rows per A panel (the kernel's register tile is MR x NR). */
 export const MR = 4;
 const NR = 8;
 const KC = 256;
-/** Bytes of packed B (plus its C slice) per column chunk: keeps the working set cache-sized. */
+/** Bytes of packed B (plus its C slice) per column chunk and thread: keeps the working set cache-sized. */
 const CHUNK_BYTES = 2 << 20;
-
-/** The exports of wasm/gemm.wat (addresses are byte offsets into `memory`). */
-export interface WasmKernels {
-  memory: WebAssembly.Memory;
-  gemm: (a: number, b: number, c: number, mp: number, np: number, k: number, kc: number) => void;
-  im2col: (...args: number[]) => void;
-}
-
-let module: WasmKernels | undefined;
-let heap = new Float32Array(0);
-let heapInt = new Int32Array(0);
-
-function decode(b64: string): Uint8Array<ArrayBuffer> {
-  const bin = atob(b64);
-  const out = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
-  return out;
-}
-
-/** The kernel module, compiled on first use (the bytes are small enough for synchronous compilation). */
-export function wasm(): WasmKernels {
-  if (!module) {
-    const instance = new WebAssembly.Instance(new WebAssembly.Module(decode(wasmBase64)), {});
-    module = instance.exports as unknown as WasmKernels;
-  }
-  return module;
-}
-
 /**
- * Grows wasm memory to hold at least `words` 4-byte words and returns float32 and int32 views of
- * it. Growing detaches earlier views, so callers fetch them again after every reserve.
+ * Bytes of B and C one work item's column block may span: cache-sized (half of a 1-2 MiB L2)
+ * because the kernel revisits the block's C tiles once per k block. 512 KiB took a 1024^3
+ * product from 131 to 83 ms on one thread of the reference machine (whole 512-column chunks).
  */
-export function reserve(words: number): { f32: Float32Array; i32: Int32Array } {
-  const m = wasm();
-  const bytes = words * 4;
-  if (m.memory.buffer.byteLength < bytes)
-    m.memory.grow(Math.ceil((bytes - m.memory.buffer.byteLength) / 65536));
-  if (heap.buffer !== m.memory.buffer) {
-    heap = new Float32Array(m.memory.buffer);
-    heapInt = new Int32Array(m.memory.buffer);
-  }
-  return { f32: heap, i32: heapInt };
-}
+const BLOCK_BYTES = 512 << 10;
+/**
+ * Multiply-adds below which a product stays on the calling thread: waking the workers costs a
+ * few microseconds, about what this much arithmetic takes.
+ */
+const PARALLEL_MIN_MACS = 1 << 18;
 
 /** Writes the panel layout of A: for each MR-row panel p, for each k, MR values (zero past M). */
 export type PackA = (dst: Float32Array | Float64Array, base: number, M: number, K: number) => void;
 /**
  * Writes B columns [n0, n0 + nc) as 8-column panels: column a = j - n0 of row k goes to
  * base + (a >> 3) * K * 8 + k * 8 + (a & 7); `ld` is nc rounded up to 8 (slots past nc are 0).
+ * A packer that is a WebAssembly call says so in `wasmCall` (the im2col export's arguments for a
+ * destination byte address): then each thread packs the columns it multiplies.
  */
-export type PackB = (
+export type PackB = ((
   dst: Float32Array | Float64Array,
   base: number,
   K: number,
   n0: number,
   nc: number,
   ld: number,
-) => void;
+) => void) & { wasmCall?: (dstByte: number, K: number, n0: number, nc: number) => number[] };
 /** Reads C columns [n0, n0 + nc) from `src` (row-major with row length `ldc`). */
 export type UnpackC = (
   src: Float32Array | Float64Array,
@@ -112,7 +84,10 @@ function panelGemm64(
 /**
  * C[M,N] = A[M,K] @ B[K,N] through packing callbacks: float32 on the SIMD kernel, anything
  * else in float64 arithmetic (results are stored, and rounded or wrapped, by `unpackC`).
- * The callbacks get the buffer and word offsets to write or read.
+ * The callbacks get the buffer and word offsets to write or read. Large float32 products split
+ * each column chunk into column blocks that the worker threads multiply (threads.ts); every C
+ * element sums the same products in the same order whatever the split, so the result does not
+ * depend on the thread count.
  */
 export function gemmPacked(
   M: number,
@@ -126,7 +101,9 @@ export function gemmPacked(
 ): void {
   if (M === 0 || N === 0) return;
   const mp = up(M, MR);
-  const chunk = Math.max(NR, Math.min(up(N, NR), Math.floor(CHUNK_BYTES / (4 * Math.max(K, 1)) / NR) * NR));
+  const threads = float32 && mp * up(N, NR) * K >= PARALLEL_MIN_MACS ? activeThreads() : 1;
+  const perThread = Math.floor(CHUNK_BYTES / (4 * Math.max(K, 1)) / NR) * NR;
+  const chunk = Math.max(NR, Math.min(up(N, NR), perThread * threads));
   // float32 work lives in wasm memory from `heapStart` on (callers may keep their own data below).
   const aBase = float32 ? heapStart : 0;
   const bBase = aBase + mp * K;
@@ -139,11 +116,36 @@ export function gemmPacked(
     const nc = Math.min(chunk, N - n0);
     const np = up(nc, NR);
     const h = dst();
-    packB(h, bBase, K, n0, nc, np);
-    if (float32) wasm().gemm(aBase * 4, bBase * 4, cBase * 4, mp, np, K, KC);
-    else panelGemm64(h as Float64Array, aBase, bBase, cBase, mp, np, K);
+    if (!float32) {
+      packB(h, bBase, K, n0, nc, np);
+      panelGemm64(h as Float64Array, aBase, bBase, cBase, mp, np, K);
+    } else {
+      if (!packB.wasmCall) packB(h, bBase, K, n0, nc, np);
+      runParallel(
+        columnBlocks(np, threads, mp, K).map(([q0, q1]) => {
+          const b = (bBase + q0 * K) * 4;
+          const gemmCall = [FN.gemm, aBase * 4, b, (cBase + q0) * 4, mp, q1 - q0, K, KC, np];
+          const pack = packB.wasmCall?.(b, K, n0 + q0, Math.min(nc, q1) - q0);
+          return pack ? [FN.im2col, ...pack, ...gemmCall] : gemmCall;
+        }),
+      );
+    }
     unpackC(h, cBase, np, M, n0, nc);
   }
+}
+
+/**
+ * Splits np columns (a multiple of 8) into blocks of whole panels: cache-sized, and at least two
+ * per thread so a thread slowed by the machine's other work does not hold the rest up.
+ */
+function columnBlocks(np: number, threads: number, mp: number, K: number): [number, number][] {
+  const panels = np / NR;
+  const maxCols = Math.max(NR, Math.floor(BLOCK_BYTES / (4 * (K + mp)) / NR) * NR);
+  const parts = Math.min(panels, Math.max(threads === 1 ? 1 : 2 * threads, Math.ceil(np / maxCols)));
+  const out: [number, number][] = [];
+  for (let i = 0; i < parts; i++)
+    out.push([Math.floor((i * panels) / parts) * NR, Math.floor(((i + 1) * panels) / parts) * NR]);
+  return out;
 }
 
 /** A strided 2-D view: element (i, j) is data[offset + i * s0 + j * s1]. */

@@ -3,7 +3,9 @@
 ;; 8-column panels (per k: 8 values), both zero-padded by the JS packer. k is blocked by KC so
 ;; each panel chunk stays in L1 while the 4x8 register tile accumulates.
 (module
-  (memory (export "memory") 1)
+  ;; The memory is the caller's: shared between the worker threads (tools/wasm.mjs also emits a
+  ;; variant without "shared" for hosts that cannot share memory).
+  (import "env" "memory" (memory 1 65536 shared))
 
   ;; One 4x8 tile: c[0..4][0..8] (+)= sum over kc of ap[k][r] * bp[k][c]. ldc is the C row stride
   ;; in bytes; accumulate=0 overwrites C (first k block), 1 adds to it.
@@ -60,10 +62,11 @@
         (v128.store offset=16 (local.get $row) (local.get $c31))
       )))
 
-  ;; C[mp x np] = Ap[mp x k] * Bp[k x np]; mp a multiple of 4, np of 8. Byte addresses.
-  (func (export "gemm") (param $a i32) (param $b i32) (param $c i32) (param $mp i32) (param $np i32) (param $k i32) (param $kcMax i32)
+  ;; C[mp x np] = Ap[mp x k] * Bp[k x np]; mp a multiple of 4, np of 8. Byte addresses; C rows are
+  ;; ldw words apart (np for a whole C, more when a thread computes a column block of a wider one).
+  (func (export "gemm") (param $a i32) (param $b i32) (param $c i32) (param $mp i32) (param $np i32) (param $k i32) (param $kcMax i32) (param $ldw i32)
     (local $k0 i32) (local $kc i32) (local $q i32) (local $p i32) (local $bp i32) (local $ldc i32)
-    (local.set $ldc (i32.shl (local.get $np) (i32.const 2)))
+    (local.set $ldc (i32.shl (local.get $ldw) (i32.const 2)))
     (loop $kblock
       (local.set $kc (select (local.get $kcMax) (i32.sub (local.get $k) (local.get $k0))
         (i32.lt_s (local.get $kcMax) (i32.sub (local.get $k) (local.get $k0)))))
@@ -79,8 +82,8 @@
             ;; A panel p (4 rows) at k0: a + (p*k + k0*4)*4
             (i32.add (local.get $a) (i32.shl (i32.add (i32.mul (local.get $p) (local.get $k)) (i32.shl (local.get $k0) (i32.const 2))) (i32.const 2)))
             (local.get $bp)
-            ;; C tile at row p, column q: c + (p*np + q)*4
-            (i32.add (local.get $c) (i32.shl (i32.add (i32.mul (local.get $p) (local.get $np)) (local.get $q)) (i32.const 2)))
+            ;; C tile at row p, column q: c + (p*ldw + q)*4
+            (i32.add (local.get $c) (i32.shl (i32.add (i32.mul (local.get $p) (local.get $ldw)) (local.get $q)) (i32.const 2)))
             (local.get $kc) (local.get $ldc) (i32.ne (local.get $k0) (i32.const 0)))
           (local.set $p (i32.add (local.get $p) (i32.const 4)))
           (br $ploop)))

@@ -1,0 +1,295 @@
+// The CPU backend's worker threads: Node worker_threads, or Web Workers in cross-origin isolated
+// pages, all running the WebAssembly kernels on one shared memory (wasm.ts). A parallel call
+// publishes a list of work items; the calling thread and the workers claim them one at a time
+// (worker-source.ts has the protocol), the caller waits until all are done. Items write disjoint
+// outputs and each computes the same arithmetic whoever runs it, so results are bit-identical
+// for any thread count. Workers start asynchronously: until they are up, the calling thread
+// simply claims every item itself.
+import { ArgumentError, BackendError } from '../errors.js';
+import { wasmState } from './wasm.js';
+import { ARITY, CONTROL, FN, MAX_ITEMS, SLOT, workerSource } from './worker-source.js';
+
+/** The part of Node's Worker and the Web Worker this file uses. */
+interface AnyWorker {
+  terminate(): unknown;
+}
+
+interface Pool {
+  size: number;
+  workers: AnyWorker[];
+  ready: number;
+  readyPromise: Promise<void>;
+  control: Int32Array;
+  table: Int32Array;
+  generation: number;
+  /** Why the pool cannot be used any more (a worker died); it is rebuilt on the next call. */
+  broken?: string;
+}
+
+const { NEXT, DONE, ERROR, STOP } = CONTROL;
+/** A parallel call that sees no item finish for this long reports the pool as stuck. */
+let stallMs = 30_000;
+
+let wanted: number | undefined;
+let pool: Pool | undefined;
+let warned = false;
+let canWait: boolean | undefined;
+
+type NodeWorkerThreads = typeof import('node:worker_threads');
+type NodeOs = typeof import('node:os');
+
+/** A Node built-in, synchronously where Node offers it (20.16+), else undefined. */
+function nodeBuiltin<T>(name: string): T | undefined {
+  const p = (globalThis as { process?: { getBuiltinModule?: (n: string) => unknown } }).process;
+  return p?.getBuiltinModule?.(name) as T | undefined;
+}
+
+function isNode(): boolean {
+  const p = (globalThis as { process?: { versions?: { node?: string } } }).process;
+  return typeof p?.versions?.node === 'string';
+}
+
+function parseCount(value: unknown, source: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 256)
+    throw new ArgumentError(
+      `${source}: the number of threads must be an integer from 1 to 256, got ${String(value)}`,
+    );
+  return n;
+}
+
+/** The machine's parallelism: os.availableParallelism in Node, hardwareConcurrency in browsers. */
+function machineThreads(): number {
+  const os = isNode() ? nodeBuiltin<NodeOs>('node:os') : undefined;
+  const n =
+    os?.availableParallelism?.() ??
+    os?.cpus().length ??
+    (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency;
+  return Math.max(1, Math.min(n ?? 1, 64));
+}
+
+/**
+ * How many threads CPU kernels use (the calling thread included): what `setNumThreads` set, else
+ * the `SOFTPOOL_NUM_THREADS` environment variable, else the machine's available parallelism.
+ */
+export function getNumThreads(): number {
+  if (wanted === undefined) {
+    const env = isNode() ? process.env.SOFTPOOL_NUM_THREADS : undefined;
+    wanted = env ? parseCount(env, 'SOFTPOOL_NUM_THREADS') : machineThreads();
+  }
+  return wanted;
+}
+
+/**
+ * Sets how many threads CPU kernels use, the calling thread included (1: no workers). Workers
+ * start in the background; `threadsReady()` resolves once they all run. Results are
+ * bit-identical for every thread count.
+ * @example
+ * setNumThreads(4);
+ * await threadsReady();
+ */
+export function setNumThreads(n: number): void {
+  const count = parseCount(n, 'setNumThreads(n)');
+  if (count === wanted && (count === 1 || pool)) return;
+  wanted = count;
+  shutdown();
+}
+
+/** Resolves once the worker threads of the current setting run (at once for one thread). */
+export async function threadsReady(): Promise<void> {
+  const p = currentPool();
+  if (p) await p.readyPromise;
+}
+
+/** Threads that take part in parallel calls right now (workers still starting do not count). */
+export function activeThreads(): number {
+  const p = currentPool();
+  return p ? 1 + p.ready : 1;
+}
+
+/** Stops the worker threads (a later parallel call starts them again). */
+function shutdown(): void {
+  if (!pool) return;
+  Atomics.store(pool.control, STOP, 1);
+  Atomics.notify(pool.control, NEXT);
+  for (const w of pool.workers) void w.terminate();
+  pool = undefined;
+}
+
+/** The pool for the current setting, started on first need; undefined when one thread is used. */
+function currentPool(): Pool | undefined {
+  if (pool?.broken) shutdown();
+  if (pool || getNumThreads() === 1) return pool;
+  const why = !wasmState().shared
+    ? 'worker threads need SharedArrayBuffer, which browsers only give cross-origin isolated pages (COOP/COEP headers)'
+    : isNode() && !nodeBuiltin('node:worker_threads')
+      ? 'this Node has no process.getBuiltinModule (Node 20.16 or later has it)'
+      : undefined;
+  if (why) {
+    if (!warned) {
+      warned = true;
+      console.warn(`softpool: CPU kernels use one thread here: ${why}.`);
+    }
+    return undefined;
+  }
+  pool = startPool(getNumThreads() - 1);
+  return pool;
+}
+
+function startPool(size: number): Pool {
+  const { module, memory } = wasmState();
+  const control = new Int32Array(new SharedArrayBuffer(4 * CONTROL.WORDS));
+  const table = new Int32Array(new SharedArrayBuffer(4 * SLOT * MAX_ITEMS));
+  let resolveReady!: () => void;
+  const readyPromise = new Promise<void>((r) => {
+    resolveReady = r;
+  });
+  const p: Pool = { size, workers: [], ready: 0, readyPromise, control, table, generation: 0 };
+  const init = { module, memory, control: control.buffer, tasks: table.buffer };
+  const onReady = () => {
+    if (++p.ready === size) resolveReady();
+  };
+  const onDeath = (why: string) => {
+    if (pool === p && !p.broken && !Atomics.load(control, STOP)) p.broken = why;
+    resolveReady();
+  };
+  const nodeThreads = isNode() ? nodeBuiltin<NodeWorkerThreads>('node:worker_threads') : undefined;
+  for (let i = 0; i < size; i++) {
+    if (nodeThreads) {
+      const w = new nodeThreads.Worker(workerSource, { eval: true, workerData: init });
+      w.on('error', (e) => onDeath(`a worker failed: ${e.message}`));
+      w.on('exit', (code) => onDeath(`a worker exited (code ${code})`));
+      // A starting worker keeps the process alive (so `await threadsReady()` cannot end it);
+      // a running one never does: process exit ends it.
+      w.once('message', () => {
+        w.unref();
+        onReady();
+      });
+      p.workers.push(w);
+    } else {
+      const url = URL.createObjectURL(new Blob([workerSource], { type: 'text/javascript' }));
+      const w = new Worker(url);
+      URL.revokeObjectURL(url);
+      w.onmessage = onReady;
+      w.onerror = (e) => onDeath(`a worker failed: ${e.message}`);
+      w.postMessage(init);
+      p.workers.push(w);
+    }
+  }
+  return p;
+}
+
+type Kernel = (...args: number[]) => void;
+
+/** Runs one item's calls on this thread (`fns` indexed by the numbers of `FN`). */
+function runItem(fns: Kernel[], calls: number[]): void {
+  for (let at = 0; at < calls.length; ) {
+    const fn = calls[at++];
+    const args = calls.slice(at, at + ARITY[fn]);
+    at += ARITY[fn];
+    if (fn === FN.fail) throw new Error('injected failure');
+    // Only a worker can be made to exit; the calling thread stays busy meanwhile, so the test
+    // that injects this sees the other exit items taken by workers.
+    if (fn === FN.exit) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 200);
+    else fns[fn](...args);
+  }
+}
+
+/** Blocks until `ctl[at]` is no longer `value` (or `ms` pass); spins where blocking is not allowed. */
+function waitWhile(ctl: Int32Array, at: number, value: number, ms: number): void {
+  if (canWait !== false) {
+    try {
+      Atomics.wait(ctl, at, value, ms);
+      canWait = true;
+      return;
+    } catch {
+      canWait = false; // a browser's main thread
+    }
+  }
+  const until = performance.now() + ms;
+  while (Atomics.load(ctl, at) === value && performance.now() < until) {}
+}
+
+/**
+ * Runs work items across the threads. Each item is a flat list of calls: an export number from
+ * `FN` followed by its `ARITY` integer arguments. Items must write disjoint memory. With one
+ * thread (or before the workers are up) the caller runs them all, in order.
+ */
+export function runParallel(items: number[][]): void {
+  const { kernels } = wasmState();
+  const fns: Kernel[] = [kernels.gemm, kernels.im2col];
+  const p = items.length > 1 ? currentPool() : undefined;
+  if (!p || p.ready === 0) {
+    for (const calls of items) runItem(fns, calls);
+    return;
+  }
+  for (let start = 0; start < items.length; start += MAX_ITEMS)
+    runBatch(p, fns, items.slice(start, start + MAX_ITEMS));
+}
+
+function runBatch(p: Pool, fns: Kernel[], items: number[][]): void {
+  const { control: ctl, table } = p;
+  items.forEach((calls, i) => {
+    if (1 + calls.length > SLOT)
+      throw new BackendError(
+        `cpu threads: a work item of ${calls.length} words exceeds the slot of ${SLOT - 1}`,
+      );
+    let count = 0;
+    for (let c = 0; c < calls.length; c += 1 + ARITY[calls[c]]) count++;
+    table[i * SLOT] = count;
+    table.set(calls, i * SLOT + 1);
+  });
+  const total = items.length;
+  Atomics.store(ctl, DONE, 0);
+  Atomics.store(ctl, ERROR, 0);
+  p.generation = (p.generation + 1) & 0xff;
+  Atomics.store(ctl, NEXT, (p.generation << 24) | (total << 12));
+  Atomics.notify(ctl, NEXT);
+  let failure: unknown;
+  for (;;) {
+    const v = Atomics.load(ctl, NEXT);
+    const idx = v & 0xfff;
+    if (idx >= total) break;
+    if (Atomics.compareExchange(ctl, NEXT, v, v + 1) !== v) continue;
+    try {
+      runItem(fns, items[idx]);
+    } catch (e) {
+      failure ??= e;
+    }
+    Atomics.add(ctl, DONE, 1);
+  }
+  // Wait for the items the workers took; a pool where nothing finishes for `stallMs` is stuck.
+  let last = Atomics.load(ctl, DONE);
+  let since = performance.now();
+  while (last < total) {
+    waitWhile(ctl, DONE, last, 1000);
+    const now = Atomics.load(ctl, DONE);
+    if (now !== last) {
+      last = now;
+      since = performance.now();
+    } else if (performance.now() - since > stallMs) {
+      p.broken = 'a worker stopped responding';
+      shutdown();
+      throw new BackendError(
+        `cpu threads: no work item finished in ${stallMs / 1000} s (a worker thread died?); ` +
+          'the worker threads are restarted on the next call; setNumThreads(1) avoids them',
+      );
+    }
+  }
+  const failed = Atomics.load(ctl, ERROR);
+  if (failure || failed) {
+    const why =
+      failure instanceof Error ? failure.message : `work item ${failed - 1} threw in a worker thread`;
+    throw new BackendError(`cpu threads: a CPU kernel failed: ${why}`);
+  }
+}
+
+/** Test hooks: the stall timeout, and the pool's workers (to kill one). */
+export const threadInternals = {
+  setStallMs(ms: number): void {
+    stallMs = ms;
+  },
+  workers(): AnyWorker[] {
+    return pool?.workers ?? [];
+  },
+};

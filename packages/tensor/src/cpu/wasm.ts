@@ -1,0 +1,69 @@
+// The CPU backend's WebAssembly kernels (wasm/gemm.wat) and the memory they work in. The memory is
+// shared where the host allows it (Node; browsers when cross-origin isolated), so the worker
+// threads of threads.ts run the same kernels on the same bytes without copies.
+import { wasmBase64, wasmSharedBase64 } from './wasm/gemm.gen.js';
+
+/** The exports of wasm/gemm.wat (addresses are byte offsets into the memory). */
+export interface WasmKernels {
+  gemm: (a: number, b: number, c: number, mp: number, np: number, k: number, kc: number, ldw: number) => void;
+  im2col: (...args: number[]) => void;
+}
+
+/** The compiled module, its memory and this thread's instance. */
+export interface WasmState {
+  module: WebAssembly.Module;
+  memory: WebAssembly.Memory;
+  kernels: WasmKernels;
+  /** Whether `memory` is shared, i.e. worker threads can use it. */
+  shared: boolean;
+}
+
+let state: WasmState | undefined;
+let heap = new Float32Array(0);
+let heapInt = new Int32Array(0);
+
+function decode(b64: string): Uint8Array<ArrayBuffer> {
+  const bin = atob(b64);
+  const out = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  return out;
+}
+
+/** Shared memory needs SharedArrayBuffer, which browsers only give cross-origin isolated pages. */
+function canShare(): boolean {
+  const g = globalThis as { crossOriginIsolated?: boolean };
+  return typeof SharedArrayBuffer !== 'undefined' && g.crossOriginIsolated !== false;
+}
+
+/** The kernels, compiled on first use (the bytes are small enough for synchronous compilation). */
+export function wasmState(): WasmState {
+  if (!state) {
+    const shared = canShare();
+    const module = new WebAssembly.Module(decode(shared ? wasmSharedBase64 : wasmBase64));
+    // 65536 pages (4 GiB) is wasm32's limit; a shared memory needs a declared maximum.
+    const memory = new WebAssembly.Memory({ initial: 1, maximum: 65536, shared });
+    const instance = new WebAssembly.Instance(module, { env: { memory } });
+    state = { module, memory, kernels: instance.exports as unknown as WasmKernels, shared };
+  }
+  return state;
+}
+
+/** This thread's kernel exports. */
+export function wasm(): WasmKernels {
+  return wasmState().kernels;
+}
+
+/**
+ * Grows wasm memory to hold at least `words` 4-byte words and returns float32 and int32 views of
+ * it. Growing replaces the buffer, so callers fetch the views again after every reserve.
+ */
+export function reserve(words: number): { f32: Float32Array; i32: Int32Array } {
+  const { memory } = wasmState();
+  const bytes = words * 4;
+  if (memory.buffer.byteLength < bytes) memory.grow(Math.ceil((bytes - memory.buffer.byteLength) / 65536));
+  if (heap.buffer !== memory.buffer) {
+    heap = new Float32Array(memory.buffer);
+    heapInt = new Int32Array(memory.buffer);
+  }
+  return { f32: heap, i32: heapInt };
+}

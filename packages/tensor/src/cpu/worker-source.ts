@@ -1,0 +1,67 @@
+// The code each CPU worker thread runs, as a string: a worker made from it needs no file of its
+// own, so it works the same from the sources, the ESM and CJS builds and a browser bundle. A
+// worker instantiates the kernels on the shared memory, then claims work items until told to
+// stop. It only ever runs WebAssembly exports with integer arguments: it never dispatches ops,
+// so no parallel call can wait on another (no nested parallelism, no deadlock).
+//
+// Control words (Int32Array over a SharedArrayBuffer), see threads.ts:
+//   NEXT  generation (8 bits) | item count (12 bits) | next unclaimed item (12 bits)
+//   DONE  items finished in this generation      ERROR  1 + the first item that threw
+//   STOP  nonzero: exit
+// An item is claimed by compare-and-swap on NEXT, so a worker that wakes late can never take an
+// item of a newer generation by mistake. Item i's calls are in the task table at i * SLOT:
+// a call count, then per call the export's number and its arguments (ARITY of them).
+
+export const CONTROL = { NEXT: 0, DONE: 1, ERROR: 2, STOP: 3, WORDS: 4 } as const;
+/** Int32 words per work item in the task table. */
+export const SLOT = 32;
+/** Export numbers an item may call, and their argument counts. */
+export const FN = { gemm: 0, im2col: 1, fail: 2, exit: 3 } as const;
+export const ARITY = [8, 16, 0, 0];
+/** At most this many items per parallel call (12 bits of NEXT). */
+export const MAX_ITEMS = 4095;
+
+export const workerSource = `'use strict';
+const { NEXT, DONE, ERROR, STOP } = ${JSON.stringify(CONTROL)};
+const SLOT = ${SLOT};
+const ARITY = ${JSON.stringify(ARITY)};
+function serve(init) {
+  const ex = new WebAssembly.Instance(init.module, { env: { memory: init.memory } }).exports;
+  const fns = [
+    ex.gemm,
+    ex.im2col,
+    () => { throw new Error('injected failure'); },
+    () => { if (typeof process !== 'undefined') process.exit(1); else close(); },
+  ];
+  const ctl = new Int32Array(init.control);
+  const table = new Int32Array(init.tasks);
+  init.ready();
+  for (;;) {
+    if (Atomics.load(ctl, STOP)) return;
+    const v = Atomics.load(ctl, NEXT);
+    const total = (v >>> 12) & 0xfff;
+    const idx = v & 0xfff;
+    if (idx >= total) { Atomics.wait(ctl, NEXT, v); continue; }
+    if (Atomics.compareExchange(ctl, NEXT, v, v + 1) !== v) continue;
+    try {
+      let at = idx * SLOT;
+      const calls = table[at++];
+      for (let c = 0; c < calls; c++) {
+        const fn = table[at++];
+        const args = Array.from(table.subarray(at, at + ARITY[fn]));
+        at += ARITY[fn];
+        fns[fn](...args);
+      }
+    } catch (e) {
+      Atomics.compareExchange(ctl, ERROR, 0, idx + 1);
+    }
+    if (Atomics.add(ctl, DONE, 1) + 1 === total) Atomics.notify(ctl, DONE);
+  }
+}
+if (typeof self === 'undefined') {
+  const { parentPort, workerData } = require('node:worker_threads');
+  serve({ ...workerData, ready: () => parentPort.postMessage('ready') });
+} else {
+  self.onmessage = (e) => serve({ ...e.data, ready: () => self.postMessage('ready') });
+}
+`;

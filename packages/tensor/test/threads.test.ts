@@ -1,0 +1,215 @@
+// The CPU worker threads: every parallel kernel gives bit-identical results for 1-4 threads, bad
+// settings are refused, and a worker that fails or dies gives an error and the pool recovers.
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { activeThreads, runParallel, threadInternals } from '../src/cpu/threads.js';
+import { FN } from '../src/cpu/worker-source.js';
+import {
+  ArgumentError,
+  BackendError,
+  conv1d,
+  conv2d,
+  conv3d,
+  convBackwardInput,
+  convBackwardWeight,
+  getNumThreads,
+  matmul,
+  memory,
+  scope,
+  setNumThreads,
+  type Tensor,
+  threadsReady,
+} from '../src/index.js';
+import { randomTensor } from './helpers.js';
+
+const initial = getNumThreads();
+afterAll(() => setNumThreads(initial));
+
+/** Every parallel float32 kernel, on shapes large enough to be split (and odd edges). */
+const cases: [string, () => Tensor][] = [
+  [
+    'matmul 300x700 @ 700x500',
+    () => matmul(randomTensor([300, 700], 'float32', 1), randomTensor([700, 500], 'float32', 2)),
+  ],
+  [
+    'batched matmul with odd edges',
+    () => matmul(randomTensor([3, 67, 129], 'float32', 3), randomTensor([129, 203], 'float32', 4)),
+  ],
+  [
+    'conv2d pad 1',
+    () =>
+      conv2d(
+        randomTensor([8, 16, 32, 32], 'float32', 5),
+        randomTensor([32, 16, 3, 3], 'float32', 6),
+        randomTensor([32], 'float32', 7),
+        { padding: 1 },
+      ),
+  ],
+  [
+    'conv2d stride 2, dilation 2, groups 2',
+    () =>
+      conv2d(
+        randomTensor([4, 8, 41, 37], 'float32', 8),
+        randomTensor([12, 4, 3, 3], 'float32', 9),
+        undefined,
+        { stride: 2, dilation: 2, groups: 2 },
+      ),
+  ],
+  [
+    'conv1d',
+    () =>
+      conv1d(randomTensor([16, 8, 999], 'float32', 10), randomTensor([24, 8, 5], 'float32', 11), undefined, {
+        padding: 2,
+      }),
+  ],
+  [
+    'conv3d',
+    () =>
+      conv3d(
+        randomTensor([2, 4, 12, 14, 16], 'float32', 12),
+        randomTensor([8, 4, 3, 3, 3], 'float32', 13),
+        undefined,
+        { padding: 1 },
+      ),
+  ],
+  [
+    'conv input gradient (stride 1)',
+    () =>
+      convBackwardInput(
+        randomTensor([8, 32, 30, 30], 'float32', 14),
+        randomTensor([32, 16, 3, 3], 'float32', 15),
+        [8, 16, 32, 32],
+      ),
+  ],
+  [
+    'conv input gradient (stride 2)',
+    () =>
+      convBackwardInput(
+        randomTensor([8, 32, 15, 15], 'float32', 16),
+        randomTensor([32, 16, 3, 3], 'float32', 17),
+        [8, 16, 32, 32],
+        { stride: 2 },
+      ),
+  ],
+  [
+    'conv weight gradient',
+    () =>
+      convBackwardWeight(
+        randomTensor([8, 16, 32, 32], 'float32', 18),
+        randomTensor([8, 32, 30, 30], 'float32', 19),
+        [32, 16, 3, 3],
+      ),
+  ],
+];
+
+describe('CPU worker threads', () => {
+  it.each(cases)(
+    '%s is bit-identical with 1, 2, 3 and 4 threads',
+    async (_name, run) => {
+      const results: Float32Array[] = [];
+      const before = memory().tensors;
+      for (const n of [1, 2, 3, 4]) {
+        setNumThreads(n);
+        await threadsReady();
+        expect(activeThreads()).toBe(n);
+        // The case makes its inputs (same seeds every time); the scope releases them.
+        const out = scope(run);
+        results.push(out.dataSync() as Float32Array);
+        out.dispose();
+        expect(memory().tensors).toBe(before);
+      }
+      for (const r of results.slice(1))
+        expect(Buffer.from(r.buffer).equals(Buffer.from(results[0].buffer))).toBe(true);
+    },
+    60_000,
+  );
+
+  it('refuses thread counts that are not integers from 1 to 256', () => {
+    for (const bad of [0, -1, 1.5, Number.NaN, 257]) {
+      expect(() => setNumThreads(bad)).toThrow(ArgumentError);
+      expect(() => setNumThreads(bad)).toThrow(
+        /setNumThreads\(n\): the number of threads must be an integer from 1 to 256/,
+      );
+    }
+  });
+
+  it('reads SOFTPOOL_NUM_THREADS in a fresh process', () => {
+    const script = `import('${fileURLToPath(new URL('../src/index.ts', import.meta.url))}').then((m) => console.log(m.getNumThreads()))`;
+    const run = (env: string) =>
+      spawnSync(process.execPath, ['--import', 'tsx', '-e', script], {
+        env: { ...process.env, SOFTPOOL_NUM_THREADS: env },
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+    expect(run('3').stdout.trim()).toBe('3');
+    const bad = run('many');
+    expect(bad.status).not.toBe(0);
+    expect(bad.stderr).toMatch(
+      /SOFTPOOL_NUM_THREADS: the number of threads must be an integer from 1 to 256, got many/,
+    );
+  }, 120_000);
+
+  it('reports a kernel that throws in a worker and keeps working', async () => {
+    setNumThreads(3);
+    await threadsReady();
+    expect(() => runParallel([[FN.fail], [FN.fail], [FN.fail], [FN.fail]])).toThrow(BackendError);
+    expect(() => runParallel([[FN.fail], [FN.fail]])).toThrow(/cpu threads: a CPU kernel failed/);
+    const a = randomTensor([200, 300], 'float32', 20);
+    const b = randomTensor([300, 200], 'float32', 21);
+    const c = matmul(a, b);
+    setNumThreads(1);
+    const ref = matmul(a, b);
+    expect(c.dataSync()).toEqual(ref.dataSync());
+  }, 60_000);
+
+  it('a worker that dies mid-call gives an error, and the pool restarts', async () => {
+    setNumThreads(2);
+    await threadsReady();
+    threadInternals.setStallMs(1000);
+    try {
+      // The calling thread takes one exit item and stays busy; the worker takes the other and exits.
+      expect(() => runParallel([[FN.exit], [FN.exit]])).toThrow(
+        /no work item finished in 1 s \(a worker thread died\?\)/,
+      );
+    } finally {
+      threadInternals.setStallMs(30_000);
+    }
+    const a = randomTensor([256, 512], 'float32', 22);
+    const b = randomTensor([512, 256], 'float32', 23);
+    matmul(a, b).dispose(); // starts the pool again
+    await threadsReady();
+    expect(activeThreads()).toBe(2);
+    const c = matmul(a, b);
+    setNumThreads(1);
+    expect(c.dataSync()).toEqual(matmul(a, b).dataSync());
+  }, 60_000);
+
+  it('a worker killed between calls is replaced', async () => {
+    setNumThreads(3);
+    await threadsReady();
+    const [victim] = threadInternals.workers();
+    await victim.terminate();
+    await new Promise((r) => setTimeout(r, 50)); // the exit event marks the pool
+    const a = randomTensor([256, 512], 'float32', 24);
+    const b = randomTensor([512, 256], 'float32', 25);
+    const c = matmul(a, b);
+    await threadsReady();
+    expect(activeThreads()).toBe(3);
+    expect(threadInternals.workers()).not.toContain(victim);
+    setNumThreads(1);
+    expect(c.dataSync()).toEqual(matmul(a, b).dataSync());
+  }, 60_000);
+
+  it('workers never keep the process alive', () => {
+    const src = fileURLToPath(new URL('../src/index.ts', import.meta.url));
+    const script = `import('${src}').then(async (m) => { m.setNumThreads(4); const a = m.randn([256, 256]); m.matmul(a, a); await m.threadsReady(); m.matmul(a, a); console.log('done'); })`;
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '-e', script], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(r.signal).toBeNull(); // not killed by the timeout
+    expect(r.stdout.trim()).toBe('done');
+    expect(r.status).toBe(0);
+  }, 120_000);
+});
