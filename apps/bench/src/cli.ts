@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util';
 import * as sp from '@softpool/tensor';
 import { allCases, type Case, poolBytes } from './cases.js';
 import { copyBandwidth, measure, type Timing } from './harness.js';
-import { measureOurs } from './ours.js';
+import { measureOurs, measureOursThreads } from './ours.js';
 import { PEERS, peerPeakBytes, peerRunner, tfjsAdapter, usePeer } from './tfjs.js';
 import { runTorch } from './torch.js';
 
@@ -90,11 +90,35 @@ function derived(c: Case, t: Timing): Partial<Result> {
 
 async function runOurs(backend: string): Promise<void> {
   if (backend === 'cpu') {
-    for (const t of threadCounts) {
-      sp.setNumThreads(t);
-      await sp.threadsReady();
-      await runCases(backend, cpuImpl(t));
+    for (const c of cases) {
+      try {
+        const byCount = await measureOursThreads(c, threadCounts, {
+          iters,
+          warmup: smoke ? 0 : 1,
+          budgetMs,
+          peak: !smoke,
+        });
+        byCount.forEach(({ timing, peakBytes }, i) =>
+          results.push({
+            case: c.id,
+            kind: c.kind,
+            impl: cpuImpl(threadCounts[i]),
+            timing,
+            peakBytes,
+            ...derived(c, timing),
+          }),
+        );
+      } catch (e) {
+        for (const t of threadCounts)
+          results.push({
+            case: c.id,
+            kind: c.kind,
+            impl: cpuImpl(t),
+            skipped: `error: ${(e as Error).message.split('\n')[0]}`,
+          });
+      }
     }
+    sp.setNumThreads(maxThreads);
     return;
   }
   try {

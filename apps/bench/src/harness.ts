@@ -44,6 +44,41 @@ export async function measure(
   };
 }
 
+/**
+ * Times one call under several settings (e.g. thread counts), alternating them call by call, so
+ * a machine that changes speed mid-run (shared, noisy) affects every setting alike and their
+ * ratio stays meaningful. `settings[i]()` switches to setting i (not timed).
+ */
+export async function measureAlternating(
+  fn: () => Promise<void> | void,
+  settings: (() => Promise<void> | void)[],
+  { iters, warmup, budgetMs }: MeasureOptions,
+): Promise<Timing[]> {
+  let first = 0;
+  for (const use of settings) {
+    await use();
+    for (let i = 0; i < warmup; i++) {
+      const t0 = performance.now();
+      await fn();
+      first = Math.max(first, performance.now() - t0);
+    }
+  }
+  const n = first * iters > budgetMs ? Math.max(1, Math.floor(budgetMs / Math.max(first, 1e-3))) : iters;
+  const times = settings.map((): number[] => []);
+  for (let i = 0; i < n; i++) {
+    for (const [s, use] of settings.entries()) {
+      await use();
+      const t0 = performance.now();
+      await fn();
+      times[s].push(performance.now() - t0);
+    }
+  }
+  return times.map((t) => {
+    t.sort((a, b) => a - b);
+    return { median: t[Math.floor(t.length / 2)], min: t[0], max: t[t.length - 1], n, truncated: n < iters };
+  });
+}
+
 /** Memory-copy bandwidth from JS (GB/s), the reference for the poolings' achieved bandwidth. */
 export function copyBandwidth(bytes = 64 << 20): number {
   const a = new Float32Array(bytes / 4).fill(1);

@@ -5,7 +5,7 @@ import * as L from '@softpool/layers';
 import { createModel, createPool, type PoolName } from '@softpool/models';
 import * as sp from '@softpool/tensor';
 import type { Case } from './cases.js';
-import { type MeasureOptions, measure, type Timing } from './harness.js';
+import { type MeasureOptions, measure, measureAlternating, type Timing } from './harness.js';
 
 export type Runner = { run: () => Promise<void>; dispose: () => void };
 
@@ -140,6 +140,40 @@ export async function measureOurs(
       peakBytes = sp.peakMemory().bytes - live;
     }
     return { timing: await measure(r.run, options), peakBytes };
+  } finally {
+    r.dispose();
+  }
+}
+
+/**
+ * Times one case on the CPU with each thread count, alternating the counts call by call (see
+ * measureAlternating); the peak is measured with the last (largest) count.
+ */
+export async function measureOursThreads(
+  c: Case,
+  counts: number[],
+  options: MeasureOptions & { peak: boolean },
+): Promise<{ timing: Timing; peakBytes?: number }[]> {
+  const r = await oursRunner(c, 'cpu');
+  const use = (t: number) => async () => {
+    sp.setNumThreads(t);
+    await sp.threadsReady();
+  };
+  try {
+    let peakBytes: number | undefined;
+    if (options.peak) {
+      await use(counts[counts.length - 1])();
+      await r.run();
+      const live = sp.memory().bytes;
+      sp.resetPeakMemory();
+      await r.run();
+      peakBytes = sp.peakMemory().bytes - live;
+    }
+    const timings = await measureAlternating(r.run, counts.map(use), options);
+    return timings.map((timing, i) => ({
+      timing,
+      peakBytes: i === counts.length - 1 ? peakBytes : undefined,
+    }));
   } finally {
     r.dispose();
   }

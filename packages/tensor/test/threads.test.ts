@@ -8,6 +8,7 @@ import { FN } from '../src/cpu/worker-source.js';
 import {
   ArgumentError,
   BackendError,
+  cast,
   conv1d,
   conv2d,
   conv3d,
@@ -31,6 +32,10 @@ const cases: [string, () => Tensor][] = [
   [
     'matmul 300x700 @ 700x500',
     () => matmul(randomTensor([300, 700], 'float32', 1), randomTensor([700, 500], 'float32', 2)),
+  ],
+  [
+    'matmul of transposed views',
+    () => matmul(randomTensor([700, 301], 'float32', 26).T, randomTensor([509, 700], 'float32', 27).T),
   ],
   [
     'batched matmul with odd edges',
@@ -124,6 +129,20 @@ describe('CPU worker threads', () => {
     },
     60_000,
   );
+
+  it('large products of strided views agree with float64 on every thread count', async () => {
+    const a = randomTensor([700, 301], 'float64', 28);
+    const b = randomTensor([2, 509, 700], 'float64', 29);
+    const exact = matmul(a.T, b.transpose(1, 2)).dataSync();
+    for (const n of [1, 3]) {
+      setNumThreads(n);
+      await threadsReady();
+      const fast = matmul(cast(a, 'float32').T, cast(b, 'float32').transpose(1, 2)).dataSync();
+      let worst = 0;
+      for (let i = 0; i < exact.length; i++) worst = Math.max(worst, Math.abs(fast[i] - exact[i]));
+      expect(worst).toBeLessThan(1e-2);
+    }
+  }, 60_000);
 
   it('refuses thread counts that are not integers from 1 to 256', () => {
     for (const bad of [0, -1, 1.5, Number.NaN, 257]) {

@@ -24,13 +24,20 @@ const BLOCK_BYTES = 512 << 10;
  */
 const PARALLEL_MIN_MACS = 1 << 18;
 
-/** Writes the panel layout of A: for each MR-row panel p, for each k, MR values (zero past M). */
-export type PackA = (dst: Float32Array | Float64Array, base: number, M: number, K: number) => void;
+/**
+ * Writes the panel layout of A: for each MR-row panel p, for each k, MR values (zero past M).
+ * `strided` (set by packStridedA) names the matrix it reads: float32 matrices are then copied
+ * into WebAssembly memory and packed there by the threads.
+ */
+export type PackA = ((dst: Float32Array | Float64Array, base: number, M: number, K: number) => void) & {
+  strided?: Mat;
+};
 /**
  * Writes B columns [n0, n0 + nc) as 8-column panels: column a = j - n0 of row k goes to
  * base + (a >> 3) * K * 8 + k * 8 + (a & 7); `ld` is nc rounded up to 8 (slots past nc are 0).
  * A packer that is a WebAssembly call says so in `wasmCall` (the im2col export's arguments for a
- * destination byte address): then each thread packs the columns it multiplies.
+ * destination byte address), one that reads a strided matrix in `strided` (as for PackA): then
+ * each thread packs the columns it multiplies.
  */
 export type PackB = ((
   dst: Float32Array | Float64Array,
@@ -39,7 +46,10 @@ export type PackB = ((
   n0: number,
   nc: number,
   ld: number,
-) => void) & { wasmCall?: (dstByte: number, K: number, n0: number, nc: number) => number[] };
+) => void) & {
+  wasmCall?: (dstByte: number, K: number, n0: number, nc: number) => number[];
+  strided?: Mat;
+};
 /** Reads C columns [n0, n0 + nc) from `src` (row-major with row length `ldc`). */
 export type UnpackC = (
   src: Float32Array | Float64Array,
@@ -104,14 +114,32 @@ export function gemmPacked(
   const threads = float32 && mp * up(N, NR) * K >= PARALLEL_MIN_MACS ? activeThreads() : 1;
   const perThread = Math.floor(CHUNK_BYTES / (4 * Math.max(K, 1)) / NR) * NR;
   const chunk = Math.max(NR, Math.min(up(N, NR), perThread * threads));
-  // float32 work lives in wasm memory from `heapStart` on (callers may keep their own data below).
-  const aBase = float32 ? heapStart : 0;
+  // float32 work lives in wasm memory from `heapStart` on (callers may keep their own data below):
+  // the staged copies of strided A and B, packed A, one chunk of packed B, its C.
+  const sa = float32 ? staging(packA.strided, M, K) : undefined;
+  const sb = float32 ? staging(packB.strided, K, N) : undefined;
+  const aSrc = heapStart;
+  const bSrc = aSrc + (sa?.view.length ?? 0);
+  const aBase = float32 ? bSrc + (sb?.view.length ?? 0) : 0;
   const bBase = aBase + mp * K;
   const cBase = bBase + chunk * K;
   const total = cBase + mp * chunk;
   if (!float32 && scratch64.length < total) scratch64 = new Float64Array(total);
   const dst = (): Float32Array | Float64Array => (float32 ? reserve(total).f32 : scratch64);
-  packA(dst(), aBase, M, K);
+  if (sa) {
+    dst().set(sa.view, aSrc);
+    if (sb) dst().set(sb.view, bSrc);
+    runParallel(
+      blocks(mp / MR, threads, 1).map(([p0, p1]) => {
+        const r0 = p0 * MR;
+        const rows = Math.min(M, p1 * MR) - r0;
+        return [FN.packA, (aSrc + r0 * sa.s0) * 4, (aBase + r0 * K) * 4, rows, K, sa.s0, sa.s1];
+      }),
+    );
+  } else {
+    if (sb) dst().set(sb.view, bSrc);
+    packA(dst(), aBase, M, K);
+  }
   for (let n0 = 0; n0 < N; n0 += chunk) {
     const nc = Math.min(chunk, N - n0);
     const np = up(nc, NR);
@@ -120,12 +148,16 @@ export function gemmPacked(
       packB(h, bBase, K, n0, nc, np);
       panelGemm64(h as Float64Array, aBase, bBase, cBase, mp, np, K);
     } else {
-      if (!packB.wasmCall) packB(h, bBase, K, n0, nc, np);
+      if (!packB.wasmCall && !sb) packB(h, bBase, K, n0, nc, np);
+      const maxCols = Math.max(NR, Math.floor(BLOCK_BYTES / (4 * (K + mp)) / NR) * NR);
       runParallel(
-        columnBlocks(np, threads, mp, K).map(([q0, q1]) => {
+        blocks(np / NR, threads, Math.ceil(np / maxCols)).map(([p0, p1]) => {
+          const [q0, q1] = [p0 * NR, p1 * NR];
           const b = (bBase + q0 * K) * 4;
+          const cols = Math.min(nc, q1) - q0;
           const gemmCall = [FN.gemm, aBase * 4, b, (cBase + q0) * 4, mp, q1 - q0, K, KC, np];
-          const pack = packB.wasmCall?.(b, K, n0 + q0, Math.min(nc, q1) - q0);
+          if (sb) return [FN.packB, (bSrc + (n0 + q0) * sb.s1) * 4, b, cols, K, sb.s0, sb.s1, ...gemmCall];
+          const pack = packB.wasmCall?.(b, K, n0 + q0, cols);
           return pack ? [FN.im2col, ...pack, ...gemmCall] : gemmCall;
         }),
       );
@@ -135,16 +167,32 @@ export function gemmPacked(
 }
 
 /**
- * Splits np columns (a multiple of 8) into blocks of whole panels: cache-sized, and at least two
- * per thread so a thread slowed by the machine's other work does not hold the rest up.
+ * A float32 matrix view worth copying into WebAssembly memory to pack it there: the elements
+ * it spans (`view`, strides relative to its start), or undefined for other dtypes, negative
+ * strides, or views so sparse that the copy would be mostly elements the product never reads.
  */
-function columnBlocks(np: number, threads: number, mp: number, K: number): [number, number][] {
-  const panels = np / NR;
-  const maxCols = Math.max(NR, Math.floor(BLOCK_BYTES / (4 * (K + mp)) / NR) * NR);
-  const parts = Math.min(panels, Math.max(threads === 1 ? 1 : 2 * threads, Math.ceil(np / maxCols)));
+function staging(
+  m: Mat | undefined,
+  rows: number,
+  cols: number,
+): { view: Float32Array; s0: number; s1: number } | undefined {
+  if (!m || !(m.data instanceof Float32Array) || m.s0 < 0 || m.s1 < 0 || rows === 0 || cols === 0)
+    return undefined;
+  const span = (rows - 1) * m.s0 + (cols - 1) * m.s1 + 1;
+  if (span > 2 * rows * cols + 64) return undefined;
+  return { view: m.data.subarray(m.offset, m.offset + span), s0: m.s0, s1: m.s1 };
+}
+
+/**
+ * Splits `count` panels into contiguous blocks: at least `min` of them (cache-sized work), and
+ * with several threads at least two per thread, so a thread slowed by the machine's other work
+ * does not hold the rest up.
+ */
+function blocks(count: number, threads: number, min: number): [number, number][] {
+  const parts = Math.min(count, Math.max(threads === 1 ? 1 : 2 * threads, min));
   const out: [number, number][] = [];
   for (let i = 0; i < parts; i++)
-    out.push([Math.floor((i * panels) / parts) * NR, Math.floor(((i + 1) * panels) / parts) * NR]);
+    out.push([Math.floor((i * count) / parts), Math.floor(((i + 1) * count) / parts)]);
   return out;
 }
 
@@ -165,7 +213,7 @@ export interface OutMat {
 }
 
 export function packStridedA(a: Mat): PackA {
-  return (dst, base, M, K) => {
+  const pack: PackA = (dst, base, M, K) => {
     const { data, offset, s0, s1 } = a;
     for (let p = 0; p < M; p += MR) {
       const panel = base + p * K;
@@ -180,10 +228,12 @@ export function packStridedA(a: Mat): PackA {
       }
     }
   };
+  pack.strided = a;
+  return pack;
 }
 
 export function packStridedB(b: Mat): PackB {
-  return (dst, base, K, n0, nc) => {
+  const pack: PackB = (dst, base, K, n0, nc) => {
     const { data, offset, s0, s1 } = b;
     for (let q = 0; q < nc; q += NR) {
       const panel = base + q * K;
@@ -197,6 +247,8 @@ export function packStridedB(b: Mat): PackB {
       }
     }
   };
+  pack.strided = b;
+  return pack;
 }
 
 export function unpackStridedC(c: OutMat): UnpackC {

@@ -81,18 +81,18 @@ export function getNumThreads(): number {
 }
 
 /**
- * Sets how many threads CPU kernels use, the calling thread included (1: no workers). Workers
- * start in the background; `threadsReady()` resolves once they all run. Results are
- * bit-identical for every thread count.
+ * Sets how many threads CPU kernels use, the calling thread included (1: the workers, if any,
+ * stay parked). Workers start in the background; `threadsReady()` resolves once they all run.
+ * Results are bit-identical for every thread count.
  * @example
  * setNumThreads(4);
  * await threadsReady();
  */
 export function setNumThreads(n: number): void {
   const count = parseCount(n, 'setNumThreads(n)');
-  if (count === wanted && (count === 1 || pool)) return;
   wanted = count;
-  shutdown();
+  // One thread parks the workers (switching back is free); another count needs another pool.
+  if (pool && count !== 1 && pool.size !== count - 1) shutdown();
 }
 
 /** Resolves once the worker threads of the current setting run (at once for one thread). */
@@ -119,7 +119,8 @@ function shutdown(): void {
 /** The pool for the current setting, started on first need; undefined when one thread is used. */
 function currentPool(): Pool | undefined {
   if (pool?.broken) shutdown();
-  if (pool || getNumThreads() === 1) return pool;
+  if (getNumThreads() === 1) return undefined;
+  if (pool) return pool;
   const why = !wasmState().shared
     ? 'worker threads need SharedArrayBuffer, which browsers only give cross-origin isolated pages (COOP/COEP headers)'
     : isNode() && !nodeBuiltin('node:worker_threads')
@@ -217,7 +218,7 @@ function waitWhile(ctl: Int32Array, at: number, value: number, ms: number): void
  */
 export function runParallel(items: number[][]): void {
   const { kernels } = wasmState();
-  const fns: Kernel[] = [kernels.gemm, kernels.im2col];
+  const fns: Kernel[] = [kernels.gemm, kernels.im2col, kernels.packA, kernels.packB];
   const p = items.length > 1 ? currentPool() : undefined;
   if (!p || p.ready === 0) {
     for (const calls of items) runItem(fns, calls);

@@ -7,6 +7,8 @@ import { wasmBase64, wasmSharedBase64 } from './wasm/gemm.gen.js';
 export interface WasmKernels {
   gemm: (a: number, b: number, c: number, mp: number, np: number, k: number, kc: number, ldw: number) => void;
   im2col: (...args: number[]) => void;
+  packA: (src: number, dst: number, rows: number, k: number, s0: number, s1: number) => void;
+  packB: (src: number, dst: number, nc: number, k: number, s0: number, s1: number) => void;
 }
 
 /** The compiled module, its memory and this thread's instance. */

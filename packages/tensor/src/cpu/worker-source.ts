@@ -16,8 +16,8 @@ export const CONTROL = { NEXT: 0, DONE: 1, ERROR: 2, STOP: 3, WORDS: 4 } as cons
 /** Int32 words per work item in the task table. */
 export const SLOT = 32;
 /** Export numbers an item may call, and their argument counts. */
-export const FN = { gemm: 0, im2col: 1, fail: 2, exit: 3 } as const;
-export const ARITY = [8, 16, 0, 0];
+export const FN = { gemm: 0, im2col: 1, packA: 2, packB: 3, fail: 4, exit: 5 } as const;
+export const ARITY = [8, 16, 6, 6, 0, 0];
 /** At most this many items per parallel call (12 bits of NEXT). */
 export const MAX_ITEMS = 4095;
 
@@ -30,6 +30,8 @@ function serve(init) {
   const fns = [
     ex.gemm,
     ex.im2col,
+    ex.packA,
+    ex.packB,
     () => { throw new Error('injected failure'); },
     () => { if (typeof process !== 'undefined') process.exit(1); else close(); },
   ];

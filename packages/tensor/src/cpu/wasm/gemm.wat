@@ -263,4 +263,67 @@
         (br_if $rloop (i32.lt_s (local.get $r4) (local.get $end))))
       (local.set $q (i32.add (local.get $q) (i32.const 8)))
       (br $qloop))))
+
+;; Packing from a strided float32 matrix already copied into this memory (element (i, j) at
+;; src + (i*s0 + j*s1)*4), so each thread packs the part it multiplies. Strides are in words.
+
+;; A panels for `rows` rows (a part of A): for each 4-row panel p and each k, the 4 values
+;; A[p + r][k] at dst + (p*K + k*4 + r)*4, zero past `rows`. Transposed A (s0 = 1, four rows
+;; adjacent in memory) moves a whole group with one vector load.
+(func (export "packA") (param $src i32) (param $dst i32) (param $rows i32) (param $K i32) (param $s0 i32) (param $s1 i32)
+  (local $p i32) (local $k i32) (local $r i32) (local $row i32) (local $at i32)
+  (block $pdone (loop $ploop
+    (br_if $pdone (i32.ge_s (local.get $p) (local.get $rows)))
+    (local.set $k (i32.const 0))
+    (block $kdone (loop $kloop
+      (br_if $kdone (i32.ge_s (local.get $k) (local.get $K)))
+      (local.set $at (i32.add (local.get $src) (i32.shl (i32.add (i32.mul (local.get $p) (local.get $s0)) (i32.mul (local.get $k) (local.get $s1))) (i32.const 2))))
+      (if (i32.and (i32.eq (local.get $s0) (i32.const 1)) (i32.le_s (i32.add (local.get $p) (i32.const 4)) (local.get $rows)))
+        (then (v128.store (local.get $dst) (v128.load (local.get $at))))
+        (else
+          (local.set $r (i32.const 0))
+          (loop $rloop
+            (local.set $row (i32.add (local.get $p) (local.get $r)))
+            (f32.store (i32.add (local.get $dst) (i32.shl (local.get $r) (i32.const 2)))
+              (if (result f32) (i32.lt_s (local.get $row) (local.get $rows))
+                (then (f32.load (i32.add (local.get $at) (i32.shl (i32.mul (local.get $r) (local.get $s0)) (i32.const 2)))))
+                (else (f32.const 0))))
+            (local.set $r (i32.add (local.get $r) (i32.const 1)))
+            (br_if $rloop (i32.lt_s (local.get $r) (i32.const 4))))))
+      (local.set $dst (i32.add (local.get $dst) (i32.const 16)))
+      (local.set $k (i32.add (local.get $k) (i32.const 1)))
+      (br $kloop)))
+    (local.set $p (i32.add (local.get $p) (i32.const 4)))
+    (br $ploop))))
+
+;; B panels for columns [0, nc) of the matrix at src: for each 8-column panel q and each k, the
+;; 8 values B[k][q + c] at dst + (q*K + k*8 + c)*4, zero past nc. Row-major B (s1 = 1) moves a
+;; whole panel row with two vector loads.
+(func (export "packB") (param $src i32) (param $dst i32) (param $nc i32) (param $K i32) (param $s0 i32) (param $s1 i32)
+  (local $q i32) (local $k i32) (local $c i32) (local $col i32) (local $at i32)
+  (block $qdone (loop $qloop
+    (br_if $qdone (i32.ge_s (local.get $q) (local.get $nc)))
+    (local.set $k (i32.const 0))
+    (block $kdone (loop $kloop
+      (br_if $kdone (i32.ge_s (local.get $k) (local.get $K)))
+      (local.set $at (i32.add (local.get $src) (i32.shl (i32.add (i32.mul (local.get $k) (local.get $s0)) (i32.mul (local.get $q) (local.get $s1))) (i32.const 2))))
+      (if (i32.and (i32.eq (local.get $s1) (i32.const 1)) (i32.le_s (i32.add (local.get $q) (i32.const 8)) (local.get $nc)))
+        (then
+          (v128.store (local.get $dst) (v128.load (local.get $at)))
+          (v128.store offset=16 (local.get $dst) (v128.load offset=16 (local.get $at))))
+        (else
+          (local.set $c (i32.const 0))
+          (loop $cloop
+            (local.set $col (i32.add (local.get $q) (local.get $c)))
+            (f32.store (i32.add (local.get $dst) (i32.shl (local.get $c) (i32.const 2)))
+              (if (result f32) (i32.lt_s (local.get $col) (local.get $nc))
+                (then (f32.load (i32.add (local.get $at) (i32.shl (i32.mul (local.get $c) (local.get $s1)) (i32.const 2)))))
+                (else (f32.const 0))))
+            (local.set $c (i32.add (local.get $c) (i32.const 1)))
+            (br_if $cloop (i32.lt_s (local.get $c) (i32.const 8))))))
+      (local.set $dst (i32.add (local.get $dst) (i32.const 32)))
+      (local.set $k (i32.add (local.get $k) (i32.const 1)))
+      (br $kloop)))
+    (local.set $q (i32.add (local.get $q) (i32.const 8)))
+    (br $qloop))))
 )
