@@ -98,16 +98,10 @@ async function runOurs(backend: string): Promise<void> {
           budgetMs,
           peak: !smoke,
         });
-        byCount.forEach(({ timing, peakBytes }, i) =>
-          results.push({
-            case: c.id,
-            kind: c.kind,
-            impl: cpuImpl(threadCounts[i]),
-            timing,
-            peakBytes,
-            ...derived(c, timing),
-          }),
-        );
+        for (const [i, { timing, peakBytes }] of byCount.entries()) {
+          const impl = cpuImpl(threadCounts[i]);
+          results.push({ case: c.id, kind: c.kind, impl, timing, peakBytes, ...derived(c, timing) });
+        }
       } catch (e) {
         for (const t of threadCounts)
           results.push({
