@@ -9,6 +9,7 @@ import * as sp from '@softpool/tensor';
 import { allCases, type Case, poolBytes } from './cases.js';
 import { copyBandwidth, measure, type Timing } from './harness.js';
 import { measureOurs, measureOursThreads } from './ours.js';
+import { profileCase, profileTable } from './profile.js';
 import { PEERS, peerPeakBytes, peerRunner, tfjsAdapter, usePeer } from './tfjs.js';
 import { runTorch } from './torch.js';
 
@@ -33,6 +34,7 @@ const { values } = parseArgs({
     iters: { type: 'string' },
     budget: { type: 'string' },
     threads: { type: 'string' },
+    profile: { type: 'boolean' },
     json: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   },
@@ -41,7 +43,9 @@ if (values.help) {
   process.stdout.write(`Usage: pnpm bench [--smoke] [--case TEXT] [--backends cpu,webgpu] [--threads 1,N]
                   [--peers tfjs-cpu,tfjs-wasm,tfjs-webgpu,pytorch-cpu|none] [--iters N] [--budget SECONDS] [--json FILE]
 --threads: CPU thread counts to run (default: 1 and ${sp.getNumThreads()}, this machine's); the largest
-           is the reference column, PyTorch gets as many.\n`);
+           is the reference column, PyTorch gets as many.
+--profile: instead of timing against peers, print where a call of each matching case spends its
+           time, per op (with each thread count, on the first of --backends).\n`);
   process.exit(0);
 }
 const ALL_PEERS = [...PEERS, 'pytorch-cpu'] as const;
@@ -251,6 +255,18 @@ function poolRatios(): void {
       `| ${rest} | ${fmtMs(s.timing!)} | ${ratio(mx)} | ${ratio(av)} | ${s.gbps?.toFixed(1)} | ${mx?.gbps?.toFixed(1) ?? ''} |`,
     );
   }
+}
+
+if (values.profile) {
+  const backend = ourBackends[0];
+  if (backend !== 'cpu') await import('@softpool/webgpu' as string).then(() => sp.initBackend(backend));
+  for (const c of cases)
+    for (const t of backend === 'cpu' ? threadCounts : [1]) {
+      sp.setNumThreads(t);
+      await sp.threadsReady();
+      out(profileTable(await profileCase(c, backend, smoke ? 1 : iters)));
+    }
+  process.exit(0);
 }
 
 const started = new Date();

@@ -44,7 +44,7 @@ const UNARY = {
   neg: '-x1',
   abs: 'Math.abs(x1)',
   sign: 'Math.sign(x1)',
-  relu: 'x1 > 0 || x1 !== x1 ? x1 : 0',
+  relu: 'Math.max(x1, 0)',
   square: 'x1 * x1',
   floor: 'Math.floor(x1)',
   ceil: 'Math.ceil(x1)',
