@@ -209,9 +209,11 @@ describe.skipIf(!have)('the playground in chromium', () => {
       timeout: 60_000,
     });
     expect(await phone.getAttribute('body', 'data-backend')).toBe('cpu');
-    expect(await phone.textContent('#backend-status')).toMatch(
-      /no WebGPU adapter in this browser: training runs on the CPU/,
-    );
+    const status = (await phone.textContent('#backend-status')) ?? '';
+    expect(status).toMatch(/no WebGPU adapter in this browser: training runs on the CPU/);
+    // The page is cross-origin isolated, so the CPU backend runs its worker threads here too.
+    const cores = await phone.evaluate(() => navigator.hardwareConcurrency);
+    expect(status).toContain(`WebAssembly, ${cores} thread${cores === 1 ? '' : 's'}`);
     expect(await phone.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
     await phone.close();
   }, 120_000);

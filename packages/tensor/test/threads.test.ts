@@ -116,7 +116,7 @@ describe('CPU worker threads', () => {
       const before = memory().tensors;
       for (const n of [1, 2, 3, 4]) {
         setNumThreads(n);
-        await threadsReady();
+        expect(await threadsReady()).toBe(n);
         expect(activeThreads()).toBe(n);
         // The case makes its inputs (same seeds every time); the scope releases them.
         const out = scope(run);

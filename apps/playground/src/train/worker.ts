@@ -5,7 +5,7 @@ import '@softpool/autograd';
 import { DataLoader, fashionMnistFromIdx, type ImageDataset, sliceDataset } from '@softpool/data';
 import * as L from '@softpool/layers';
 import { createModel, type PoolName } from '@softpool/models';
-import { argmax, eq, keep, scope, setBackend, softmax, sum, tensor } from '@softpool/tensor';
+import { argmax, eq, keep, scope, setBackend, softmax, sum, tensor, threadsReady } from '@softpool/tensor';
 import type { EpochReport, FromWorker, ToWorker, TrainConfig } from './protocol.js';
 
 const MEAN = [0.286];
@@ -64,6 +64,11 @@ async function init(wanted: 'webgpu' | 'cpu'): Promise<void> {
   } else {
     await setBackend('cpu');
     backend = 'cpu';
+  }
+  if (backend === 'cpu') {
+    // Worker threads need a cross-origin isolated page (serve.mjs sends COOP/COEP).
+    const threads = await threadsReady();
+    adapter = `CPU (JavaScript and WebAssembly, ${threads} thread${threads === 1 ? '' : 's'})`;
   }
   post({ type: 'ready', backend, adapter, note });
 }

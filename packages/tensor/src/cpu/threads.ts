@@ -86,7 +86,7 @@ export function getNumThreads(): number {
  * Results are bit-identical for every thread count.
  * @example
  * setNumThreads(4);
- * await threadsReady();
+ * await threadsReady(); // 4
  */
 export function setNumThreads(n: number): void {
   const count = parseCount(n, 'setNumThreads(n)');
@@ -95,10 +95,14 @@ export function setNumThreads(n: number): void {
   if (pool && count !== 1 && pool.size !== count - 1) shutdown();
 }
 
-/** Resolves once the worker threads of the current setting run (at once for one thread). */
-export async function threadsReady(): Promise<void> {
+/**
+ * Resolves once the worker threads of the current setting run, with the number of threads CPU
+ * kernels then use (1 where workers cannot run, e.g. a page that is not cross-origin isolated).
+ */
+export async function threadsReady(): Promise<number> {
   const p = currentPool();
   if (p) await p.readyPromise;
+  return activeThreads();
 }
 
 /** Threads that take part in parallel calls right now (workers still starting do not count). */
