@@ -15,6 +15,7 @@ import {
 import { LeNet5 } from '@softpool/models';
 import { exportOnnx, onnxMetadata } from '@softpool/onnx';
 import {
+  matmul,
   memory,
   type OpAttrs,
   randn,
@@ -22,9 +23,11 @@ import {
   relu,
   run,
   scope,
+  setNumThreads,
   sum,
   type Tensor,
   tensor,
+  threadsReady,
 } from '@softpool/tensor';
 
 // The consumer compiles with lib es2022 alone: no DOM, no @types/node.
@@ -82,6 +85,16 @@ async function main(): Promise<void> {
   });
   opt.step();
   check(Number.isFinite(loss.itemSync()), 'LeNet-5 loss is finite');
+
+  // Worker threads from the published bundle (ESM and CJS): the same product on 2 threads and on 1.
+  setNumThreads(2);
+  const threads: number = await threadsReady();
+  check(threads === 2, 'two CPU threads run');
+  const [pa, pb] = [randn([256, 300]), randn([300, 200])];
+  const two = matmul(pa, pb).dataSync();
+  setNumThreads(1);
+  const one = matmul(pa, pb).dataSync();
+  check(two.every((v, i) => Object.is(v, one[i])), 'threaded product is bit-identical');
 
   // safetensors round trip.
   const lin = new Linear(3, 2);

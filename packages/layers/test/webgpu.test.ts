@@ -36,6 +36,9 @@ const soft =
   (x: sp.Tensor) =>
     d === 1 ? L.softPool1d(x, o) : d === 2 ? L.softPool2d(x, o) : L.softPool3d(x, o);
 
+/** Several outputs as one vector, so each position gets its own gradient weight. */
+const flat = (ys: sp.Tensor[]) => sp.concat(ys.map((y) => y.reshape([-1])));
+
 const CASES: Case[] = [
   { name: 'softPool2d k2 s2', shape: [2, 3, 8, 8], make: soft({ kernelSize: 2 }) },
   {
@@ -57,6 +60,27 @@ const CASES: Case[] = [
     scale: 300,
     shift: -500,
     tol: 1e-4,
+  },
+  {
+    name: 'tiling windows (one thread per window backward): max, avg, SoftPool 2-D and 3-D',
+    shape: [2, 3, 8, 6],
+    make: () => (x) =>
+      flat([
+        L.maxPool2d(x, { kernelSize: 2 }),
+        L.avgPool2d(x, { kernelSize: [2, 3] }),
+        L.softPool2d(x, { kernelSize: [4, 2], temperature: 0.7 }),
+        L.softPool3d(x.reshape([1, 2, 3, 8, 6]), { kernelSize: [1, 2, 2] }),
+      ]),
+  },
+  {
+    name: 'windows that leave inputs over (gather backward): max, avg, SoftPool',
+    shape: [2, 2, 7, 9],
+    make: () => (x) =>
+      flat([
+        L.maxPool2d(x, { kernelSize: 2 }),
+        L.avgPool2d(x, { kernelSize: 2 }),
+        L.softPool2d(x, { kernelSize: 2 }),
+      ]),
   },
   {
     name: 'maxPool2d with padding and ceil mode',

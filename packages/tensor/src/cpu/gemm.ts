@@ -14,8 +14,9 @@ const KC = 256;
 const CHUNK_BYTES = 2 << 20;
 /**
  * Bytes of B and C one work item's column block may span: cache-sized (half of a 1-2 MiB L2)
- * because the kernel revisits the block's C tiles once per k block. 512 KiB took a 1024^3
- * product from 131 to 83 ms on one thread of the reference machine (whole 512-column chunks).
+ * because the kernel revisits the block's C tiles once per k block. On one thread of the
+ * reference machine a 1024^3 product took 83-86 ms with 512 KiB blocks against 131-136 ms with
+ * whole 512-column chunks, in back-to-back processes (a noisy machine: treat as indicative).
  */
 const BLOCK_BYTES = 512 << 10;
 /**
@@ -126,9 +127,10 @@ export function gemmPacked(
   const total = cBase + mp * chunk;
   if (!float32 && scratch64.length < total) scratch64 = new Float64Array(total);
   const dst = (): Float32Array | Float64Array => (float32 ? reserve(total).f32 : scratch64);
-  if (sa) {
-    dst().set(sa.view, aSrc);
-    if (sb) dst().set(sb.view, bSrc);
+  if (sa) dst().set(sa.view, aSrc);
+  if (sb) dst().set(sb.view, bSrc);
+  if (!sa) packA(dst(), aBase, M, K);
+  else
     runParallel(
       blocks(mp / MR, threads, 1).map(([p0, p1]) => {
         const r0 = p0 * MR;
@@ -136,10 +138,6 @@ export function gemmPacked(
         return [FN.packA, (aSrc + r0 * sa.s0) * 4, (aBase + r0 * K) * 4, rows, K, sa.s0, sa.s1];
       }),
     );
-  } else {
-    if (sb) dst().set(sb.view, bSrc);
-    packA(dst(), aBase, M, K);
-  }
   for (let n0 = 0; n0 < N; n0 += chunk) {
     const nc = Math.min(chunk, N - n0);
     const np = up(nc, NR);

@@ -1,24 +1,47 @@
 // WGSL kernels of the window poolings, the same math as the CPU kernels in ../cpu (see there for
-// the derivations): one thread per output for each forward, one per input for each backward.
+// the derivations): one thread per output for each forward, one per input for each backward
+// (it gathers from the windows covering it: no atomics, no races). Where the windows tile the
+// input (kernel = stride, no padding or dilation, nothing left over) each input lies in exactly
+// one window, and the backward of max, average and SoftPool pooling runs one thread per window
+// instead, writing its inputs: no search for covering windows, and fewer threads.
 import { type Backend, registerKernel, type Tensor } from '@softpool/tensor';
-import { geometryOf, softPoolOutputs } from '../geometry.js';
+import { geometryOf, type PoolGeometry, softPoolOutputs } from '../geometry.js';
 import { cover, IN_POS, OUT_POS, poolParams, poolWgsl, shaderBackend, taps, withDense } from './program.js';
 
 const NAN = 'bits_(0x7fc00000u)';
 const NEG_INF = 'bits_(0xff800000u)';
 
-/** Runs a pooling program: forward over outputs (`perInput` false) or backward over inputs. */
+/** Whether the windows tile the input: every input in exactly one window. */
+function tiles(g: PoolGeometry, xShape: readonly number[]): boolean {
+  return (
+    !g.adaptive &&
+    g.kernel.every(
+      (k, d) => k === g.stride[d] && g.dilation[d] === 1 && g.padding[d] === 0 && xShape[2 + d] % k === 0,
+    )
+  );
+}
+
+/**
+ * Runs a pooling program: forward over outputs, backward over inputs (an `in` output), or with
+ * `perWindow` a backward over outputs that writes each window's inputs (tiling windows only).
+ */
 function runPool(
   op: string,
   backend: Backend,
   inputs: Tensor[],
   attrs: Record<string, unknown>,
   body: string,
-  o: { xShape: number[]; scalars?: number[]; outputs: ('out' | 'in' | 'outInt')[]; lib?: string },
+  o: {
+    xShape: number[];
+    scalars?: number[];
+    outputs: ('out' | 'in' | 'outInt')[];
+    lib?: string;
+    perWindow?: boolean;
+  },
 ): Tensor[] {
   const gpu = shaderBackend(op, backend);
   const p = poolParams(op, o.xShape, geometryOf(attrs), o.scalars ?? []);
-  const perInput = o.outputs[0] === 'in';
+  const perInput = o.outputs[0] === 'in' && !o.perWindow;
   const dtype = inputs[0].dtype;
   return withDense(inputs, backend, (d) =>
     gpu.runProgram({
@@ -32,6 +55,25 @@ function runPool(
       threads: p.planes * (perInput ? p.inPlane : p.outPlane),
     }),
   );
+}
+
+/** A backward: over inputs (`gather`), or over windows (`tiled`) where the windows tile the input. */
+function runBackward(
+  op: string,
+  backend: Backend,
+  inputs: Tensor[],
+  attrs: Record<string, unknown>,
+  xShape: readonly number[],
+  body: { gather: string; tiled: string },
+  scalars?: number[],
+): Tensor {
+  const perWindow = tiles(geometryOf(attrs), xShape);
+  return runPool(op, backend, inputs, attrs, perWindow ? body.tiled : body.gather, {
+    xShape: [...xShape],
+    scalars,
+    outputs: ['in'],
+    perWindow,
+  })[0];
 }
 
 // ---- SoftPool ------------------------------------------------------------------------------
@@ -69,6 +111,20 @@ const SOFT_BACKWARD = `
         acc += select(in0[o] * w, in0[o] * w * (1.0 + (ai - in2[o]) * invT), exact);`)}
   out0[i] = acc;`;
 
+/** SOFT_BACKWARD for tiling windows: the window's one gradient, written to each of its inputs. */
+const SOFT_BACKWARD_TILED = `
+  let invT = scalar(0u);
+  let exact = scalar(1u) != 0.0;
+  let g = in0[i]; let y = in2[i]; let m = in3[i]; let s = in4[i];
+  ${taps(`let ai = in1[ib + k];
+        var d = 0.0;
+        if (isnan_(m)) { d = ${NAN}; }
+        else if (!isinf_(m)) {
+          let w = exp(ai * invT - m) / s;
+          if (w != 0.0) { d = 0.0 + select(g * w, g * w * (1.0 + (ai - y) * invT), exact); }
+        }
+        out0[ib + k] = d;`)}`;
+
 registerKernel('softPool', 'webgpu', ([x], attrs, b) =>
   softPoolOutputs(
     runPool('softPool', b, [x], attrs, SOFT_FORWARD, {
@@ -79,15 +135,16 @@ registerKernel('softPool', 'webgpu', ([x], attrs, b) =>
     attrs,
   ),
 );
-registerKernel(
-  'softPoolBackward',
-  'webgpu',
-  ([grad, x, y, m, s], attrs, b) =>
-    runPool('softPoolBackward', b, [grad, x, y, m, s], attrs, SOFT_BACKWARD, {
-      xShape: [...x.shape],
-      scalars: [1 / (attrs.temperature as number), attrs.gradient !== 'paper' ? 1 : 0],
-      outputs: ['in'],
-    })[0],
+registerKernel('softPoolBackward', 'webgpu', ([grad, x, y, m, s], attrs, b) =>
+  runBackward(
+    'softPoolBackward',
+    b,
+    [grad, x, y, m, s],
+    attrs,
+    x.shape,
+    { gather: SOFT_BACKWARD, tiled: SOFT_BACKWARD_TILED },
+    [1 / (attrs.temperature as number), attrs.gradient !== 'paper' ? 1 : 0],
+  ),
 );
 
 // ---- max pooling (and the backward of stochastic pooling) -----------------------------------
@@ -105,17 +162,18 @@ const MAX_BACKWARD = `
   ${cover('if (in1[o] == i32(k)) { acc += in0[o]; }')}
   out0[i] = acc;`;
 
+const MAX_BACKWARD_TILED = `
+  let g = in0[i]; let best = in1[i];
+  ${taps('out0[ib + k] = select(0.0, 0.0 + g, best == i32(k));')}`;
+
 registerKernel('maxPool', 'webgpu', ([x], attrs, b) =>
   runPool('maxPool', b, [x], attrs, MAX_FORWARD, { xShape: [...x.shape], outputs: ['out', 'outInt'] }),
 );
-registerKernel(
-  'maxPoolBackward',
-  'webgpu',
-  ([grad, x, indices], attrs, b) =>
-    runPool('maxPoolBackward', b, [grad, indices], attrs, MAX_BACKWARD, {
-      xShape: [...x.shape],
-      outputs: ['in'],
-    })[0],
+registerKernel('maxPoolBackward', 'webgpu', ([grad, x, indices], attrs, b) =>
+  runBackward('maxPoolBackward', b, [grad, indices], attrs, x.shape, {
+    gather: MAX_BACKWARD,
+    tiled: MAX_BACKWARD_TILED,
+  }),
 );
 
 // ---- average pooling -----------------------------------------------------------------------
@@ -130,6 +188,10 @@ const AVG_BACKWARD = `
   ${cover('acc += in0[o] / avgDivisor(cz, cy, cx);')}
   out0[i] = acc;`;
 
+const AVG_BACKWARD_TILED = `
+  let d = 0.0 + in0[i] / avgDivisor(oz, oy, ox);
+  ${taps('out0[ib + k] = d;')}`;
+
 registerKernel(
   'avgPool',
   'webgpu',
@@ -140,15 +202,16 @@ registerKernel(
       outputs: ['out'],
     })[0],
 );
-registerKernel(
-  'avgPoolBackward',
-  'webgpu',
-  ([grad], attrs, b) =>
-    runPool('avgPoolBackward', b, [grad], attrs, AVG_BACKWARD, {
-      xShape: [...(attrs.inputShape as number[])],
-      scalars: [attrs.countIncludePad ? 1 : 0],
-      outputs: ['in'],
-    })[0],
+registerKernel('avgPoolBackward', 'webgpu', ([grad], attrs, b) =>
+  runBackward(
+    'avgPoolBackward',
+    b,
+    [grad],
+    attrs,
+    attrs.inputShape as number[],
+    { gather: AVG_BACKWARD, tiled: AVG_BACKWARD_TILED },
+    [attrs.countIncludePad ? 1 : 0],
+  ),
 );
 
 // ---- LP pooling ----------------------------------------------------------------------------
