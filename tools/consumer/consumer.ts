@@ -94,7 +94,10 @@ async function main(): Promise<void> {
   const two = matmul(pa, pb).dataSync();
   setNumThreads(1);
   const one = matmul(pa, pb).dataSync();
-  check(two.every((v, i) => Object.is(v, one[i])), 'threaded product is bit-identical');
+  check(
+    two.every((v, i) => Object.is(v, one[i])),
+    'threaded product is bit-identical',
+  );
 
   // safetensors round trip.
   const lin = new Linear(3, 2);
