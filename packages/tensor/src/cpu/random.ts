@@ -3,7 +3,6 @@
 import { registerKernel } from '../kernels.js';
 import type { RandomAttrs } from '../ops/random.js';
 import { normalFromWords, threefry2x32, uniform24, uniform53 } from '../random.js';
-import type { Tensor } from '../tensor.js';
 import { broadcastOperand, buf, emptyUnfilled } from './backend.js';
 import { mapStrided } from './codegen.js';
 
