@@ -208,7 +208,7 @@ function table(kind: Case['kind'], title: string): void {
   const extra = kind === 'matmul' ? ' (GFLOP/s)' : kind === 'train' ? ' (img/s)' : '';
   out(`\n### ${title}\n`);
   out(
-    `Median ms per call${extra}; other columns show their time and its ratio to ${ref} (higher = softpool faster; for ${cpuImpl(threadCounts[0])}, the speedup from ${maxThreads} threads); * = fewer than ${iters} iterations (budget).\n`,
+    `Median ms per call${extra}; other columns show their time and its ratio to ${ref} (higher = softpool faster${ourBackends.includes('cpu') && threadCounts.length > 1 ? `; for ${cpuImpl(threadCounts[0])}, the speedup from ${maxThreads} threads` : ''}); * = fewer than ${iters} iterations (budget).\n`,
   );
   out(`| case | ${impls.join(' | ')} | peak MB (${ref}) |`);
   out(`|---|${impls.map(() => '---:').join('|')}|---:|`);
