@@ -220,6 +220,24 @@ describe('CPU worker threads', () => {
     expect(c.dataSync()).toEqual(matmul(a, b).dataSync());
   }, 60_000);
 
+  it('without shared memory (a page that is not cross-origin isolated) runs on one thread, with a note', () => {
+    const src = fileURLToPath(new URL('../src/index.ts', import.meta.url));
+    const script = `globalThis.crossOriginIsolated = false; import('${src}').then(async (m) => {
+      m.setNumThreads(2);
+      const a = m.tensor([[1, 2], [3, 4]]);
+      const big = m.ones([300, 300]);
+      console.log(await m.threadsReady(), m.matmul(a, a).dataSync().join(), m.matmul(big, big).dataSync()[0]);
+    })`;
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '-e', script], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(r.stdout.trim()).toBe('1 7,10,15,22 300');
+    expect(r.stderr).toMatch(
+      /softpool: CPU kernels use one thread here: worker threads need SharedArrayBuffer/,
+    );
+  }, 120_000);
+
   it('workers never keep the process alive', () => {
     const src = fileURLToPath(new URL('../src/index.ts', import.meta.url));
     const script = `import('${src}').then(async (m) => { m.setNumThreads(4); const a = m.randn([256, 256]); m.matmul(a, a); await m.threadsReady(); m.matmul(a, a); console.log('done'); })`;
