@@ -40,7 +40,7 @@ const { values } = parseArgs({
   },
 });
 if (values.help) {
-  process.stdout.write(`Usage: pnpm bench [--smoke] [--case TEXT] [--backends cpu,webgpu] [--threads 1,N]
+  process.stdout.write(`Usage: pnpm bench [--smoke] [--case TEXT] [--backends cpu,webgpu] [--threads 1,N] [--profile]
                   [--peers tfjs-cpu,tfjs-wasm,tfjs-webgpu,pytorch-cpu|none] [--iters N] [--budget SECONDS] [--json FILE]
 --threads: CPU thread counts to run (default: 1 and ${sp.getNumThreads()}, this machine's); the largest
            is the reference column, PyTorch gets as many.
