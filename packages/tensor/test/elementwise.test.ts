@@ -84,6 +84,34 @@ describe('unary ops', () => {
     expect(values(sp.sigmoid(tensor([-800, 800], { dtype: 'float64' })))).toEqual([0, 1]);
   });
 
+  it('relu of float32 (bit-level fast path, views with an offset, strided views) keeps NaN of either sign', () => {
+    const bits = new Int32Array([
+      0x3fc00000,
+      0xbfc00000 | 0,
+      0,
+      0x80000000 | 0,
+      0x7f800000,
+      0xff800000 | 0,
+      0x7fc00000,
+      0xffc00000 | 0,
+    ]);
+    const x = tensor(new Float32Array(bits.buffer), { shape: [8] }); // 1.5, -1.5, 0, -0, inf, -inf, NaN, -NaN
+    const want = [1.5, 0, 0, 0, Number.POSITIVE_INFINITY, 0, Number.NaN, Number.NaN];
+    expect(values(sp.relu(x))).toEqual(want);
+    expect(Object.is(values(sp.relu(x))[3], 0)).toBe(true); // +0, not -0
+    expect(values(sp.relu(x.slice([[2, 8]])))).toEqual(want.slice(2)); // contiguous, offset 2
+    expect(values(sp.relu(x.reshape([4, 2]).T))).toEqual([
+      1.5,
+      0,
+      Number.POSITIVE_INFINITY,
+      Number.NaN,
+      0,
+      0,
+      0,
+      Number.NaN,
+    ]);
+  });
+
   it('gelu tanh approximation and leakyRelu slope', () => {
     const x = tensor([-1, 0.5, 2], { dtype: 'float64' });
     const approx = (v: number) => 0.5 * v * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (v + 0.044715 * v ** 3)));
