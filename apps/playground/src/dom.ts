@@ -36,3 +36,18 @@ export function select(
   ) as HTMLSelectElement;
   return { label: el('label', { for: id }, text, input), input };
 }
+
+/** An action button (`secondary`: the quieter style; `disabled`: starts disabled). */
+export function button(
+  id: string,
+  text: string,
+  o: { secondary?: boolean; disabled?: boolean } = {},
+): HTMLButtonElement {
+  const attrs: Record<string, string> = {
+    class: o.secondary ? 'action secondary' : 'action',
+    type: 'button',
+    id,
+  };
+  if (o.disabled) attrs.disabled = '';
+  return el('button', attrs, text) as HTMLButtonElement;
+}

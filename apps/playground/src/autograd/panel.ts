@@ -3,22 +3,14 @@
 // backward pass stepped through node by node in the order the engine visits them.
 import { toSvg } from '@softpool/autograd';
 import { scalar, type Tensor, tensor } from '@softpool/tensor';
-import { el, field } from '../dom.js';
+import { button, el, field } from '../dom.js';
 
 export function autogradPanel(root: HTMLElement): void {
   const a = field('a', 'ag-a', 'number', '-4', { step: '0.5' });
   const b = field('b', 'ag-b', 'number', '2', { step: '0.5' });
-  const run = el('button', { class: 'action', type: 'button', id: 'ag-run' }, 'Forward and backward');
-  const prev = el(
-    'button',
-    { class: 'action secondary', type: 'button', id: 'ag-prev', disabled: '' },
-    'Previous step',
-  );
-  const next = el(
-    'button',
-    { class: 'action secondary', type: 'button', id: 'ag-next', disabled: '' },
-    'Next step',
-  );
+  const run = button('ag-run', 'Forward and backward');
+  const prev = button('ag-prev', 'Previous step', { secondary: true, disabled: true });
+  const next = button('ag-next', 'Next step', { secondary: true, disabled: true });
   const summary = el('p', { class: 'stats', id: 'ag-summary', role: 'status' });
   const graph = el('div', { class: 'graph card', id: 'ag-graph' });
   const steps = el('ol', { class: 'steps', id: 'ag-steps' });

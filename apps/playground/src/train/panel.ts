@@ -4,7 +4,7 @@ import { FASHION_MNIST_CLASSES } from '@softpool/data';
 import { POOLS } from '@softpool/models';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
-import { el, field, select } from '../dom.js';
+import { button, el, field, select } from '../dom.js';
 import type { EpochReport, FromWorker, ToWorker, TrainConfig } from './protocol.js';
 
 /** Short class names for labels and the confusion matrix. */
@@ -39,22 +39,10 @@ export function trainPanel(root: HTMLElement, wantGpu: boolean): TrainPanel {
   const lr = field('Learning rate', 'lr', 'number', '0.002', { min: '0.00001', max: '1', step: '0.0001' });
   const seed = field('Seed', 'seed', 'number', '1', { min: '0' });
   const limit = field('Training images', 'limit', 'number', '2000', { min: '100', max: '10000' });
-  const start = el('button', { class: 'action', id: 'train-start', type: 'button' }, 'Train');
-  const pause = el(
-    'button',
-    { class: 'action secondary', id: 'train-pause', type: 'button', disabled: '' },
-    'Pause',
-  );
-  const stop = el(
-    'button',
-    { class: 'action secondary', id: 'train-stop', type: 'button', disabled: '' },
-    'Stop',
-  );
-  const download = el(
-    'button',
-    { class: 'action secondary', id: 'model-download', type: 'button', disabled: '' },
-    'Download model',
-  );
+  const start = button('train-start', 'Train');
+  const pause = button('train-pause', 'Pause', { secondary: true, disabled: true });
+  const stop = button('train-stop', 'Stop', { secondary: true, disabled: true });
+  const download = button('model-download', 'Download model', { secondary: true, disabled: true });
   const upload = el('input', {
     type: 'file',
     id: 'model-upload',
@@ -75,7 +63,7 @@ export function trainPanel(root: HTMLElement, wantGpu: boolean): TrainPanel {
     height: '28',
     'aria-label': 'Drawing pad, 28 by 28 pixels',
   }) as HTMLCanvasElement;
-  const clear = el('button', { class: 'action secondary', type: 'button', id: 'draw-clear' }, 'Clear');
+  const clear = button('draw-clear', 'Clear', { secondary: true });
   const bars = el('div', { class: 'bars', id: 'probabilities', 'aria-live': 'polite' });
 
   root.append(
