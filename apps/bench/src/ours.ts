@@ -121,9 +121,18 @@ export async function oursRunner(c: Case, backend: string): Promise<Runner> {
 }
 
 /**
- * Times one case on one backend; with `peak`, first measures the bytes a call allocates beyond
- * what was live before it (a call is run once untimed, so caches and pipelines are warm).
+ * The bytes a call allocates beyond what was live before it (a call is run once untimed first,
+ * so caches and pipelines are warm).
  */
+async function peakOf(r: Runner): Promise<number> {
+  await r.run();
+  const live = sp.memory().bytes;
+  sp.resetPeakMemory();
+  await r.run();
+  return sp.peakMemory().bytes - live;
+}
+
+/** Times one case on one backend; with `peak`, first measures its peak bytes (peakOf). */
 export async function measureOurs(
   c: Case,
   backend: string,
@@ -131,14 +140,7 @@ export async function measureOurs(
 ): Promise<{ timing: Timing; peakBytes?: number }> {
   const r = await oursRunner(c, backend);
   try {
-    let peakBytes: number | undefined;
-    if (options.peak) {
-      await r.run();
-      const live = sp.memory().bytes;
-      sp.resetPeakMemory();
-      await r.run();
-      peakBytes = sp.peakMemory().bytes - live;
-    }
+    const peakBytes = options.peak ? await peakOf(r) : undefined;
     return { timing: await measure(r.run, options), peakBytes };
   } finally {
     r.dispose();
@@ -163,11 +165,7 @@ export async function measureOursThreads(
     let peakBytes: number | undefined;
     if (options.peak) {
       await use(counts[counts.length - 1])();
-      await r.run();
-      const live = sp.memory().bytes;
-      sp.resetPeakMemory();
-      await r.run();
-      peakBytes = sp.peakMemory().bytes - live;
+      peakBytes = await peakOf(r);
     }
     const timings = await measureAlternating(r.run, counts.map(use), options);
     return timings.map((timing, i) => ({
