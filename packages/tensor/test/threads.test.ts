@@ -174,6 +174,11 @@ describe('CPU worker threads', () => {
     await threadsReady();
     expect(() => runParallel([[FN.fail], [FN.fail], [FN.fail], [FN.fail]])).toThrow(BackendError);
     expect(() => runParallel([[FN.fail], [FN.fail]])).toThrow(/cpu threads: a CPU kernel failed/);
+    setNumThreads(1); // the calling thread alone reports it the same way
+    expect(() => runParallel([[FN.fail], [FN.fail]])).toThrow(
+      /cpu threads: a CPU kernel failed: injected failure/,
+    );
+    setNumThreads(3);
     const a = randomTensor([200, 300], 'float32', 20);
     const b = randomTensor([300, 200], 'float32', 21);
     const c = matmul(a, b);

@@ -185,6 +185,8 @@ function startPool(size: number): Pool {
 }
 
 type Kernel = (...args: number[]) => void;
+/** This thread's kernels, indexed by the numbers of `FN` (made on the first parallel call). */
+let kernels: Kernel[] | undefined;
 
 /** Runs one item's calls on this thread (`fns` indexed by the numbers of `FN`). */
 function runItem(fns: Kernel[], calls: number[]): void {
@@ -221,11 +223,18 @@ function waitWhile(ctl: Int32Array, at: number, value: number, ms: number): void
  * thread (or before the workers are up) the caller runs them all, in order.
  */
 export function runParallel(items: number[][]): void {
-  const { kernels } = wasmState();
-  const fns: Kernel[] = [kernels.gemm, kernels.im2col, kernels.packA, kernels.packB];
+  if (!kernels) {
+    const k = wasmState().kernels;
+    kernels = [k.gemm, k.im2col, k.packA, k.packB];
+  }
+  const fns = kernels;
   const p = items.length > 1 ? currentPool() : undefined;
   if (!p || p.ready === 0) {
-    for (const calls of items) runItem(fns, calls);
+    try {
+      for (const calls of items) runItem(fns, calls);
+    } catch (e) {
+      throw new BackendError(`cpu threads: a CPU kernel failed: ${(e as Error).message}`);
+    }
     return;
   }
   for (let start = 0; start < items.length; start += MAX_ITEMS)
