@@ -272,7 +272,7 @@ if (values.profile) {
 const started = new Date();
 out(`# softpool benchmarks${smoke ? ' (smoke: tiny sizes, 1 iteration)' : ''}\n`);
 out(
-  `${started.toISOString()} · ${cpus()[0]?.model ?? 'unknown CPU'} · ${cpus().length} cores · Node ${process.version} · softpool-cpu: ${maxThreads} threads`,
+  `${started.toISOString()} · ${cpus()[0]?.model ?? 'unknown CPU'} · ${cpus().length} cores · Node ${process.version} · softpool-cpu: ${maxThreads} threads${sp.cpuInfo().relaxedSimd ? ', relaxed SIMD' : ', no relaxed SIMD'}`,
 );
 for (const b of ourBackends) await runOurs(b);
 for (const p of peers) await runPeer(p);
@@ -292,6 +292,7 @@ const machine = {
   softpoolAdapter: ourAdapter ?? null,
   tfjsWebgpuAdapter: tfjsAdapter() ?? null,
   cpuThreads: threadCounts,
+  cpuRelaxedSimd: sp.cpuInfo().relaxedSimd,
   pytorch: torchLabel ?? null,
   copyBandwidthGBps: bandwidth,
 };

@@ -32,7 +32,7 @@ export {
 export { mapStrided, type Operand, reduceStrided } from './cpu/codegen.js';
 export { gemmPacked, type PackA, type PackB, type UnpackC } from './cpu/gemm.js';
 export { cpu } from './cpu/index.js';
-export { getNumThreads, setNumThreads, threadsReady } from './cpu/threads.js';
+export { cpuInfo, getNumThreads, setNumThreads, threadsReady } from './cpu/threads.js';
 export { debugEnabled, debugLog, setDebug } from './debug.js';
 export {
   type BackwardOptions,

@@ -2,7 +2,7 @@
 // settings are refused, and a worker that fails or dies gives an error and the pool recovers.
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { activeThreads, runParallel, threadInternals } from '../src/cpu/threads.js';
 import { FN } from '../src/cpu/worker-source.js';
 import {
@@ -241,6 +241,46 @@ describe('CPU worker threads', () => {
     expect(r.stderr).toMatch(
       /softpool: CPU kernels use one thread here: worker threads need SharedArrayBuffer/,
     );
+  }, 120_000);
+
+  it('a worker that cannot start leaves one thread, with a note, instead of restarting on every call', async () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    const source = threadInternals.source;
+    try {
+      setNumThreads(1);
+      threadInternals.source = "throw new Error('boom')";
+      threadInternals.reset();
+      setNumThreads(3);
+      expect(await threadsReady()).toBe(1);
+      const a = randomTensor([256, 300], 'float32', 26);
+      const b = randomTensor([300, 256], 'float32', 27);
+      const c = matmul(a, b); // a product big enough for the threads, done on this one
+      expect(activeThreads()).toBe(1);
+      expect(threadInternals.workers()).toEqual([]);
+      expect(warn).toHaveBeenCalledTimes(1);
+      expect(String(warn.mock.calls[0][0])).toMatch(
+        /CPU kernels use one thread here: a worker thread could not start \(a worker failed: boom\)/,
+      );
+      threadInternals.source = source;
+      threadInternals.reset();
+      expect(await threadsReady()).toBe(3);
+      expect(matmul(a, b).dataSync()).toEqual(c.dataSync());
+    } finally {
+      threadInternals.source = source;
+      threadInternals.reset();
+      warn.mockRestore();
+    }
+  }, 60_000);
+
+  it('starts workers in a process whose -e code is a module (--input-type=module)', () => {
+    const src = fileURLToPath(new URL('../src/index.ts', import.meta.url));
+    const script = `const m = await import('${src}'); m.setNumThreads(3); console.log(await m.threadsReady());`;
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(r.stderr).toBe('');
+    expect(r.stdout.trim()).toBe('3');
   }, 120_000);
 
   it('workers never keep the process alive', () => {

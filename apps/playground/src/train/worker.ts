@@ -5,7 +5,18 @@ import '@softpool/autograd';
 import { DataLoader, fashionMnistFromIdx, type ImageDataset, sliceDataset } from '@softpool/data';
 import * as L from '@softpool/layers';
 import { createModel, type PoolName } from '@softpool/models';
-import { argmax, eq, keep, scope, setBackend, softmax, sum, tensor, threadsReady } from '@softpool/tensor';
+import {
+  argmax,
+  cpuInfo,
+  eq,
+  keep,
+  scope,
+  setBackend,
+  softmax,
+  sum,
+  tensor,
+  threadsReady,
+} from '@softpool/tensor';
 import type { EpochReport, FromWorker, ToWorker, TrainConfig } from './protocol.js';
 
 const MEAN = [0.286];
@@ -68,7 +79,8 @@ async function init(wanted: 'webgpu' | 'cpu'): Promise<void> {
   if (backend === 'cpu') {
     // Worker threads need a cross-origin isolated page (serve.mjs sends COOP/COEP).
     const threads = await threadsReady();
-    adapter = `CPU (JavaScript and WebAssembly, ${threads} thread${threads === 1 ? '' : 's'})`;
+    const simd = cpuInfo().relaxedSimd ? ', relaxed SIMD' : '';
+    adapter = `CPU (JavaScript and WebAssembly${simd}, ${threads} thread${threads === 1 ? '' : 's'})`;
   }
   post({ type: 'ready', backend, adapter, note });
 }

@@ -409,6 +409,20 @@ registerKernel('convBackwardWeight', 'cpu', ([x, dy], attrs) => {
 
 /** `t` with dims 0 and 1 swapped, as a new contiguous tensor. */
 function swap01(t: Tensor): Tensor {
+  if (t.isContiguous) {
+    // Whole planes (the dims after 1) move as blocks: one copy each, not a strided walk.
+    const [A, B] = t.shape;
+    const plane = t.size / (A * B);
+    const out = empty([B, A, ...t.shape.slice(2)], t.dtype);
+    const src = buf(t);
+    const dst = buf(out);
+    for (let a = 0; a < A; a++)
+      for (let b = 0; b < B; b++) {
+        const from = t.offset + (a * B + b) * plane;
+        dst.set(src.subarray(from, from + plane), (b * A + a) * plane);
+      }
+    return out;
+  }
   const axes = t.shape.map((_, i) => (i === 0 ? 1 : i === 1 ? 0 : i));
   const view = makeView(
     t,
@@ -507,18 +521,20 @@ function weightGradAsConv(x: Tensor, dy: Tensor, attrs: ConvAttrs & { weightShap
     // r is [Cg, Og, ...outSpatial] with outSpatial >= k: keep the first k taps, transposed.
     const rd = buf(r);
     const rStrides = r.strides;
+    // Offset of tap t within an output plane of r, computed once per tap.
+    const tap = new Int32Array(KV);
+    for (let t = 0; t < KV; t++) {
+      let rem = t;
+      for (let d = k.length - 1; d >= 0; d--) {
+        tap[t] += (rem % k[d]) * rStrides[2 + d];
+        rem = Math.floor(rem / k[d]);
+      }
+    }
     for (let c = 0; c < Cg; c++)
       for (let oc = 0; oc < Og; oc++) {
         const to = ((g * Og + oc) * Cg + c) * KV;
-        for (let t = 0; t < KV; t++) {
-          let rem = t;
-          let from = c * rStrides[0] + oc * rStrides[1];
-          for (let d = k.length - 1; d >= 0; d--) {
-            from += (rem % k[d]) * rStrides[2 + d];
-            rem = Math.floor(rem / k[d]);
-          }
-          o[to + t] = rd[from];
-        }
+        const from = c * rStrides[0] + oc * rStrides[1];
+        for (let t = 0; t < KV; t++) o[to + t] = rd[from + tap[t]];
       }
     for (const t of [xg, dg, r]) t.dispose();
   }

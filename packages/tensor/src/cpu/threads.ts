@@ -33,6 +33,8 @@ let stallMs = 30_000;
 let wanted: number | undefined;
 let pool: Pool | undefined;
 let warned = false;
+/** Why worker threads cannot run in this process (one failed before it started), if so. */
+let unusable: string | undefined;
 let canWait: boolean | undefined;
 
 type NodeWorkerThreads = typeof import('node:worker_threads');
@@ -111,6 +113,19 @@ export function activeThreads(): number {
   return p ? 1 + p.ready : 1;
 }
 
+/**
+ * What the CPU backend runs on now: the threads taking part in parallel calls, whether its
+ * WebAssembly memory is shared (needed for more than one thread), and whether its kernels use
+ * relaxed SIMD's multiply-add (fused on CPUs with FMA; `SOFTPOOL_RELAXED_SIMD=0` turns it off).
+ * @example
+ * await threadsReady();
+ * cpuInfo(); // { threads: 2, sharedMemory: true, relaxedSimd: true }
+ */
+export function cpuInfo(): { threads: number; sharedMemory: boolean; relaxedSimd: boolean } {
+  const { shared, relaxed } = wasmState();
+  return { threads: activeThreads(), sharedMemory: shared, relaxedSimd: relaxed };
+}
+
 /** Stops the worker threads (a later parallel call starts them again). */
 function shutdown(): void {
   if (!pool) return;
@@ -125,11 +140,13 @@ function currentPool(): Pool | undefined {
   if (pool?.broken) shutdown();
   if (getNumThreads() === 1) return undefined;
   if (pool) return pool;
-  const why = !wasmState().shared
-    ? 'worker threads need SharedArrayBuffer, which browsers only give cross-origin isolated pages (COOP/COEP headers)'
-    : isNode() && !nodeBuiltin('node:worker_threads')
-      ? 'this Node has no process.getBuiltinModule (Node 20.16 or later has it)'
-      : undefined;
+  const why = unusable
+    ? `a worker thread could not start (${unusable})`
+    : !wasmState().shared
+      ? 'worker threads need SharedArrayBuffer, which browsers only give cross-origin isolated pages (COOP/COEP headers)'
+      : isNode() && !nodeBuiltin('node:worker_threads')
+        ? 'this Node has no process.getBuiltinModule (Node 20.16 or later has it)'
+        : undefined;
   if (why) {
     if (!warned) {
       warned = true;
@@ -154,29 +171,39 @@ function startPool(size: number): Pool {
   const onReady = () => {
     if (++p.ready === size) resolveReady();
   };
-  const onDeath = (why: string) => {
-    if (pool === p && !p.broken && !Atomics.load(control, STOP)) p.broken = why;
+  const onDeath = (why: string, started: boolean) => {
+    if (pool === p && !p.broken && !Atomics.load(control, STOP)) {
+      p.broken = why;
+      // A worker that never started would fail again on every restart: use one thread instead.
+      if (!started) unusable = why;
+    }
     resolveReady();
   };
   const nodeThreads = isNode() ? nodeBuiltin<NodeWorkerThreads>('node:worker_threads') : undefined;
   for (let i = 0; i < size; i++) {
     if (nodeThreads) {
-      const w = new nodeThreads.Worker(workerSource, { eval: true, workerData: init });
-      w.on('error', (e) => onDeath(`a worker failed: ${e.message}`));
-      w.on('exit', (code) => onDeath(`a worker exited (code ${code})`));
+      const w = new nodeThreads.Worker(threadInternals.source, { eval: true, workerData: init });
+      let started = false;
+      w.on('error', (e) => onDeath(`a worker failed: ${e.message}`, started));
+      w.on('exit', (code) => onDeath(`a worker exited (code ${code})`, started));
       // A starting worker keeps the process alive (so `await threadsReady()` cannot end it);
       // a running one never does: process exit ends it.
       w.once('message', () => {
+        started = true;
         w.unref();
         onReady();
       });
       p.workers.push(w);
     } else {
-      const url = URL.createObjectURL(new Blob([workerSource], { type: 'text/javascript' }));
+      const url = URL.createObjectURL(new Blob([threadInternals.source], { type: 'text/javascript' }));
       const w = new Worker(url);
       URL.revokeObjectURL(url);
-      w.onmessage = onReady;
-      w.onerror = (e) => onDeath(`a worker failed: ${e.message}`);
+      let started = false;
+      w.onmessage = () => {
+        started = true;
+        onReady();
+      };
+      w.onerror = (e) => onDeath(`a worker failed: ${e.message}`, started);
       w.postMessage(init);
       p.workers.push(w);
     }
@@ -298,8 +325,15 @@ function runBatch(p: Pool, fns: Kernel[], items: number[][]): void {
   }
 }
 
-/** Test hooks: the stall timeout, and the pool's workers (to kill one). */
+/** Test hooks: the stall timeout, the pool's workers (to kill one), the workers' code. */
 export const threadInternals = {
+  source: workerSource,
+  /** Stops the workers and forgets that they could not start (and the one-time note). */
+  reset(): void {
+    shutdown();
+    unusable = undefined;
+    warned = false;
+  },
   setStallMs(ms: number): void {
     stallMs = ms;
   },

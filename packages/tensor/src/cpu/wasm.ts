@@ -1,7 +1,10 @@
 // The CPU backend's WebAssembly kernels (wasm/gemm.wat) and the memory they work in. The memory is
 // shared where the host allows it (Node; browsers when cross-origin isolated), so the worker
-// threads of threads.ts run the same kernels on the same bytes without copies.
-import { wasmBase64, wasmSharedBase64 } from './wasm/gemm.gen.js';
+// threads of threads.ts run the same kernels on the same bytes without copies. Engines with relaxed
+// SIMD (browsers since 2023, Node 22+, Node 20 with --experimental-wasm-relaxed-simd) get the
+// kernels with fused multiply-adds.
+import { ArgumentError } from '../errors.js';
+import { wasmBase64, wasmRelaxedBase64, wasmSharedBase64, wasmSharedRelaxedBase64 } from './wasm/gemm.gen.js';
 
 /** The exports of wasm/gemm.wat (addresses are byte offsets into the memory). */
 export interface WasmKernels {
@@ -18,6 +21,8 @@ export interface WasmState {
   kernels: WasmKernels;
   /** Whether `memory` is shared, i.e. worker threads can use it. */
   shared: boolean;
+  /** Whether the kernels use relaxed SIMD's multiply-add (fused where the CPU has FMA). */
+  relaxed: boolean;
 }
 
 let state: WasmState | undefined;
@@ -37,15 +42,31 @@ function canShare(): boolean {
   return typeof SharedArrayBuffer !== 'undefined' && g.crossOriginIsolated !== false;
 }
 
+/**
+ * Whether to use the relaxed-SIMD kernels: where the engine validates them, unless
+ * SOFTPOOL_RELAXED_SIMD=0 asks for the portable ones (a fused multiply-add rounds once, so results
+ * differ in the last bits between CPUs with and without FMA; the portable kernels give the same
+ * bits everywhere).
+ */
+function useRelaxed(bytes: Uint8Array<ArrayBuffer>): boolean {
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env
+    ?.SOFTPOOL_RELAXED_SIMD;
+  if (env !== undefined && env !== '0' && env !== '1')
+    throw new ArgumentError(`SOFTPOOL_RELAXED_SIMD: must be 0 (portable kernels) or 1, got ${env}`);
+  return env !== '0' && WebAssembly.validate(bytes);
+}
+
 /** The kernels, compiled on first use (the bytes are small enough for synchronous compilation). */
 export function wasmState(): WasmState {
   if (!state) {
     const shared = canShare();
-    const module = new WebAssembly.Module(decode(shared ? wasmSharedBase64 : wasmBase64));
+    const fast = decode(shared ? wasmSharedRelaxedBase64 : wasmRelaxedBase64);
+    const relaxed = useRelaxed(fast);
+    const module = new WebAssembly.Module(relaxed ? fast : decode(shared ? wasmSharedBase64 : wasmBase64));
     // 65536 pages (4 GiB) is wasm32's limit; a shared memory needs a declared maximum.
     const memory = new WebAssembly.Memory({ initial: 1, maximum: 65536, shared });
     const instance = new WebAssembly.Instance(module, { env: { memory } });
-    state = { module, memory, kernels: instance.exports as unknown as WasmKernels, shared };
+    state = { module, memory, kernels: instance.exports as unknown as WasmKernels, shared, relaxed };
   }
   return state;
 }

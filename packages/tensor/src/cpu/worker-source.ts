@@ -61,7 +61,9 @@ function serve(init) {
   }
 }
 if (typeof self === 'undefined') {
-  const { parentPort, workerData } = require('node:worker_threads');
+  // Evaluated as CommonJS, or as a module where the parent runs with --input-type=module.
+  const { parentPort, workerData } =
+    typeof require === 'function' ? require('node:worker_threads') : process.getBuiltinModule('node:worker_threads');
   serve({ ...workerData, ready: () => parentPort.postMessage('ready') });
 } else {
   self.onmessage = (e) => serve({ ...e.data, ready: () => self.postMessage('ready') });
