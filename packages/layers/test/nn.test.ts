@@ -74,6 +74,38 @@ describe('layers against PyTorch', () => {
     expect(gradcheck(f, [x, w, b]).ok).toBe(true);
   });
 
+  it('the fused batch norm is exact and passes gradcheck where runs are not multiples of 4 (3, 7, 1)', () => {
+    // The kernels sum each run four elements at a time, then the remainder.
+    for (const shape of [
+      [2, 2, 3],
+      [3, 2, 7],
+      [5, 2],
+    ]) {
+      const x = sp.randn(shape, { dtype: 'float64' }).requiresGrad_();
+      const w = sp.tensor([0.7, 1.3], { dtype: 'float64', requiresGrad: true });
+      const b = sp.tensor([0.1, -0.2], { dtype: 'float64', requiresGrad: true });
+      const f = (xx: sp.Tensor, ww: sp.Tensor, bb: sp.Tensor) =>
+        sp.dispatch('batchNorm', [xx, ww, bb], { eps: 1e-5 })[0];
+      const [N, C] = shape;
+      const S = (shape[2] ?? 1) as number;
+      const xs = x.dataSync();
+      const y = f(x, w, b).dataSync();
+      for (let c = 0; c < C; c++) {
+        const vals: number[] = [];
+        for (let n = 0; n < N; n++) for (let i = 0; i < S; i++) vals.push(xs[(n * C + c) * S + i]);
+        const mu = vals.reduce((p, q) => p + q, 0) / vals.length;
+        const v = vals.reduce((p, q) => p + (q - mu) ** 2, 0) / vals.length;
+        const [wc, bc] = [[0.7, 1.3][c], [0.1, -0.2][c]];
+        for (let n = 0; n < N; n++)
+          for (let i = 0; i < S; i++) {
+            const at = (n * C + c) * S + i;
+            expect(y[at]).toBeCloseTo(((xs[at] - mu) / Math.sqrt(v + 1e-5)) * wc + bc, 12);
+          }
+      }
+      expect(gradcheck(f, [x, w, b]).ok).toBe(true);
+    }
+  });
+
   it('BatchNorm1d without affine, cumulative average (momentum null)', () => {
     const f = layers.batchnorm1d_cumulative;
     const bn = new L.BatchNorm1d(4, { affine: false, momentum: null });

@@ -9,6 +9,71 @@ function dims(x: Tensor): [number, number, number] {
   return [N, C, x.size / (N * C)];
 }
 
+// The sums below run four independent accumulators: one accumulator is a chain of dependent
+// additions that runs at the adder's latency, four keep it busy (the channel sums took most of
+// both kernels' time).
+
+/** a[o] + ... + a[o + len - 1]. */
+function sumRun(a: ArrayLike<number>, o: number, len: number): number {
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  let i = o;
+  for (const end = o + len - 3; i < end; i += 4) {
+    s0 += a[i];
+    s1 += a[i + 1];
+    s2 += a[i + 2];
+    s3 += a[i + 3];
+  }
+  for (; i < o + len; i++) s0 += a[i];
+  return s0 + s1 + s2 + s3;
+}
+
+/** Sum of (a[i] - mu)^2 over the run. */
+function squaredDeviationRun(a: ArrayLike<number>, o: number, len: number, mu: number): number {
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  let i = o;
+  for (const end = o + len - 3; i < end; i += 4) {
+    const d0 = a[i] - mu;
+    const d1 = a[i + 1] - mu;
+    const d2 = a[i + 2] - mu;
+    const d3 = a[i + 3] - mu;
+    s0 += d0 * d0;
+    s1 += d1 * d1;
+    s2 += d2 * d2;
+    s3 += d3 * d3;
+  }
+  for (; i < o + len; i++) s0 += (a[i] - mu) * (a[i] - mu);
+  return s0 + s1 + s2 + s3;
+}
+
+/** Sum of g[i] * (a[i] - mu) over the run. */
+function dotDeviationRun(
+  g: ArrayLike<number>,
+  a: ArrayLike<number>,
+  o: number,
+  len: number,
+  mu: number,
+): number {
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  let i = o;
+  for (const end = o + len - 3; i < end; i += 4) {
+    s0 += g[i] * (a[i] - mu);
+    s1 += g[i + 1] * (a[i + 1] - mu);
+    s2 += g[i + 2] * (a[i + 2] - mu);
+    s3 += g[i + 3] * (a[i + 3] - mu);
+  }
+  for (; i < o + len; i++) s0 += g[i] * (a[i] - mu);
+  return s0 + s1 + s2 + s3;
+}
+
 registerKernel('batchNorm', 'cpu', ([x, gamma, beta], { eps }) => {
   const [N, C, S] = dims(x);
   const a = readContiguous(x);
@@ -21,19 +86,10 @@ registerKernel('batchNorm', 'cpu', ([x, gamma, beta], { eps }) => {
   const M = N * S;
   for (let c = 0; c < C; c++) {
     let s = 0;
-    for (let n = 0; n < N; n++) {
-      const o = (n * C + c) * S;
-      for (let i = 0; i < S; i++) s += a[o + i];
-    }
+    for (let n = 0; n < N; n++) s += sumRun(a, (n * C + c) * S, S);
     const mu = s / M;
     let v = 0;
-    for (let n = 0; n < N; n++) {
-      const o = (n * C + c) * S;
-      for (let i = 0; i < S; i++) {
-        const d = a[o + i] - mu;
-        v += d * d;
-      }
-    }
+    for (let n = 0; n < N; n++) v += squaredDeviationRun(a, (n * C + c) * S, S, mu);
     v /= M;
     const scale = g[c] / Math.sqrt(v + eps);
     const shift = b[c] - mu * scale;
@@ -62,10 +118,8 @@ registerKernel('batchNormBackward', 'cpu', ([dy, x, gamma, mean, variance], { ep
     let sdyx = 0;
     for (let n = 0; n < N; n++) {
       const o = (n * C + c) * S;
-      for (let i = 0; i < S; i++) {
-        sdy += gy[o + i];
-        sdyx += gy[o + i] * (a[o + i] - mu) * inv;
-      }
+      sdy += sumRun(gy, o, S);
+      sdyx += dotDeviationRun(gy, a, o, S, mu) * inv;
     }
     const k = (g[c] * inv) / M;
     const mdy = sdy;
