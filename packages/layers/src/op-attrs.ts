@@ -1,4 +1,4 @@
-// The attributes of the ops this package adds (window poolings, batch norm), declared on the core's
+// The attributes of the ops this package adds (window poolings, batch norm, the fused optimizer steps), declared on the core's
 // op map so that registerKernel and registerGradient check them here too.
 import type { PoolGeometry } from './pooling/geometry.js';
 
@@ -6,6 +6,25 @@ type SoftPoolAttrs = PoolGeometry & { gradient: 'exact' | 'paper'; temperature: 
 type AvgPoolAttrs = PoolGeometry & { countIncludePad: boolean };
 type LpPoolAttrs = PoolGeometry & { normType: number };
 type BatchNormAttrs = { eps: number };
+/** One Adam step (inputs: param, grad, expAvg, expAvgSq[, maxExpAvgSq], all updated in place). */
+type AdamStepAttrs = {
+  lr: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  weightDecay: number;
+  decoupled: boolean;
+  step: number;
+};
+/** One SGD step (inputs: param, grad[, momentumBuffer], updated in place; `first` fills the buffer). */
+type SgdStepAttrs = {
+  lr: number;
+  momentum: number;
+  dampening: number;
+  weightDecay: number;
+  nesterov: boolean;
+  first: boolean;
+};
 
 declare module '@softpool/tensor' {
   interface OpAttrs {
@@ -22,5 +41,7 @@ declare module '@softpool/tensor' {
     stochasticPool: PoolGeometry;
     batchNorm: BatchNormAttrs;
     batchNormBackward: BatchNormAttrs;
+    adamStep: AdamStepAttrs;
+    sgdStep: SgdStepAttrs;
   }
 }

@@ -57,6 +57,46 @@ describe('optimizers against PyTorch (5 steps on a quadratic)', () => {
     );
   });
 
+  it('Adam, AdamW and SGD run one fused op per parameter, matching the composed ops', () => {
+    for (const [Opt, options, op] of [
+      [L.Adam, { lr: 0.05, weightDecay: 0.01, amsgrad: true, betas: [0.8, 0.9] }, 'adamStep'],
+      [L.AdamW, { lr: 0.1, weightDecay: 0.1 }, 'adamStep'],
+      [L.SGD, { lr: 0.1 }, 'sgdStep'],
+      [L.SGD, { lr: 0.05, momentum: 0.9, nesterov: true }, 'sgdStep'],
+      [L.SGD, { lr: 0.05, momentum: 0.8, dampening: 0.1, weightDecay: 0.01 }, 'sgdStep'],
+    ] as const) {
+      // The same values as a contiguous parameter (fused) and a transposed view (composed ops).
+      const values = sp.randn([4, 3], { dtype: 'float64' });
+      const fused = values.clone().requiresGrad_();
+      const composed = values.clone().transpose(0, 1).requiresGrad_();
+      expect(composed.isContiguous).toBe(false);
+      const optF = new (Opt as typeof L.Adam)([fused], options as never);
+      const optC = new (Opt as typeof L.Adam)([composed], options as never);
+      const ops: string[] = [];
+      const off = sp.onDispatch((name) => ops.push(name));
+      for (let i = 0; i < 4; i++) {
+        for (const [p, opt] of [
+          [fused, optF],
+          [composed, optC],
+        ] as const) {
+          opt.zeroGrad();
+          sp.scope(() => sp.sum(sp.mul(sp.square(p), sp.sin(p))).backward());
+          ops.length = 0;
+          opt.step();
+          // The first step may also make the state (zeros: 'full').
+          const own = ops.filter((name) => name !== 'full');
+          if (p === fused) expect(own).toEqual([op]);
+          else expect(own).not.toContain(op);
+          if (p === fused && i > 0) expect(ops).toEqual([op]);
+        }
+        const f = fused.dataSync();
+        const c = composed.transpose(0, 1).contiguous().dataSync();
+        for (let k = 0; k < f.length; k++) expect(f[k]).toBeCloseTo(c[k], 12);
+      }
+      off();
+    }
+  });
+
   it('optimizer steps release their temporaries (flat memory)', () => {
     const p = sp.randn([64]).requiresGrad_();
     const opt = new L.AdamW([p]);

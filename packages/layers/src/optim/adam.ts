@@ -2,6 +2,7 @@
 import {
   ArgumentError,
   add,
+  dispatch,
   div,
   maximum,
   mul,
@@ -38,6 +39,7 @@ abstract class AdamBase extends Optimizer<AdamOptions> {
 
   protected override update(p: Tensor, grad: Tensor, g: ParamGroup<AdamOptions>, st: ParamState): void {
     const [b1, b2] = g.betas;
+    if (this.fused(p, grad, g, st)) return;
     if (this.decoupled && g.weightDecay) p.mul_(1 - g.lr * g.weightDecay);
     const d = !this.decoupled && g.weightDecay ? add(grad, mul(p, g.weightDecay)) : grad;
     const step = ((st.step as number | undefined) ?? 0) + 1;
@@ -51,6 +53,29 @@ abstract class AdamBase extends Optimizer<AdamOptions> {
     // p -= lr / c1 * m / (sqrt(v) / sqrt(c2) + eps), PyTorch's arrangement.
     const denom = add(div(sqrt(v), Math.sqrt(c2)), g.eps);
     p.sub_(mul(div(m, denom), g.lr / c1));
+  }
+
+  /** The step as one in-place op where it can run (`fusable`); false leaves it to the composed ops. */
+  private fused(p: Tensor, grad: Tensor, g: ParamGroup<AdamOptions>, st: ParamState): boolean {
+    const keys = g.amsgrad ? ['expAvg', 'expAvgSq', 'maxExpAvgSq'] : ['expAvg', 'expAvgSq'];
+    const state = keys.map((k) => st[k] as Tensor | undefined);
+    if (!this.fusable('adamStep', p, [grad, ...state])) return false;
+    const [m, v, vmax] = keys.map((k, i) => state[i] ?? this.setState(st, k, zerosLike(p)));
+    const step = ((st.step as number | undefined) ?? 0) + 1;
+    st.step = step;
+    const [beta1, beta2] = g.betas;
+    const { lr, eps, weightDecay } = g;
+    dispatch('adamStep', vmax ? [p, grad, m, v, vmax] : [p, grad, m, v], {
+      lr,
+      beta1,
+      beta2,
+      eps,
+      weightDecay,
+      decoupled: this.decoupled,
+      step,
+    });
+    for (const t of [p, m, v, vmax]) t?.markModified();
+    return true;
   }
 }
 

@@ -1,7 +1,11 @@
 // Optimizer base: parameter groups with their hyperparameters, per-parameter state, a step that
 // runs without recording gradients and releases its temporaries, and PyTorch-shaped state dicts.
-import { noGrad, zeroGrad } from '@softpool/autograd';
-import { ArgumentError, keep, StateError, scope, type Tensor } from '@softpool/tensor';
+import { markNonDifferentiable, noGrad, zeroGrad } from '@softpool/autograd';
+import { ArgumentError, hasKernel, keep, StateError, scope, type Tensor } from '@softpool/tensor';
+import './cpu/fused.js';
+
+for (const op of ['adamStep', 'sgdStep'] as const)
+  markNonDifferentiable(op, 'it is an optimizer update, run without recording gradients');
 
 /** A group of parameters sharing hyperparameters (any field overrides the optimizer default). */
 export type ParamGroupSpec<O> = { params: Iterable<Tensor> } & Partial<O>;
@@ -66,6 +70,17 @@ export abstract class Optimizer<O extends { lr: number }> {
   /** Releases every parameter's gradient. */
   zeroGrad(): void {
     for (const g of this.paramGroups) zeroGrad(g.params);
+  }
+
+  /**
+   * Whether the fused in-place op `op` can update `p`: the backend has it, and `p` and the other
+   * tensors (gradient, existing state) are contiguous float tensors of one dtype and device.
+   */
+  protected fusable(op: 'adamStep' | 'sgdStep', p: Tensor, others: (Tensor | undefined)[]): boolean {
+    if (!hasKernel(op, p.device) || (p.dtype !== 'float32' && p.dtype !== 'float64')) return false;
+    return [p, ...others].every(
+      (t) => t === undefined || (t.isContiguous && t.dtype === p.dtype && t.device === p.device),
+    );
   }
 
   /** Replaces a state tensor, releasing the previous one. */

@@ -1,5 +1,5 @@
 // SGD with momentum, dampening, Nesterov and (coupled) weight decay, as torch.optim.SGD.
-import { ArgumentError, add, mul, type Tensor } from '@softpool/tensor';
+import { ArgumentError, add, dispatch, mul, type Tensor, zerosLike } from '@softpool/tensor';
 import { Optimizer, type ParamGroup, type ParamGroupSpec, type ParamState } from './optimizer.js';
 
 export interface SGDOptions {
@@ -24,9 +24,24 @@ export class SGD extends Optimizer<SGDOptions> {
     }
   }
   protected override update(p: Tensor, grad: Tensor, g: ParamGroup<SGDOptions>, st: ParamState): void {
+    const prev = st.momentumBuffer as Tensor | undefined;
+    if (this.fusable('sgdStep', p, [grad, prev])) {
+      // One in-place op; the momentum buffer starts as the first step's direction, as in PyTorch.
+      const buf = g.momentum ? (prev ?? this.setState(st, 'momentumBuffer', zerosLike(p))) : undefined;
+      const { lr, momentum, dampening, weightDecay, nesterov } = g;
+      dispatch('sgdStep', buf ? [p, grad, buf] : [p, grad], {
+        lr,
+        momentum,
+        dampening,
+        weightDecay,
+        nesterov,
+        first: !prev,
+      });
+      for (const t of [p, buf]) t?.markModified();
+      return;
+    }
     let d = g.weightDecay ? add(grad, mul(p, g.weightDecay)) : grad;
     if (g.momentum) {
-      const prev = st.momentumBuffer as Tensor | undefined;
       const buf = prev ? add(mul(prev, g.momentum), mul(d, 1 - g.dampening)) : d.clone();
       this.setState(st, 'momentumBuffer', buf);
       d = g.nesterov ? add(d, mul(buf, g.momentum)) : buf;
