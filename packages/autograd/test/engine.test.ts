@@ -158,6 +158,7 @@ describe('higher-order gradients (createGraph)', () => {
 
   it('gradgradcheck: tanh, exp, softmax, matmul, conv2d', () => {
     expect(gradgradcheck((x) => sp.tanh(x), [leaf([4], 1)]).ok).toBe(true);
+    expect(gradgradcheck((x) => sp.mul(sp.relu(x), x), [leaf([6], 9)]).ok).toBe(true);
     expect(gradgradcheck((x) => sp.exp(x), [leaf([4], 2)]).ok).toBe(true);
     expect(gradgradcheck((x) => sp.softmax(x, 1), [leaf([2, 3], 3)]).ok).toBe(true);
     expect(gradgradcheck((a, b) => sp.matmul(a, b), [leaf([2, 3], 4), leaf([3, 2], 5)]).ok).toBe(true);

@@ -33,6 +33,7 @@ const cases: Case[] = [
   ['reciprocal', sp.reciprocal, () => [pos([4], 14)]],
   ['square', sp.square, () => [leaf([4], 15)]],
   ['relu', sp.relu, () => [leaf([6], 16)]],
+  ['reluBackward', (g, x) => sp.reluBackward(g, x), () => [leaf([6], 46), leaf([6], 47)]],
   ['leakyRelu', (x) => sp.leakyRelu(x, { negativeSlope: 0.1 }), () => [leaf([6], 17)]],
   ['gelu', (x) => sp.gelu(x), () => [leaf([6], 18)]],
   ['gelu tanh', (x) => sp.gelu(x, { approximate: 'tanh' }), () => [leaf([6], 19)]],

@@ -16,6 +16,7 @@ type Axis = { axis: number };
 export interface OpAttrs {
   // elementwise (ops/elementwise.ts)
   abs: NoAttrs;
+  reluBackward: NoAttrs;
   neg: NoAttrs;
   sign: NoAttrs;
   exp: NoAttrs;

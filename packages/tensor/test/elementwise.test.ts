@@ -112,6 +112,47 @@ describe('unary ops', () => {
     ]);
   });
 
+  it('reluBackward passes the gradient where input > 0 or NaN (float32 bits, offsets, strides, float64, int32)', () => {
+    const bits = new Int32Array([
+      0x3fc00000,
+      0xbfc00000 | 0,
+      0,
+      0x80000000 | 0,
+      0x7f800000,
+      0xff800000 | 0,
+      0x7fc00000,
+      0xffc00000 | 0,
+      1, // the smallest positive subnormal
+      0x80000001 | 0, // the smallest negative subnormal
+    ]);
+    const x = tensor(new Float32Array(bits.buffer), { shape: [10] }); // 1.5 -1.5 0 -0 inf -inf NaN -NaN +d -d
+    const g = tensor([1, 2, 3, 4, 5, 6, 7, -8, 9, 10]);
+    const want = [1, 0, 0, 0, 5, 0, 7, -8, 9, 0];
+    expect(values(sp.reluBackward(g, x))).toEqual(want);
+    expect(Object.is(values(sp.reluBackward(tensor([-1]), tensor([-2])))[0], 0)).toBe(true); // +0
+    expect(values(sp.reluBackward(g.slice([[3, 10]]), x.slice([[3, 10]])))).toEqual(want.slice(3));
+    const gt = g.reshape([5, 2]).T; // strided: the general path
+    expect(values(sp.reluBackward(gt, x.reshape([5, 2]).T))).toEqual([1, 0, 5, 7, 9, 0, 0, 0, -8, 0]);
+    const x64 = sp.cast(x, 'float64');
+    expect(values(sp.reluBackward(sp.cast(g, 'float64'), x64))).toEqual(want);
+    expect(
+      values(sp.reluBackward(tensor([3, 4, 5], { dtype: 'int32' }), tensor([-1, 0, 2], { dtype: 'int32' }))),
+    ).toEqual([0, 0, 5]);
+    // Against the composed form on random data.
+    const r = randomTensor([33, 17], 'float32', 5);
+    const dr = randomTensor([33, 17], 'float32', 6);
+    expect(values(sp.reluBackward(dr, r))).toEqual(values(where(sp.gt(r, 0), dr, 0)));
+    expect(() => sp.reluBackward(tensor([1, 2]), tensor([1, 2, 3]))).toThrow(
+      new ShapeError('reluBackward: gradOutput [2] and input [3] must have the same shape'),
+    );
+    expect(() => sp.reluBackward(tensor([1]), tensor([1], { dtype: 'int32' }))).toThrow(
+      new DTypeError('reluBackward: gradOutput and input must share a numeric dtype, got float32 and int32'),
+    );
+    expect(() => sp.reluBackward(tensor([1]), undefined as never)).toThrow(
+      /reluBackward: input must be a Tensor/,
+    );
+  });
+
   it('gelu tanh approximation and leakyRelu slope', () => {
     const x = tensor([-1, 0.5, 2], { dtype: 'float64' });
     const approx = (v: number) => 0.5 * v * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (v + 0.044715 * v ** 3)));

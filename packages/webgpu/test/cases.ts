@@ -126,6 +126,15 @@ export const CASES: Case[] = [
     },
   },
   {
+    name: 'reluBackward (float32, strided float32, int32)',
+    ops: ['reluBackward'],
+    run: ({ u, ints }) => [
+      T.reluBackward(u([7, 9], 30), u([7, 9], 31)),
+      T.reluBackward(u([9, 7], 32).transpose(0, 1), u([7, 9], 33)),
+      T.reluBackward(ints([12], 34, -5, 5), ints([12], 35, -2, 3)),
+    ],
+  },
+  {
     name: 'where and clamp',
     ops: ['where', 'clamp'],
     run: ({ u }) => [

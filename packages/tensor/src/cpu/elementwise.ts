@@ -128,6 +128,32 @@ function reluFloat32(x: Tensor): Tensor {
   return out;
 }
 
+/**
+ * reluBackward of contiguous float32 on the bits, like reluFloat32: the gradient's bits are kept
+ * where the input is above 0 or NaN, cleared elsewhere. For input bits b (as int32), `-b & ~b` has
+ * its sign set exactly for b > 0 (+0 and every negative value, -0 included, give a clear sign).
+ */
+function reluBackwardFloat32(g: Tensor, x: Tensor): Tensor {
+  const out = emptyUnfilled(x.shape, 'float32');
+  const gs = buf(g) as Float32Array;
+  const xs = buf(x) as Float32Array;
+  const dst = buf(out) as Float32Array;
+  const gb = new Int32Array(gs.buffer, gs.byteOffset + 4 * g.offset, g.size);
+  const xb = new Int32Array(xs.buffer, xs.byteOffset + 4 * x.offset, x.size);
+  const o = new Int32Array(dst.buffer, dst.byteOffset, x.size);
+  for (let i = 0; i < o.length; i++) {
+    const b = xb[i];
+    const nan = (0x7f800000 - (b & 0x7fffffff)) >> 31;
+    o[i] = gb[i] & ((((-b | 0) & ~b) >> 31) | nan);
+  }
+  return out;
+}
+
+registerKernel('reluBackward', 'cpu', ([g, x]) => {
+  if (x.dtype === 'float32' && g.isContiguous && x.isContiguous) return reluBackwardFloat32(g, x);
+  return mapNew('x2 <= 0 ? 0 : x1', [g, x], g.dtype);
+});
+
 for (const op of UNARY_OPS) {
   registerKernel(op, 'cpu', ([x], attrs) => {
     if (op === 'relu' && x.dtype === 'float32' && x.isContiguous) return reluFloat32(x);

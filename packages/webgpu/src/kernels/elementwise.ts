@@ -183,6 +183,9 @@ for (const op of BINARY_OPS) {
   });
 }
 
+// NaN inputs pass the gradient (NaN <= 0 is false), as on the CPU and in PyTorch.
+registerKernel('reluBackward', 'webgpu', ([g, x]) => mapGpu('select(x1, T(0), x2 <= T(0))', [g, x], g.dtype));
+
 registerKernel('where', 'webgpu', ([c, a, b]) => mapGpu('select(x3, x2, x1 != 0u)', [c, a, b], a.dtype));
 
 registerKernel('clamp', 'webgpu', ([x], { min, max }) => {
