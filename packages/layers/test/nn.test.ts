@@ -2,6 +2,7 @@ import { gradcheck } from '@softpool/autograd';
 import * as sp from '@softpool/tensor';
 import { describe, expect, it } from 'vitest';
 import * as L from '../src/index.js';
+import { batchNormBackwardLoops, batchNormLoops } from '../src/nn/cpu/batchNorm.js';
 import { expectT, fromT, layers } from './fixtures.js';
 
 const set = (p: sp.Tensor, t: { shape: number[]; data: number[] }) => p.replaceData_(fromT(t, 'float64'));
@@ -103,6 +104,50 @@ describe('layers against PyTorch', () => {
           }
       }
       expect(gradcheck(f, [x, w, b]).ok).toBe(true);
+    }
+  });
+
+  it('float32 batch norm in WebAssembly (with worker threads) gives the bits of the JavaScript loops', async () => {
+    for (const threads of [2, 3]) {
+      sp.setNumThreads(threads);
+      await sp.threadsReady();
+      for (const shape of [
+        [5, 3],
+        [2, 4, 7],
+        [3, 2, 4, 4],
+        [8, 6, 41, 41], // large enough for the worker threads; runs of 1681 (a remainder of 1)
+      ]) {
+        const [N, C] = shape;
+        const S = shape.slice(2).reduce((a, b) => a * b, 1);
+        const x = sp.randn(shape);
+        const gamma = sp.randn([C]);
+        const beta = sp.randn([C]);
+        const dy = sp.randn(shape);
+        const [y, mean, variance] = sp.dispatch('batchNorm', [x, gamma, beta], { eps: 1e-5 });
+        const want = [new Float32Array(x.size), new Float32Array(C), new Float32Array(C)];
+        batchNormLoops(
+          x.dataSync(),
+          [N, C, S],
+          gamma.dataSync(),
+          beta.dataSync(),
+          1e-5,
+          ...(want as [Float32Array, Float32Array, Float32Array]),
+        );
+        expect([y, mean, variance].map((t) => t.dataSync())).toEqual(want);
+        const grads = sp.dispatch('batchNormBackward', [dy, x, gamma, mean, variance], { eps: 1e-5 });
+        const wantG = [new Float32Array(x.size), new Float32Array(C), new Float32Array(C)];
+        batchNormBackwardLoops(
+          dy.dataSync(),
+          x.dataSync(),
+          [N, C, S],
+          gamma.dataSync(),
+          mean.dataSync(),
+          variance.dataSync(),
+          1e-5,
+          ...(wantG as [Float32Array, Float32Array, Float32Array]),
+        );
+        expect(grads.map((t) => t.dataSync())).toEqual(wantG);
+      }
     }
   });
 

@@ -29,6 +29,7 @@ export {
   operand,
   readContiguous,
 } from './cpu/backend.js';
+export { batchNormBackwardFloat32, batchNormFloat32 } from './cpu/batch-norm.js';
 export { mapStrided, type Operand, reduceStrided } from './cpu/codegen.js';
 export { gemmPacked, type PackA, type PackB, type UnpackC } from './cpu/gemm.js';
 export { cpu } from './cpu/index.js';

@@ -53,6 +53,8 @@ const SKIP = new Set([
   'mapStrided',
   'reduceStrided',
   'gemmPacked',
+  'batchNormFloat32',
+  'batchNormBackwardFloat32',
   'threefry2x32',
   'checkTensor',
   'isTensor',

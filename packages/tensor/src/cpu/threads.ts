@@ -252,7 +252,9 @@ function waitWhile(ctl: Int32Array, at: number, value: number, ms: number): void
 export function runParallel(items: number[][]): void {
   if (!kernels) {
     const k = wasmState().kernels;
-    kernels = [k.gemm, k.im2col, k.packA, k.packB];
+    // fail and exit (4, 5) are handled by runItem itself.
+    const none = () => {};
+    kernels = [k.gemm, k.im2col, k.packA, k.packB, none, none, k.bnForward, k.bnBackward];
   }
   const fns = kernels;
   const p = items.length > 1 ? currentPool() : undefined;

@@ -12,6 +12,8 @@ export interface WasmKernels {
   im2col: (...args: number[]) => void;
   packA: (src: number, dst: number, rows: number, k: number, s0: number, s1: number) => void;
   packB: (src: number, dst: number, nc: number, k: number, s0: number, s1: number) => void;
+  bnForward: (...args: number[]) => void;
+  bnBackward: (...args: number[]) => void;
 }
 
 /** The compiled module, its memory and this thread's instance. */

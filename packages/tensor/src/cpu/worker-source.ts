@@ -16,8 +16,17 @@ export const CONTROL = { NEXT: 0, DONE: 1, ERROR: 2, STOP: 3, WORDS: 4 } as cons
 /** Int32 words per work item in the task table. */
 export const SLOT = 32;
 /** Export numbers an item may call, and their argument counts. */
-export const FN = { gemm: 0, im2col: 1, packA: 2, packB: 3, fail: 4, exit: 5 } as const;
-export const ARITY = [8, 16, 6, 6, 0, 0];
+export const FN = {
+  gemm: 0,
+  im2col: 1,
+  packA: 2,
+  packB: 3,
+  fail: 4,
+  exit: 5,
+  bnForward: 6,
+  bnBackward: 7,
+} as const;
+export const ARITY = [8, 16, 6, 6, 0, 0, 12, 14];
 /** At most this many items per parallel call (12 bits of NEXT). */
 export const MAX_ITEMS = 4095;
 
@@ -34,6 +43,8 @@ function serve(init) {
     ex.packB,
     () => { throw new Error('injected failure'); },
     () => { if (typeof process !== 'undefined') process.exit(1); else close(); },
+    ex.bnForward,
+    ex.bnBackward,
   ];
   const ctl = new Int32Array(init.control);
   const table = new Int32Array(init.tasks);
