@@ -88,6 +88,15 @@ const cases: [string, () => Tensor][] = [
       ),
   ],
   [
+    'conv input gradient (stride 1, scattered: few input channels)',
+    () =>
+      convBackwardInput(
+        randomTensor([8, 16, 10, 10], 'float32', 30),
+        randomTensor([16, 6, 5, 5], 'float32', 31),
+        [8, 6, 14, 14],
+      ),
+  ],
+  [
     'conv input gradient (stride 2)',
     () =>
       convBackwardInput(

@@ -12,7 +12,9 @@ import { makeView } from '../tensor.js';
 import { buf, empty, readContiguous } from './backend.js';
 import { mapStrided } from './codegen.js';
 import { gemmPacked, MR, type PackA, type PackB, packStridedA, type UnpackC } from './gemm.js';
+import { activeThreads, runParallel } from './threads.js';
 import { reserve, wasm } from './wasm.js';
+import { FN } from './worker-source.js';
 
 /** Conv geometry with spatial dims padded to 3 (leading unit dims). */
 interface Geo {
@@ -335,17 +337,65 @@ function convForward(x: Tensor, w: Tensor, bias: Tensor | undefined, attrs: Conv
 
 registerKernel('conv', 'cpu', ([x, w, bias], attrs) => convForward(x, w, bias, attrs));
 
+/**
+ * float32 input gradient as W^T @ dY with the columns scattered back in WebAssembly (col2im): dX
+ * lives in WebAssembly memory below gemm's work area, each chunk of C is scattered by blocks of
+ * whole channels on the worker threads, then dX is copied out once.
+ */
+function inputGradCol2im(dy: Tensor, w: Tensor, attrs: ConvAttrs & { inputShape: number[] }): Tensor {
+  const g = geometry(attrs.inputShape, w.shape, dy.shape.slice(2), attrs);
+  const dx = empty(attrs.inputShape, 'float32');
+  const wData = readContiguous(w);
+  const dyData = readContiguous(dy);
+  const wCols = g.Cg * g.KV;
+  const [D, H, W] = g.inSize;
+  const values = dx.size;
+  reserve(values).f32.fill(0, 0, values);
+  for (let grp = 0; grp < g.G; grp++) {
+    const tables = im2colTables(g, grp);
+    const heapStart = values + tables.length;
+    reserve(heapStart).i32.set(tables, values);
+    const rows = wCols;
+    const cols = g.N * g.OV;
+    const at = [0, 1, 2, 3]
+      .map((i) => (values + i * rows) * 4)
+      .concat([0, 1, 2, 3].map((i) => (values + 4 * rows + i * cols) * 4));
+    const unpack: UnpackC = (_src, base, ldc, M, n0, nc) => {
+      const parts = M * nc < 1 << 15 ? 1 : Math.min(g.Cg, 2 * activeThreads());
+      const items: number[][] = [];
+      for (let i = 0; i < parts; i++) {
+        const r0 = Math.floor((i * g.Cg) / parts) * g.KV;
+        const r1 = Math.floor(((i + 1) * g.Cg) / parts) * g.KV;
+        items.push([FN.col2im, base * 4, ldc * 4, 0, r0, r1, nc, n0, D, H, W, ...at]);
+      }
+      runParallel(items);
+    };
+    // A = W_g^T [Cg*KV, Og]: element (r, co) at (grp*Og + co)*wCols + r.
+    const A = packStridedA({ data: wData, offset: grp * g.Og * wCols, s0: 1, s1: wCols });
+    gemmPacked(wCols, cols, g.Og, A, dyMatrix(g, dyData, grp).asB, unpack, true, heapStart);
+  }
+  buf(dx).set(reserve(values).f32.subarray(0, values));
+  return dx;
+}
+
 registerKernel('convBackwardInput', 'cpu', ([dy, w], attrs) => {
-  if (
-    dy.dtype === 'float32' &&
-    attrs.stride.every((s) => s === 1) &&
-    attrs.padBefore.every(
-      (p, i) =>
-        p <= attrs.dilation[i] * (w.shape[2 + i] - 1) &&
-        attrs.padAfter[i] <= attrs.dilation[i] * (w.shape[2 + i] - 1),
-    )
-  ) {
-    return inputGradAsConv(dy, w, attrs);
+  if (dy.dtype === 'float32') {
+    const asConv =
+      attrs.stride.every((s) => s === 1) &&
+      attrs.padBefore.every(
+        (p, i) =>
+          p <= attrs.dilation[i] * (w.shape[2 + i] - 1) &&
+          attrs.padAfter[i] <= attrs.dilation[i] * (w.shape[2 + i] - 1),
+      );
+    // The convolution gathers Cout*KV values per input position, col2im scatters Cin*KV per
+    // output position, each scattered value costing about three gathered ones: on the reference
+    // machine col2im took 7.3 ms against 13.9 for LeNet's second layer (Cin 6, Cout 16) and 77
+    // against 61 for [16,32,32,32] x 64 3x3 (Cin 32), on one thread.
+    const sizeOf = (d: readonly number[]) => d.slice(2).reduce((a, b) => a * b, 1);
+    const [Cout, Cg] = w.shape;
+    const scatter = Cg * sizeOf(dy.shape);
+    const gather = (Cout / attrs.groups) * sizeOf(attrs.inputShape);
+    return asConv && 3 * scatter >= gather ? inputGradAsConv(dy, w, attrs) : inputGradCol2im(dy, w, attrs);
   }
   const xShape = attrs.inputShape;
   const g = geometry(xShape, w.shape, dy.shape.slice(2), attrs);
@@ -359,7 +409,8 @@ registerKernel('convBackwardInput', 'cpu', ([dy, w], attrs) => {
   const sx = g.stride[2];
   for (let grp = 0; grp < g.G; grp++) {
     const win = new Windows(g, xs, 0, grp);
-    // col2im: C row r (tap), column j (position) is added into the dX element it came from.
+    // col2im (float64 and integers; float32 took one of the paths above): C row r (tap),
+    // column j (position) is added into the dX element it came from.
     const unpack: UnpackC = (src, base, ldc, M, n0, nc) => {
       for (let r = 0; r < M; r++) {
         const from = base + r * ldc - n0;
@@ -371,7 +422,7 @@ registerKernel('convBackwardInput', 'cpu', ([dy, w], attrs) => {
     };
     // A = W_g^T [Cg*KV, Og]: element (r, co) at (grp*Og + co)*wCols + r.
     const A = packStridedA({ data: wData, offset: grp * g.Og * wCols, s0: 1, s1: wCols });
-    gemmPacked(wCols, g.N * g.OV, g.Og, A, dyMatrix(g, dyData, grp).asB, unpack, dy.dtype === 'float32');
+    gemmPacked(wCols, g.N * g.OV, g.Og, A, dyMatrix(g, dyData, grp).asB, unpack, false);
   }
   return dx;
 });

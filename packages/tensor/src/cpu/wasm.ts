@@ -14,6 +14,7 @@ export interface WasmKernels {
   packB: (src: number, dst: number, nc: number, k: number, s0: number, s1: number) => void;
   bnForward: (...args: number[]) => void;
   bnBackward: (...args: number[]) => void;
+  col2im: (...args: number[]) => void;
 }
 
 /** The compiled module, its memory and this thread's instance. */

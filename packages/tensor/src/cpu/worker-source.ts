@@ -25,8 +25,9 @@ export const FN = {
   exit: 5,
   bnForward: 6,
   bnBackward: 7,
+  col2im: 8,
 } as const;
-export const ARITY = [8, 16, 6, 6, 0, 0, 12, 14];
+export const ARITY = [8, 16, 6, 6, 0, 0, 12, 14, 18];
 /** At most this many items per parallel call (12 bits of NEXT). */
 export const MAX_ITEMS = 4095;
 
@@ -45,6 +46,7 @@ function serve(init) {
     () => { if (typeof process !== 'undefined') process.exit(1); else close(); },
     ex.bnForward,
     ex.bnBackward,
+    ex.col2im,
   ];
   const ctl = new Int32Array(init.control);
   const table = new Int32Array(init.tasks);

@@ -241,6 +241,46 @@
     (local.set $q (i32.add (local.get $q) (i32.const 8)))
     (br $qloop))))
 
+;; col2im, the input gradient's scatter (the inverse of im2col, same tables): for tap rows r in
+;; [r0, r1) and columns j in [n0, n0 + nc), C[r][j - n0] (rows ldc bytes apart) is added into
+;; dX[colOff[j] + rowOff[r] + (z*H + y)*W + x] where (z, y, x) is inside the input. Rows of one
+;; channel write one plane of dX, so calls on blocks of whole channels never write the same value,
+;; and each value gets its additions in the same order (rows, then columns) whatever the split.
+(func (export "col2im")
+    (param $c i32) (param $ldc i32) (param $dx i32) (param $r0 i32) (param $r1 i32) (param $nc i32) (param $n0 i32)
+    (param $D i32) (param $H i32) (param $W i32)
+    (param $rowOff i32) (param $rowZ i32) (param $rowY i32) (param $rowX i32)
+    (param $colOff i32) (param $colZ i32) (param $colY i32) (param $colX i32)
+    (local $r i32) (local $j i32) (local $end i32) (local $src i32) (local $j4 i32)
+    (local $ro i32) (local $rz i32) (local $ry i32) (local $rx i32) (local $z i32) (local $y i32) (local $x i32) (local $at i32)
+    (local.set $end (i32.add (local.get $n0) (local.get $nc)))
+    (local.set $r (local.get $r0))
+    (block $rdone (loop $rloop
+      (br_if $rdone (i32.ge_s (local.get $r) (local.get $r1)))
+      (local.set $ro (i32.load (i32.add (local.get $rowOff) (i32.shl (local.get $r) (i32.const 2)))))
+      (local.set $rz (i32.load (i32.add (local.get $rowZ) (i32.shl (local.get $r) (i32.const 2)))))
+      (local.set $ry (i32.load (i32.add (local.get $rowY) (i32.shl (local.get $r) (i32.const 2)))))
+      (local.set $rx (i32.load (i32.add (local.get $rowX) (i32.shl (local.get $r) (i32.const 2)))))
+      (local.set $src (i32.add (local.get $c) (i32.mul (local.get $r) (local.get $ldc))))
+      (local.set $j (local.get $n0))
+      (block $jdone (loop $jloop
+        (br_if $jdone (i32.ge_s (local.get $j) (local.get $end)))
+        (local.set $j4 (i32.shl (local.get $j) (i32.const 2)))
+        (local.set $z (i32.add (i32.load (i32.add (local.get $colZ) (local.get $j4))) (local.get $rz)))
+        (local.set $y (i32.add (i32.load (i32.add (local.get $colY) (local.get $j4))) (local.get $ry)))
+        (local.set $x (i32.add (i32.load (i32.add (local.get $colX) (local.get $j4))) (local.get $rx)))
+        (if (i32.and (i32.and (i32.lt_u (local.get $z) (local.get $D)) (i32.lt_u (local.get $y) (local.get $H)))
+                     (i32.lt_u (local.get $x) (local.get $W)))
+          (then
+            (local.set $at (i32.add (local.get $dx) (i32.shl (i32.add (i32.add (i32.load (i32.add (local.get $colOff) (local.get $j4))) (local.get $ro))
+              (i32.add (i32.mul (i32.add (i32.mul (local.get $z) (local.get $H)) (local.get $y)) (local.get $W)) (local.get $x))) (i32.const 2))))
+            (f32.store (local.get $at) (f32.add (f32.load (local.get $at))
+              (f32.load (i32.add (local.get $src) (i32.shl (i32.sub (local.get $j) (local.get $n0)) (i32.const 2))))))))
+        (local.set $j (i32.add (local.get $j) (i32.const 1)))
+        (br $jloop)))
+      (local.set $r (i32.add (local.get $r) (i32.const 1)))
+      (br $rloop))))
+
 ;; ---- batch norm (training mode) on [N, C, S] float32, channels [c0, c1) per call ----------------
 ;; The same float64 arithmetic, in the same order, as the JavaScript kernels of @softpool/layers
 ;; (nn/cpu/batchNorm.ts), so both give the same bits: sums over each run of S values use four
