@@ -49,6 +49,14 @@ export abstract class Module {
   abstract forward(...inputs: Tensor[]): Tensor;
 
   /**
+   * `next.forward(this.forward(x))` as one computation, where this module has one for `next`
+   * (giving the same values), else undefined. `Sequential` asks each layer about the next one.
+   */
+  fusedForward(_next: Module): ((x: Tensor) => Tensor) | undefined {
+    return undefined;
+  }
+
+  /**
    * Registers a buffer: state that is saved and moved with the module but not learned
    * (BatchNorm's running statistics). It becomes readable and writable as `this[name]`.
    */
@@ -240,7 +248,14 @@ export class Sequential extends Module {
   }
   override forward(x: Tensor): Tensor {
     let h = x;
-    for (const layer of this.layers) h = layer.forward(h);
+    for (let i = 0; i < this.layers.length; i++) {
+      // A layer that can run together with the next one does (e.g. BatchNorm2d then ReLU).
+      const fused = i + 1 < this.layers.length ? this.layers[i].fusedForward(this.layers[i + 1]) : undefined;
+      if (fused) {
+        h = fused(h);
+        i++;
+      } else h = this.layers[i].forward(h);
+    }
     return h;
   }
   override *namedChildren(): Generator<[string, Module]> {

@@ -5,7 +5,8 @@ import type { PoolGeometry } from './pooling/geometry.js';
 type SoftPoolAttrs = PoolGeometry & { gradient: 'exact' | 'paper'; temperature: number; stats: boolean };
 type AvgPoolAttrs = PoolGeometry & { countIncludePad: boolean };
 type LpPoolAttrs = PoolGeometry & { normType: number };
-type BatchNormAttrs = { eps: number };
+/** `relu`: the output is relu(batch norm) (the forward only; see nn/grads.ts). */
+type BatchNormAttrs = { eps: number; relu?: boolean };
 /** One Adam step (inputs: param, grad, expAvg, expAvgSq[, maxExpAvgSq], all updated in place). */
 type AdamStepAttrs = {
   lr: number;

@@ -134,6 +134,20 @@ describe('layers against PyTorch', () => {
           ...(want as [Float32Array, Float32Array, Float32Array]),
         );
         expect([y, mean, variance].map((t) => t.dataSync())).toEqual(want);
+        // With relu fused: the relu of the same outputs.
+        const [yr] = sp.dispatch('batchNorm', [x, gamma, beta], { eps: 1e-5, relu: true });
+        const wantR = [new Float32Array(x.size), new Float32Array(C), new Float32Array(C)];
+        batchNormLoops(
+          x.dataSync(),
+          [N, C, S],
+          gamma.dataSync(),
+          beta.dataSync(),
+          1e-5,
+          ...(wantR as [Float32Array, Float32Array, Float32Array]),
+          true,
+        );
+        expect(yr.dataSync()).toEqual(wantR[0]);
+        expect(yr.dataSync()).toEqual(sp.relu(y).dataSync());
         const grads = sp.dispatch('batchNormBackward', [dy, x, gamma, mean, variance], { eps: 1e-5 });
         const wantG = [new Float32Array(x.size), new Float32Array(C), new Float32Array(C)];
         batchNormBackwardLoops(
@@ -149,6 +163,49 @@ describe('layers against PyTorch', () => {
         expect(grads.map((t) => t.dataSync())).toEqual(wantG);
       }
     }
+  });
+
+  it('Sequential runs BatchNorm then ReLU as one op, with the bits of the two', async () => {
+    for (const [dtype, threads] of [
+      ['float32', 1],
+      ['float32', 2],
+      ['float64', 1],
+    ] as const) {
+      sp.setNumThreads(threads);
+      await sp.threadsReady();
+      const run = (fused: boolean) => {
+        sp.manualSeed(5);
+        const bn = new L.BatchNorm2d(3);
+        bn.weight!.replaceData_(sp.randn([3], { dtype }));
+        bn.bias!.replaceData_(sp.randn([3], { dtype }));
+        const x = sp.randn([4, 3, 5, 7], { dtype }).requiresGrad_();
+        const ops: string[] = [];
+        const off = sp.onDispatch((op, _b, _i, _ms, attrs) => ops.push(op + (attrs?.relu ? '+relu' : '')));
+        const y = fused ? new L.Sequential(bn, new L.ReLU()).forward(x) : sp.relu(bn.forward(x));
+        off();
+        sp.sum(sp.mul(y, sp.randn(y.shape, { dtype }))).backward();
+        const out = [y, x.grad!, bn.weight!.grad!, bn.bias!.grad!, bn.runningMean!, bn.runningVar!];
+        return { values: out.map((t) => Array.from(t.dataSync())), ops };
+      };
+      const fused = run(true);
+      const apart = run(false);
+      expect(fused.ops).toContain('batchNorm+relu');
+      expect(fused.ops).not.toContain('relu');
+      expect(apart.ops).toContain('relu');
+      expect(fused.values).toEqual(apart.values);
+    }
+  });
+
+  it('forwardRelu in eval mode (running statistics) is relu of the forward', () => {
+    const bn = new L.BatchNorm2d(2);
+    bn.runningMean!.replaceData_(sp.tensor([0.5, -1]));
+    bn.runningVar!.replaceData_(sp.tensor([2, 0.5]));
+    bn.eval();
+    const x = sp.randn([3, 2, 4, 4]);
+    expect(bn.forwardRelu(x).dataSync()).toEqual(sp.relu(bn.forward(x)).dataSync());
+    expect(new L.Sequential(bn, new L.ReLU()).forward(x).dataSync()).toEqual(
+      sp.relu(bn.forward(x)).dataSync(),
+    );
   });
 
   it('BatchNorm1d without affine, cumulative average (momentum null)', () => {

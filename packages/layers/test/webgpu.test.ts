@@ -154,6 +154,13 @@ const CASES: Case[] = [
     make: () => new L.Sequential(new L.Conv2d(3, 5, 3, { padding: 1 }), new L.BatchNorm2d(5), new L.ReLU()),
     tol: 1e-4,
   },
+  {
+    // No ReLU after it: the batch norm op without its fused relu.
+    name: 'BatchNorm2d (training) alone',
+    shape: [4, 3, 5, 5],
+    make: () => new L.Sequential(new L.Conv2d(3, 5, 3, { padding: 1 }), new L.BatchNorm2d(5)),
+    tol: 1e-4,
+  },
 ];
 
 /** Runs a case on a backend: output, input gradient and parameter gradients. */

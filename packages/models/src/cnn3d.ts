@@ -1,7 +1,7 @@
 // A small 3-D CNN for short clips [N, C, T, H, W]: two conv3d stages with BatchNorm, each followed by
 // the chosen 3-D pooling, then global average pooling and a classifier.
 import { BatchNorm3d, Conv3d, GlobalAvgPool, Linear, Module } from '@softpool/layers';
-import { relu, type Tensor } from '@softpool/tensor';
+import type { Tensor } from '@softpool/tensor';
 import type { ModelOptions } from './lenet.js';
 import { createPool } from './pools.js';
 
@@ -25,8 +25,8 @@ export class CNN3D extends Module {
     this.fc = new Linear(16, numClasses);
   }
   override forward(x: Tensor): Tensor {
-    const h = this.pool1.forward(relu(this.bn1.forward(this.conv1.forward(x))));
-    const g = this.pool2.forward(relu(this.bn2.forward(this.conv2.forward(h))));
+    const h = this.pool1.forward(this.bn1.forwardRelu(this.conv1.forward(x)));
+    const g = this.pool2.forward(this.bn2.forwardRelu(this.conv2.forward(h)));
     return this.fc.forward(this.gap.forward(g));
   }
 }

@@ -12,6 +12,7 @@ import {
   mean,
   mul,
   ones,
+  relu,
   reshape,
   rsqrt,
   ShapeError,
@@ -22,6 +23,7 @@ import {
   zeros,
 } from '@softpool/tensor';
 import { Module, type Parameter, param } from '../module.js';
+import { ReLU } from './activations.js';
 import './cpu/batchNorm.js';
 import './webgpu/batchNorm.js';
 import './grads.js';
@@ -68,6 +70,23 @@ abstract class BatchNormNd extends Module {
   }
 
   override forward(x: Tensor): Tensor {
+    return this.#forward(x, false);
+  }
+
+  /**
+   * relu(forward(x)) as one op where the fused batch norm runs (training, batch statistics): the
+   * same values with one pass and one tensor fewer. `Sequential` uses it for a batch norm followed
+   * by a `ReLU`.
+   */
+  forwardRelu(x: Tensor): Tensor {
+    return this.#forward(x, true);
+  }
+
+  override fusedForward(next: Module): ((x: Tensor) => Tensor) | undefined {
+    return next instanceof ReLU ? (x) => this.forwardRelu(x) : undefined;
+  }
+
+  #forward(x: Tensor, withRelu: boolean): Tensor {
     const name = this.constructor.name;
     if (!this.ranks.includes(x.rank) || x.shape[1] !== this.numFeatures) {
       throw new ShapeError(
@@ -91,7 +110,7 @@ abstract class BatchNormNd extends Module {
           // The fused op: normalisation, statistics and their gradients in a few passes.
           const gamma = this.weight ?? ones([this.numFeatures], { dtype: x.dtype, backend: x.device });
           const beta = this.bias ?? zeros([this.numFeatures], { dtype: x.dtype, backend: x.device });
-          const [y, bm, bv] = dispatch('batchNorm', [x, gamma, beta], { eps: this.eps });
+          const [y, bm, bv] = dispatch('batchNorm', [x, gamma, beta], { eps: this.eps, relu: withRelu });
           if (this.training && this.trackRunningStats) this.#track(bm, bv, count);
           return y;
         }
@@ -104,7 +123,7 @@ abstract class BatchNormNd extends Module {
       }
       let y = mul(sub(x, reshape(m, bshape)), reshape(rsqrt(add(v, this.eps)), bshape));
       if (this.weight && this.bias) y = add(mul(y, reshape(this.weight, bshape)), reshape(this.bias, bshape));
-      return y;
+      return withRelu ? relu(y) : y;
     });
   }
 

@@ -31,7 +31,7 @@ function layout(sizes: number[]): { at: number[]; total: number } {
 
 /**
  * y = (x - mean) / sqrt(var + eps) * gamma + beta per channel of x [N, C, S], with the batch mean
- * and (biased) variance, written into `out`.
+ * and (biased) variance, written into `out`; `relu` stores relu(y) instead (NaN kept).
  */
 export function batchNormFloat32(
   x: Float32Array,
@@ -40,6 +40,7 @@ export function batchNormFloat32(
   beta: Float32Array,
   eps: number,
   out: { y: Float32Array; mean: Float32Array; variance: Float32Array },
+  relu = false,
 ): void {
   const V = N * C * S;
   const { at, total } = layout([V, V, C, C, C, C, 2]);
@@ -65,6 +66,7 @@ export function batchNormFloat32(
       b(mA),
       b(vA),
       b(eA),
+      relu ? 1 : 0,
     ]),
   );
   out.y.set(f32.subarray(yA, yA + V));

@@ -87,7 +87,7 @@ function dotDeviationRun(
 
 type Data = ArrayLike<number> & { [i: number]: number };
 
-/** The forward loops: y, mean and variance of a [N, C, S] (any float dtype). */
+/** The forward loops: y (relu(y) with `relu`), mean and variance of a [N, C, S] (any float dtype). */
 export function batchNormLoops(
   a: ArrayLike<number>,
   [N, C, S]: [number, number, number],
@@ -97,6 +97,7 @@ export function batchNormLoops(
   yd: Data,
   md: Data,
   vd: Data,
+  relu = false,
 ): void {
   const M = N * S;
   for (let c = 0; c < C; c++) {
@@ -110,7 +111,12 @@ export function batchNormLoops(
     const shift = b[c] - mu * scale;
     for (let n = 0; n < N; n++) {
       const o = (n * C + c) * S;
-      for (let i = 0; i < S; i++) yd[o + i] = a[o + i] * scale + shift;
+      if (!relu) for (let i = 0; i < S; i++) yd[o + i] = a[o + i] * scale + shift;
+      else
+        for (let i = 0; i < S; i++) {
+          const y = a[o + i] * scale + shift;
+          yd[o + i] = Math.max(y, 0); // +0 for -0 and below, NaN kept: as relu
+        }
     }
     md[c] = mu;
     vd[c] = v;
@@ -160,7 +166,7 @@ export function batchNormBackwardLoops(
 const useWasm = (arrays: ArrayLike<number>[]): boolean =>
   arrays.every((t) => t instanceof Float32Array) && cpuInfo().threads > 1;
 
-registerKernel('batchNorm', 'cpu', ([x, gamma, beta], { eps }) => {
+registerKernel('batchNorm', 'cpu', ([x, gamma, beta], { eps, relu }) => {
   const dims3 = dims(x);
   const C = dims3[1];
   const ins = [x, gamma, beta].map(readContiguous);
@@ -172,9 +178,9 @@ registerKernel('batchNorm', 'cpu', ([x, gamma, beta], { eps }) => {
     // The same arithmetic in WebAssembly SIMD, on the worker threads (the same bits).
     const [a, g, b] = ins as Float32Array[];
     const [yd, md, vd] = outs as Float32Array[];
-    batchNormFloat32(a, dims3, g, b, eps, { y: yd, mean: md, variance: vd });
+    batchNormFloat32(a, dims3, g, b, eps, { y: yd, mean: md, variance: vd }, relu);
   } else {
-    batchNormLoops(ins[0], dims3, ins[1], ins[2], eps, outs[0], outs[1], outs[2]);
+    batchNormLoops(ins[0], dims3, ins[1], ins[2], eps, outs[0], outs[1], outs[2], relu);
   }
   return [y, mean, variance];
 });

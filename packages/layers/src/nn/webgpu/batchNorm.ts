@@ -83,7 +83,15 @@ function run(op: string, code: string, inputs: Tensor[], eps: number, backend: B
   });
 }
 
-registerKernel('batchNorm', 'webgpu', (inputs, { eps }, b) => run('batchNorm', FORWARD, inputs, eps, b));
+/** The forward with relu applied to each output (0 where the value is <= 0; NaN kept). */
+const FORWARD_RELU = FORWARD.replace(
+  'out0[k] = in0[k] * scale + shift;',
+  'let v = in0[k] * scale + shift; out0[k] = select(v, 0.0, v <= 0.0);',
+);
+
+registerKernel('batchNorm', 'webgpu', (inputs, { eps, relu }, b) =>
+  run('batchNorm', relu ? FORWARD_RELU : FORWARD, inputs, eps, b),
+);
 registerKernel('batchNormBackward', 'webgpu', (inputs, { eps }, b) =>
   run('batchNormBackward', BACKWARD, inputs, eps, b),
 );

@@ -372,8 +372,15 @@
   (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
     (f32x4.demote_f64x2_zero (local.get $lo)) (f32x4.demote_f64x2_zero (local.get $hi))))
 
+;; relu (0 or 1): outputs at or below 0 become +0 (NaN is kept), as relu of the stored value.
+(func $relu4 (param $v v128) (param $relu i32) (result v128)
+  (if (result v128) (local.get $relu)
+    (then (v128.andnot (local.get $v) (f32x4.le (local.get $v) (v128.const f32x4 0 0 0 0))))
+    (else (local.get $v))))
+
 (func (export "bnForward") (param $x i32) (param $y i32) (param $N i32) (param $C i32) (param $S i32)
     (param $c0 i32) (param $c1 i32) (param $gamma i32) (param $beta i32) (param $mean i32) (param $var i32) (param $epsAt i32)
+    (param $relu i32)
   (local $c i32) (local $n i32) (local $o i32) (local $M f64) (local $s f64) (local $mu f64) (local $v f64)
   (local $scale f64) (local $shift f64) (local $sc v128) (local $sh v128) (local $p i32) (local $q i32) (local $end i32) (local $w v128)
   (local.set $M (f64.convert_i32_s (i32.mul (local.get $N) (local.get $S))))
@@ -415,16 +422,19 @@
       (block $d4 (loop $l4
         (br_if $d4 (i32.ge_u (local.get $p) (local.get $end)))
         (local.set $w (v128.load (local.get $p)))
-        (v128.store (local.get $q) (call $demote4
+        (v128.store (local.get $q) (call $relu4 (call $demote4
           (f64x2.add (f64x2.mul (f64x2.promote_low_f32x4 (local.get $w)) (local.get $sc)) (local.get $sh))
-          (f64x2.add (f64x2.mul (f64x2.promote_low_f32x4 (call $high (local.get $w))) (local.get $sc)) (local.get $sh))))
+          (f64x2.add (f64x2.mul (f64x2.promote_low_f32x4 (call $high (local.get $w))) (local.get $sc)) (local.get $sh)))
+          (local.get $relu)))
         (local.set $p (i32.add (local.get $p) (i32.const 16)))
         (local.set $q (i32.add (local.get $q) (i32.const 16)))
         (br $l4)))
       (local.set $end (i32.add (local.get $end) (i32.shl (i32.and (local.get $S) (i32.const 3)) (i32.const 2))))
       (block $d5 (loop $l5
         (br_if $d5 (i32.ge_u (local.get $p) (local.get $end)))
-        (f32.store (local.get $q) (f32.demote_f64 (f64.add (f64.mul (f64.promote_f32 (f32.load (local.get $p))) (local.get $scale)) (local.get $shift))))
+        (f32.store (local.get $q) (f32x4.extract_lane 0 (call $relu4 (f32x4.splat
+          (f32.demote_f64 (f64.add (f64.mul (f64.promote_f32 (f32.load (local.get $p))) (local.get $scale)) (local.get $shift))))
+          (local.get $relu))))
         (local.set $p (i32.add (local.get $p) (i32.const 4)))
         (local.set $q (i32.add (local.get $q) (i32.const 4)))
         (br $l5)))
