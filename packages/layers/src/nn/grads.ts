@@ -1,16 +1,15 @@
 // d batchNorm (training mode): dx = gamma/sigma (dy - mean(dy) - xhat mean(dy xhat)),
 // dgamma = sum(dy xhat), dbeta = sum(dy), per channel; one fused backward kernel computes all three.
 import { markNonDifferentiable, registerGradient } from '@softpool/autograd';
-import { dispatch, reluBackward } from '@softpool/tensor';
+import { dispatch } from '@softpool/tensor';
 
 // With relu fused into the forward (attrs.relu), the gradient first goes through relu's: the
-// output is 0 exactly where the normalised value was <= 0, so masking by the output is the same.
+// output is 0 exactly where the normalised value was <= 0, so the backward kernels mask dy by the
+// output (a sixth input), as reluBackward(dy, output) would.
 registerGradient('batchNorm', {
   save: { inputs: [0, 1], outputs: true },
   vjp: ({ inputs: [x, gamma], outputs: [y, mean, variance], attrs }, [g]) =>
-    dispatch('batchNormBackward', [attrs.relu ? reluBackward(g, y!) : g, x!, gamma!, mean!, variance!], {
-      eps: attrs.eps,
-    }),
+    dispatch('batchNormBackward', [g, x!, gamma!, mean!, variance!, ...(attrs.relu ? [y!] : [])], attrs),
 });
 
 markNonDifferentiable(

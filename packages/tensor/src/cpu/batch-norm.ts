@@ -74,7 +74,10 @@ export function batchNormFloat32(
   out.variance.set(f32.subarray(vA, vA + C));
 }
 
-/** The gradients of `batchNormFloat32` (dx, dgamma, dbeta) from dy, written into `out`. */
+/**
+ * The gradients of `batchNormFloat32` (dx, dgamma, dbeta) from dy, written into `out`. `reluOut`:
+ * the forward's output when it was relu(y); dy is then masked by it first, as relu's gradient.
+ */
 export function batchNormBackwardFloat32(
   dy: Float32Array,
   x: Float32Array,
@@ -84,12 +87,14 @@ export function batchNormBackwardFloat32(
   variance: Float32Array,
   eps: number,
   out: { dx: Float32Array; dgamma: Float32Array; dbeta: Float32Array },
+  reluOut?: Float32Array,
 ): void {
   const V = N * C * S;
-  const { at, total } = layout([V, V, V, C, C, C, C, C, 2]);
-  const [dyA, xA, dxA, gA, mA, vA, dgA, dbA, eA] = at;
+  const { at, total } = layout([V, V, V, C, C, C, C, C, 2, reluOut ? V : 0]);
+  const [dyA, xA, dxA, gA, mA, vA, dgA, dbA, eA, yA] = at;
   const { f32 } = reserve(total);
   f32.set(dy, dyA);
+  if (reluOut) f32.set(reluOut, yA);
   f32.set(x, xA);
   f32.set(gamma, gA);
   f32.set(mean, mA);
@@ -113,6 +118,7 @@ export function batchNormBackwardFloat32(
       b(eA),
       b(dgA),
       b(dbA),
+      reluOut ? b(yA) : 0,
     ]),
   );
   out.dx.set(f32.subarray(dxA, dxA + V));

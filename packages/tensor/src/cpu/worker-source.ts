@@ -27,7 +27,7 @@ export const FN = {
   bnBackward: 7,
   col2im: 8,
 } as const;
-export const ARITY = [8, 16, 6, 6, 0, 0, 13, 14, 18];
+export const ARITY = [8, 16, 6, 6, 0, 0, 13, 15, 18];
 /** At most this many items per parallel call (12 bits of NEXT). */
 export const MAX_ITEMS = 4095;
 

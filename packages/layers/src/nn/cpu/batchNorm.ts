@@ -185,21 +185,38 @@ registerKernel('batchNorm', 'cpu', ([x, gamma, beta], { eps, relu }) => {
   return [y, mean, variance];
 });
 
-registerKernel('batchNormBackward', 'cpu', ([dy, x, gamma, mean, variance], { eps }) => {
+registerKernel('batchNormBackward', 'cpu', ([dy, x, gamma, mean, variance, reluOut], { eps }) => {
   const dims3 = dims(x);
   const C = dims3[1];
   const ins = [dy, x, gamma, mean, variance].map(readContiguous);
+  // Fused relu: dy masked by the forward's output first, as relu's gradient (+0 where <= 0).
+  const mask = reluOut ? readContiguous(reluOut) : undefined;
   const dx = cpuEmpty(x.shape, x.dtype);
   const dgamma = cpuEmpty([C], x.dtype);
   const dbeta = cpuEmpty([C], x.dtype);
   const outs = [dx, dgamma, dbeta].map(cpuData);
-  if (useWasm([...ins, ...outs])) {
+  if (useWasm([...ins, ...outs, ...(mask ? [mask] : [])])) {
     const [gy, a, g, m, v] = ins as Float32Array[];
     const [dxd, dgd, dbd] = outs as Float32Array[];
-    batchNormBackwardFloat32(gy, a, dims3, g, m, v, eps, { dx: dxd, dgamma: dgd, dbeta: dbd });
+    batchNormBackwardFloat32(
+      gy,
+      a,
+      dims3,
+      g,
+      m,
+      v,
+      eps,
+      { dx: dxd, dgamma: dgd, dbeta: dbd },
+      mask as Float32Array,
+    );
   } else {
     const [gy, a, g, m, v] = ins;
-    batchNormBackwardLoops(gy, a, dims3, g, m, v, eps, outs[0], outs[1], outs[2]);
+    let gm = gy;
+    if (mask) {
+      gm = gy.slice();
+      for (let i = 0; i < gm.length; i++) if (mask[i] <= 0) gm[i] = 0;
+    }
+    batchNormBackwardLoops(gm, a, dims3, g, m, v, eps, outs[0], outs[1], outs[2]);
   }
   return [dx, dgamma, dbeta];
 });

@@ -1,6 +1,6 @@
 // WGSL kernels of batch normalisation in training mode, the same passes as the CPU kernels: one
 // workgroup per channel reduces with a tree in workgroup memory, then writes its channel.
-import { type Backend, registerKernel, type Tensor } from '@softpool/tensor';
+import { type Backend, registerKernel, run as runOp, type Tensor } from '@softpool/tensor';
 import { shaderBackend, withDense } from '../../shader.js';
 
 /** Shared: channel c of a [N, C, S] layout; `red(v)` tree-reduces v over the 64 threads. */
@@ -92,6 +92,12 @@ const FORWARD_RELU = FORWARD.replace(
 registerKernel('batchNorm', 'webgpu', (inputs, { eps, relu }, b) =>
   run('batchNorm', relu ? FORWARD_RELU : FORWARD, inputs, eps, b),
 );
-registerKernel('batchNormBackward', 'webgpu', (inputs, { eps }, b) =>
-  run('batchNormBackward', BACKWARD, inputs, eps, b),
-);
+registerKernel('batchNormBackward', 'webgpu', (inputs, { eps, relu }, b) => {
+  if (!relu) return run('batchNormBackward', BACKWARD, inputs, eps, b);
+  // Fused relu: dy masked by the forward's output first (the sixth input).
+  const [dy, x, gamma, mean, variance, y] = inputs;
+  const masked = runOp('reluBackward', [dy, y], {}, b);
+  const out = run('batchNormBackward', BACKWARD, [masked, x, gamma, mean, variance], eps, b);
+  masked.dispose();
+  return out;
+});

@@ -445,9 +445,30 @@
     (local.set $c (i32.add (local.get $c) (i32.const 1)))
     (br $cloop))))
 
+;; dy[i] = 0 where y[i] <= 0 (+0; NaN passes), for len values: relu's gradient, in place.
+(func $reluMaskRun (param $g i32) (param $y i32) (param $len i32)
+  (local $end i32)
+  (local.set $end (i32.add (local.get $g) (i32.shl (i32.and (local.get $len) (i32.const -4)) (i32.const 2))))
+  (block $done (loop $l
+    (br_if $done (i32.ge_u (local.get $g) (local.get $end)))
+    (v128.store (local.get $g) (v128.andnot (v128.load (local.get $g))
+      (f32x4.le (v128.load (local.get $y)) (v128.const f32x4 0 0 0 0))))
+    (local.set $g (i32.add (local.get $g) (i32.const 16)))
+    (local.set $y (i32.add (local.get $y) (i32.const 16)))
+    (br $l)))
+  (local.set $end (i32.add (local.get $end) (i32.shl (i32.and (local.get $len) (i32.const 3)) (i32.const 2))))
+  (block $d2 (loop $l2
+    (br_if $d2 (i32.ge_u (local.get $g) (local.get $end)))
+    (if (f32.le (f32.load (local.get $y)) (f32.const 0)) (then (f32.store (local.get $g) (f32.const 0))))
+    (local.set $g (i32.add (local.get $g) (i32.const 4)))
+    (local.set $y (i32.add (local.get $y) (i32.const 4)))
+    (br $l2))))
+
+;; mask: 0, or the address of the forward's output when it was relu(batch norm): dy is first masked
+;; by it (in place, this call's channels only), as relu's gradient would.
 (func (export "bnBackward") (param $dy i32) (param $x i32) (param $dx i32) (param $N i32) (param $C i32) (param $S i32)
     (param $c0 i32) (param $c1 i32) (param $gamma i32) (param $mean i32) (param $var i32) (param $epsAt i32)
-    (param $dgamma i32) (param $dbeta i32)
+    (param $dgamma i32) (param $dbeta i32) (param $mask i32)
   (local $c i32) (local $n i32) (local $o i32) (local $M f64) (local $inv f64) (local $mu f64) (local $sdy f64) (local $sdyx f64)
   (local $k f64) (local $p i32) (local $g i32) (local $q i32) (local $end i32) (local $w v128) (local $u v128)
   (local $Mv v128) (local $kv v128) (local $sdyv v128) (local $muv v128) (local $invv v128) (local $sdyxv v128)
@@ -459,6 +480,14 @@
     (local.set $inv (f64.div (f64.const 1) (f64.sqrt (f64.add
       (f64.promote_f32 (f32.load (i32.add (local.get $var) (i32.shl (local.get $c) (i32.const 2))))) (f64.load (local.get $epsAt))))))
     (local.set $mu (f64.promote_f32 (f32.load (i32.add (local.get $mean) (i32.shl (local.get $c) (i32.const 2))))))
+    (if (local.get $mask) (then
+      (local.set $n (i32.const 0))
+      (block $d0 (loop $l0
+        (br_if $d0 (i32.ge_s (local.get $n) (local.get $N)))
+        (local.set $o (i32.shl (i32.mul (i32.add (i32.mul (local.get $n) (local.get $C)) (local.get $c)) (local.get $S)) (i32.const 2)))
+        (call $reluMaskRun (i32.add (local.get $dy) (local.get $o)) (i32.add (local.get $mask) (local.get $o)) (local.get $S))
+        (local.set $n (i32.add (local.get $n) (i32.const 1)))
+        (br $l0)))))
     (local.set $sdy (f64.const 0))
     (local.set $sdyx (f64.const 0))
     (local.set $n (i32.const 0))
