@@ -123,30 +123,17 @@ describe('layers against PyTorch', () => {
         const gamma = sp.randn([C]);
         const beta = sp.randn([C]);
         const dy = sp.randn(shape);
+        /** The JavaScript loops' y, mean and variance (relu(y) with `relu`). */
+        const loops = (relu: boolean) => {
+          const out = [new Float32Array(x.size), new Float32Array(C), new Float32Array(C)] as const;
+          batchNormLoops(x.dataSync(), [N, C, S], gamma.dataSync(), beta.dataSync(), 1e-5, ...out, relu);
+          return out;
+        };
         const [y, mean, variance] = sp.dispatch('batchNorm', [x, gamma, beta], { eps: 1e-5 });
-        const want = [new Float32Array(x.size), new Float32Array(C), new Float32Array(C)];
-        batchNormLoops(
-          x.dataSync(),
-          [N, C, S],
-          gamma.dataSync(),
-          beta.dataSync(),
-          1e-5,
-          ...(want as [Float32Array, Float32Array, Float32Array]),
-        );
-        expect([y, mean, variance].map((t) => t.dataSync())).toEqual(want);
+        expect([y, mean, variance].map((t) => t.dataSync())).toEqual([...loops(false)]);
         // With relu fused: the relu of the same outputs.
         const [yr] = sp.dispatch('batchNorm', [x, gamma, beta], { eps: 1e-5, relu: true });
-        const wantR = [new Float32Array(x.size), new Float32Array(C), new Float32Array(C)];
-        batchNormLoops(
-          x.dataSync(),
-          [N, C, S],
-          gamma.dataSync(),
-          beta.dataSync(),
-          1e-5,
-          ...(wantR as [Float32Array, Float32Array, Float32Array]),
-          true,
-        );
-        expect(yr.dataSync()).toEqual(wantR[0]);
+        expect(yr.dataSync()).toEqual(loops(true)[0]);
         expect(yr.dataSync()).toEqual(sp.relu(y).dataSync());
         const grads = sp.dispatch('batchNormBackward', [dy, x, gamma, mean, variance], { eps: 1e-5 });
         const wantG = [new Float32Array(x.size), new Float32Array(C), new Float32Array(C)];

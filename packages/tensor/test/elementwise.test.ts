@@ -84,18 +84,24 @@ describe('unary ops', () => {
     expect(values(sp.sigmoid(tensor([-800, 800], { dtype: 'float64' })))).toEqual([0, 1]);
   });
 
+  /** float32 values by their bits: 1.5, -1.5, 0, -0, inf, -inf, NaN, -NaN, then `more`. */
+  const special = (...more: number[]) =>
+    new Float32Array(
+      Int32Array.from([
+        0x3fc00000,
+        0xbfc00000,
+        0,
+        0x80000000,
+        0x7f800000,
+        0xff800000,
+        0x7fc00000,
+        0xffc00000,
+        ...more,
+      ]).buffer,
+    );
+
   it('relu of float32 (bit-level fast path, views with an offset, strided views) keeps NaN of either sign', () => {
-    const bits = new Int32Array([
-      0x3fc00000,
-      0xbfc00000 | 0,
-      0,
-      0x80000000 | 0,
-      0x7f800000,
-      0xff800000 | 0,
-      0x7fc00000,
-      0xffc00000 | 0,
-    ]);
-    const x = tensor(new Float32Array(bits.buffer), { shape: [8] }); // 1.5, -1.5, 0, -0, inf, -inf, NaN, -NaN
+    const x = tensor(special(), { shape: [8] });
     const want = [1.5, 0, 0, 0, Number.POSITIVE_INFINITY, 0, Number.NaN, Number.NaN];
     expect(values(sp.relu(x))).toEqual(want);
     expect(Object.is(values(sp.relu(x))[3], 0)).toBe(true); // +0, not -0
@@ -113,19 +119,8 @@ describe('unary ops', () => {
   });
 
   it('reluBackward passes the gradient where input > 0 or NaN (float32 bits, offsets, strides, float64, int32)', () => {
-    const bits = new Int32Array([
-      0x3fc00000,
-      0xbfc00000 | 0,
-      0,
-      0x80000000 | 0,
-      0x7f800000,
-      0xff800000 | 0,
-      0x7fc00000,
-      0xffc00000 | 0,
-      1, // the smallest positive subnormal
-      0x80000001 | 0, // the smallest negative subnormal
-    ]);
-    const x = tensor(new Float32Array(bits.buffer), { shape: [10] }); // 1.5 -1.5 0 -0 inf -inf NaN -NaN +d -d
+    // ... and the smallest positive and negative subnormals.
+    const x = tensor(special(1, 0x80000001), { shape: [10] });
     const g = tensor([1, 2, 3, 4, 5, 6, 7, -8, 9, 10]);
     const want = [1, 0, 0, 0, 5, 0, 7, -8, 9, 0];
     expect(values(sp.reluBackward(g, x))).toEqual(want);
