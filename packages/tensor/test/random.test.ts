@@ -24,6 +24,33 @@ describe('Threefry-2x32-20', () => {
   });
 });
 
+describe('the CPU kernels make the words of threefry2x32 (WebAssembly SIMD, on the threads)', () => {
+  it('across the 2^32 counter boundary, past it, in several chunks, on 1 and 3 threads', async () => {
+    for (const threads of [1, 3]) {
+      sp.setNumThreads(threads);
+      await sp.threadsReady();
+      for (const [seed, offset, n] of [
+        [11, 2 ** 32 - 70_001, 140_003], // 3 chunks, crossing 2^32 inside one, odd length
+        [2 ** 40 + 3, 2 ** 45 + 5, 1_001],
+        [0, 0, 7],
+      ]) {
+        const g = new Generator(seed);
+        g.setState({ seed, offset });
+        const got = values(rand([n], { generator: g }));
+        const [k0, k1] = g.key;
+        const w = [0, 0];
+        for (const i of [0, 1, 2, 3, 4, 69_999, 70_000, 70_001, 70_002, 131_071, n - 1].filter(
+          (j) => j < n,
+        )) {
+          const c = offset + i;
+          threefry2x32(k0, k1, c >>> 0, Math.floor(c / 2 ** 32) >>> 0, w);
+          expect(got[i]).toBe((w[0] >>> 8) * 5.9604644775390625e-8);
+        }
+      }
+    }
+  });
+});
+
 describe('random tensors', () => {
   it('the same seed gives the same numbers; draws advance the stream', () => {
     manualSeed(123);

@@ -2,18 +2,24 @@
 
 import { registerKernel } from '../kernels.js';
 import type { RandomAttrs } from '../ops/random.js';
-import { normalFromWords, threefry2x32, uniform24, uniform53 } from '../random.js';
+import { normalFromWords, uniform24, uniform53 } from '../random.js';
 import { broadcastOperand, buf, emptyUnfilled } from './backend.js';
 import { mapStrided } from './codegen.js';
+import { activeThreads, runParallel } from './threads.js';
+import { reserve } from './wasm.js';
+import { FN } from './worker-source.js';
 
-const CHUNK = 4096;
-const words = new Uint32Array(2 * CHUNK);
+/** Elements whose words one WebAssembly pass makes (512 KiB of words). */
+const CHUNK = 1 << 16;
+/** Elements below which the words are made on the calling thread alone. */
+const PARALLEL_MIN = 1 << 14;
 
 /**
  * Calls `map(w, start, count)` for consecutive chunks of the `n` elements, `w` holding the two
  * Threefry words of each element of the chunk (element start + j: w[2j], w[2j + 1]). The words
- * come from one monomorphic loop, and each kernel maps them in its own loop: a shared loop that
- * called a different mapping per element ran several times slower.
+ * come from the WebAssembly `threefry` kernel (four counters per SIMD lane group, the rounds of
+ * `threefry2x32`), split over the worker threads; each random kernel then maps them in its own
+ * loop.
  */
 function forEachWords(
   attrs: RandomAttrs,
@@ -23,12 +29,28 @@ function forEachWords(
   const [k0, k1] = attrs.key;
   for (let start = 0; start < n; start += CHUNK) {
     const count = Math.min(CHUNK, n - start);
-    for (let j = 0; j < count; j++) {
-      const c = attrs.counter + start + j;
-      // 64-bit counter split into two words (exact for counters below 2^53).
-      threefry2x32(k0, k1, c >>> 0, Math.floor(c / 4294967296) >>> 0, words, 2 * j);
+    const padded = Math.ceil(count / 4) * 4;
+    const parts = padded < PARALLEL_MIN ? 1 : 2 * activeThreads();
+    const items: number[][] = [];
+    for (let p = 0; p < parts; p++) {
+      const s0 = Math.floor((p * padded) / parts / 4) * 4;
+      const s1 = Math.floor(((p + 1) * padded) / parts / 4) * 4;
+      if (s1 === s0) continue;
+      // 64-bit counter of the item's first element, split into two words (exact below 2^53).
+      const c = attrs.counter + start + s0;
+      items.push([
+        FN.threefry,
+        k0 | 0,
+        k1 | 0,
+        (c % 4294967296) | 0,
+        Math.floor(c / 4294967296) | 0,
+        s1 - s0,
+        s0 * 8,
+      ]);
     }
-    map(words, start, count);
+    const { i32 } = reserve(2 * padded);
+    runParallel(items);
+    map(new Uint32Array(i32.buffer, 0, 2 * count), start, count);
   }
 }
 
@@ -68,7 +90,8 @@ registerKernel('bernoulli', 'cpu', (inputs, a) => {
   if (inputs.length === 0) {
     const p = a.p!;
     forEachWords(a, o.length, (w, start, count) => {
-      for (let j = 0; j < count; j++) o[start + j] = uniform24(w[2 * j]) < p ? 1 : 0;
+      // +(a < b), not a ternary: random draws make the branch unpredictable.
+      for (let j = 0; j < count; j++) o[start + j] = +(uniform24(w[2 * j]) < p);
     });
     return out;
   }

@@ -254,7 +254,18 @@ export function runParallel(items: number[][]): void {
     const k = wasmState().kernels;
     // fail and exit (4, 5) are handled by runItem itself.
     const none = () => {};
-    kernels = [k.gemm, k.im2col, k.packA, k.packB, none, none, k.bnForward, k.bnBackward, k.col2im];
+    kernels = [
+      k.gemm,
+      k.im2col,
+      k.packA,
+      k.packB,
+      none,
+      none,
+      k.bnForward,
+      k.bnBackward,
+      k.col2im,
+      k.threefry,
+    ];
   }
   const fns = kernels;
   const p = items.length > 1 ? currentPool() : undefined;

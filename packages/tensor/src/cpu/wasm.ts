@@ -15,6 +15,7 @@ export interface WasmKernels {
   bnForward: (...args: number[]) => void;
   bnBackward: (...args: number[]) => void;
   col2im: (...args: number[]) => void;
+  threefry: (k0: number, k1: number, lo: number, hi: number, n: number, dst: number) => void;
 }
 
 /** The compiled module, its memory and this thread's instance. */

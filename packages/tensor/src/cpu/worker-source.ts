@@ -26,8 +26,9 @@ export const FN = {
   bnForward: 6,
   bnBackward: 7,
   col2im: 8,
+  threefry: 9,
 } as const;
-export const ARITY = [8, 16, 6, 6, 0, 0, 13, 15, 18];
+export const ARITY = [8, 16, 6, 6, 0, 0, 13, 15, 18, 6];
 /** At most this many items per parallel call (12 bits of NEXT). */
 export const MAX_ITEMS = 4095;
 
@@ -47,6 +48,7 @@ function serve(init) {
     ex.bnForward,
     ex.bnBackward,
     ex.col2im,
+    ex.threefry,
   ];
   const ctl = new Int32Array(init.control);
   const table = new Int32Array(init.tasks);

@@ -281,6 +281,83 @@
       (local.set $r (i32.add (local.get $r) (i32.const 1)))
       (br $rloop))))
 
+;; Threefry-2x32-20 words for counters (hi:lo) + i, i < n (n a multiple of 4; the JS version is
+;; threefry2x32 in src/random.ts, the same rounds): dst gets x0, x1 of each counter in turn. Four
+;; counters go at once in i32x4 lanes (32-bit adds wrap, rotations are two shifts and an or), with
+;; the carry of lo + i into hi per lane.
+(func (export "threefry") (param $k0 i32) (param $k1 i32) (param $lo i32) (param $hi i32) (param $n i32) (param $dst i32)
+  (local $i i32) (local $ks0 v128) (local $ks1 v128) (local $ks2 v128) (local $c0 v128) (local $x0 v128) (local $x1 v128)
+  (local.set $ks0 (i32x4.splat (local.get $k0)))
+  (local.set $ks1 (i32x4.splat (local.get $k1)))
+  (local.set $ks2 (i32x4.splat (i32.xor (i32.const 0x1bd11bda) (i32.xor (local.get $k0) (local.get $k1)))))
+  (block $done (loop $l
+    (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
+    (local.set $c0 (i32x4.add (i32x4.splat (i32.add (local.get $lo) (local.get $i))) (v128.const i32x4 0 1 2 3)))
+    (local.set $x0 (i32x4.add (local.get $c0) (local.get $ks0)))
+    ;; hi, plus 1 in lanes where lo + i wrapped (the lane's low word is then below lo)
+    (local.set $x1 (i32x4.add (i32x4.sub (i32x4.splat (local.get $hi)) (i32x4.lt_u (local.get $c0) (i32x4.splat (local.get $lo))))
+      (local.get $ks1)))
+      (local.set $x0 (i32x4.add (local.get $x0) (local.get $x1)))
+      (local.set $x1 (v128.xor (v128.or (i32x4.shl (local.get $x1) (i32.const 13)) (i32x4.shr_u (local.get $x1) (i32.const 19))) (local.get $x0)))
+      (local.set $x0 (i32x4.add (local.get $x0) (local.get $x1)))
+      (local.set $x1 (v128.xor (v128.or (i32x4.shl (local.get $x1) (i32.const 15)) (i32x4.shr_u (local.get $x1) (i32.const 17))) (local.get $x0)))
+      (local.set $x0 (i32x4.add (local.get $x0) (local.get $x1)))
+      (local.set $x1 (v128.xor (v128.or (i32x4.shl (local.get $x1) (i32.const 26)) (i32x4.shr_u (local.get $x1) (i32.const 6))) (local.get $x0)))
+      (local.set $x0 (i32x4.add (local.get $x0) (local.get $x1)))
+      (local.set $x1 (v128.xor (v128.or (i32x4.shl (local.get $x1) (i32.const 6)) (i32x4.shr_u (local.get $x1) (i32.const 26))) (local.get $x0)))
+      ;; key injection 1
+      (local.set $x0 (i32x4.add (local.get $x0) (local.get $ks1)))
+      (local.set $x1 (i32x4.add (local.get $x1) (i32x4.add (local.get $ks2) (v128.const i32x4 1 1 1 1))))
+      (local.set $x0 (i32x4.add (local.get $x0) (local.get $x1)))
+      (local.set $x1 (v128.xor (v128.or (i32x4.shl (local.get $x1) (i32.const 17)) (i32x4.shr_u (local.get $x1) (i32.const 15))) (local.get $x0)))
+      (local.set $x0 (i32x4.add (local.get $x0) (local.get $x1)))
+      (local.set $x1 (v128.xor (v128.or (i32x4.shl (local.get $x1) (i32.const 29)) (i32x4.shr_u (local.get $x1) (i32.const 3))) (local.get $x0)))
+      (local.set $x0 (i32x4.add (local.get $x0) (local.get $x1)))
+      (local.set $x1 (v128.xor (v128.or (i32x4.shl (local.get $x1) (i32.const 16)) (i32x4.shr_u (local.get $x1) (i32.const 16))) (local.get $x0)))
+      (local.set $x0 (i32x4.add (local.get $x0) (local.get $x1)))
+      (local.set $x1 (v128.xor (v128.or (i32x4.shl (local.get $x1) (i32.const 24)) (i32x4.shr_u (local.get $x1) (i32.const 8))) (local.get $x0)))
+      ;; key injection 2
+      (local.set $x0 (i32x4.add (local.get $x0) (local.get $ks2)))
+      (local.set $x1 (i32x4.add (local.get $x1) (i32x4.add (local.get $ks0) (v128.const i32x4 2 2 2 2))))
+      (local.set $x0 (i32x4.add (local.get $x0) (local.get $x1)))
+      (local.set $x1 (v128.xor (v128.or (i32x4.shl (local.get $x1) (i32.const 13)) (i32x4.shr_u (local.get $x1) (i32.const 19))) (local.get $x0)))
+      (local.set $x0 (i32x4.add (local.get $x0) (local.get $x1)))
+      (local.set $x1 (v128.xor (v128.or (i32x4.shl (local.get $x1) (i32.const 15)) (i32x4.shr_u (local.get $x1) (i32.const 17))) (local.get $x0)))
+      (local.set $x0 (i32x4.add (local.get $x0) (local.get $x1)))
+      (local.set $x1 (v128.xor (v128.or (i32x4.shl (local.get $x1) (i32.const 26)) (i32x4.shr_u (local.get $x1) (i32.const 6))) (local.get $x0)))
+      (local.set $x0 (i32x4.add (local.get $x0) (local.get $x1)))
+      (local.set $x1 (v128.xor (v128.or (i32x4.shl (local.get $x1) (i32.const 6)) (i32x4.shr_u (local.get $x1) (i32.const 26))) (local.get $x0)))
+      ;; key injection 3
+      (local.set $x0 (i32x4.add (local.get $x0) (local.get $ks0)))
+      (local.set $x1 (i32x4.add (local.get $x1) (i32x4.add (local.get $ks1) (v128.const i32x4 3 3 3 3))))
+      (local.set $x0 (i32x4.add (local.get $x0) (local.get $x1)))
+      (local.set $x1 (v128.xor (v128.or (i32x4.shl (local.get $x1) (i32.const 17)) (i32x4.shr_u (local.get $x1) (i32.const 15))) (local.get $x0)))
+      (local.set $x0 (i32x4.add (local.get $x0) (local.get $x1)))
+      (local.set $x1 (v128.xor (v128.or (i32x4.shl (local.get $x1) (i32.const 29)) (i32x4.shr_u (local.get $x1) (i32.const 3))) (local.get $x0)))
+      (local.set $x0 (i32x4.add (local.get $x0) (local.get $x1)))
+      (local.set $x1 (v128.xor (v128.or (i32x4.shl (local.get $x1) (i32.const 16)) (i32x4.shr_u (local.get $x1) (i32.const 16))) (local.get $x0)))
+      (local.set $x0 (i32x4.add (local.get $x0) (local.get $x1)))
+      (local.set $x1 (v128.xor (v128.or (i32x4.shl (local.get $x1) (i32.const 24)) (i32x4.shr_u (local.get $x1) (i32.const 8))) (local.get $x0)))
+      ;; key injection 4
+      (local.set $x0 (i32x4.add (local.get $x0) (local.get $ks1)))
+      (local.set $x1 (i32x4.add (local.get $x1) (i32x4.add (local.get $ks2) (v128.const i32x4 4 4 4 4))))
+      (local.set $x0 (i32x4.add (local.get $x0) (local.get $x1)))
+      (local.set $x1 (v128.xor (v128.or (i32x4.shl (local.get $x1) (i32.const 13)) (i32x4.shr_u (local.get $x1) (i32.const 19))) (local.get $x0)))
+      (local.set $x0 (i32x4.add (local.get $x0) (local.get $x1)))
+      (local.set $x1 (v128.xor (v128.or (i32x4.shl (local.get $x1) (i32.const 15)) (i32x4.shr_u (local.get $x1) (i32.const 17))) (local.get $x0)))
+      (local.set $x0 (i32x4.add (local.get $x0) (local.get $x1)))
+      (local.set $x1 (v128.xor (v128.or (i32x4.shl (local.get $x1) (i32.const 26)) (i32x4.shr_u (local.get $x1) (i32.const 6))) (local.get $x0)))
+      (local.set $x0 (i32x4.add (local.get $x0) (local.get $x1)))
+      (local.set $x1 (v128.xor (v128.or (i32x4.shl (local.get $x1) (i32.const 6)) (i32x4.shr_u (local.get $x1) (i32.const 26))) (local.get $x0)))
+      ;; key injection 5
+      (local.set $x0 (i32x4.add (local.get $x0) (local.get $ks2)))
+      (local.set $x1 (i32x4.add (local.get $x1) (i32x4.add (local.get $ks0) (v128.const i32x4 5 5 5 5))))
+    (v128.store (local.get $dst) (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $x0) (local.get $x1)))
+    (v128.store offset=16 (local.get $dst) (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $x0) (local.get $x1)))
+    (local.set $dst (i32.add (local.get $dst) (i32.const 32)))
+    (local.set $i (i32.add (local.get $i) (i32.const 4)))
+    (br $l))))
+
 ;; ---- batch norm (training mode) on [N, C, S] float32, channels [c0, c1) per call ----------------
 ;; The same float64 arithmetic, in the same order, as the JavaScript kernels of @softpool/layers
 ;; (nn/cpu/batchNorm.ts), so both give the same bits: sums over each run of S values use four
