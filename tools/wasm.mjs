@@ -11,6 +11,7 @@ import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { hasRelaxedSimd } from './node-flags.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(join(root, 'packages/tensor/package.json'));
@@ -31,11 +32,11 @@ function assemble(name, source) {
   const mod = wabt.parseWat(name, source, { simd: true, threads: true, relaxed_simd: relaxed });
   // wabt.js validates without the features it parsed with (it rejects shared memory and relaxed
   // SIMD), so those variants are validated by the engine instead: relaxed SIMD only where the
-  // engine has it (Node 20 needs --experimental-wasm-relaxed-simd; \`pnpm gen:wasm\` passes it).
+  // engine has it (Node 20 needs --experimental-wasm-relaxed-simd; `pnpm gen:wasm` passes it).
   if (!SHARED.test(source) && !relaxed) mod.validate();
   const { buffer } = mod.toBinary({});
   mod.destroy();
-  if (!relaxed || engineHasRelaxedSimd()) new WebAssembly.Module(buffer);
+  if (!relaxed || hasRelaxedSimd()) new WebAssembly.Module(buffer);
   return Buffer.from(buffer).toString('base64');
 }
 
@@ -49,18 +50,6 @@ function portable(name, source) {
   const out = source.replace(MADD, '(f32x4.add $3 (f32x4.mul $1 $2))');
   if (RELAXED.test(out)) throw new Error(`${name}: relaxed_madd takes three local.get operands here`);
   return out;
-}
-
-function engineHasRelaxedSimd() {
-  // (func (result v128) v128.const 0 v128.const 0 v128.const 0 f32x4.relaxed_madd)
-  const probe = wabt.parseWat(
-    'probe.wat',
-    '(module (func (result v128) (f32x4.relaxed_madd (v128.const i32x4 0 0 0 0) (v128.const i32x4 0 0 0 0) (v128.const i32x4 0 0 0 0))))',
-    { simd: true, relaxed_simd: true },
-  );
-  const ok = WebAssembly.validate(probe.toBinary({}).buffer);
-  probe.destroy();
-  return ok;
 }
 
 let stale = 0;

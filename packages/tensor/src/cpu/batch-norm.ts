@@ -18,15 +18,29 @@ function channelBlocks(C: number, values: number): [number, number][] {
   ]);
 }
 
-/** Word offsets of a call's arrays in WebAssembly memory, in order, from 0. */
-function layout(sizes: number[]): { at: number[]; total: number } {
-  const at: number[] = [];
+/**
+ * Lays out a call's arrays in WebAssembly memory from 0, each 8-byte aligned, then `eps` as a
+ * float64: an array entry is copied in, a number reserves that many words (an output), undefined
+ * reserves none. Returns the byte address of each entry (eps last) and a reader of the outputs.
+ */
+function stage(entries: (Float32Array | number | undefined)[], eps: number) {
+  const words: number[] = [];
   let total = 0;
-  for (const n of sizes) {
-    at.push(total);
-    total += n + (n & 1); // keep every array 8-byte aligned (eps is a float64)
+  for (const e of [...entries, 2]) {
+    const n = typeof e === 'number' ? e : (e?.length ?? 0);
+    words.push(total);
+    total += n + (n & 1);
   }
-  return { at, total };
+  const { f32 } = reserve(total);
+  entries.forEach((e, i) => {
+    if (e instanceof Float32Array) f32.set(e, words[i]);
+  });
+  new Float64Array(f32.buffer, words[entries.length] * 4, 1)[0] = eps;
+  return {
+    bytes: words.map((w) => w * 4),
+    /** Copies entry i (an output) into `to`. */
+    read: (i: number, to: Float32Array) => to.set(f32.subarray(words[i], words[i] + to.length)),
+  };
 }
 
 /**
@@ -43,35 +57,14 @@ export function batchNormFloat32(
   relu = false,
 ): void {
   const V = N * C * S;
-  const { at, total } = layout([V, V, C, C, C, C, 2]);
-  const [xA, yA, gA, bA, mA, vA, eA] = at;
-  const { f32 } = reserve(total);
-  f32.set(x, xA);
-  f32.set(gamma, gA);
-  f32.set(beta, bA);
-  new Float64Array(f32.buffer, eA * 4, 1)[0] = eps;
-  const b = (w: number) => w * 4;
+  const { bytes, read } = stage([x, V, gamma, beta, C, C], eps);
+  const [xB, yB, gB, bB, mB, vB, eB] = bytes;
   runParallel(
-    channelBlocks(C, V).map(([c0, c1]) => [
-      FN.bnForward,
-      b(xA),
-      b(yA),
-      N,
-      C,
-      S,
-      c0,
-      c1,
-      b(gA),
-      b(bA),
-      b(mA),
-      b(vA),
-      b(eA),
-      relu ? 1 : 0,
-    ]),
+    channelBlocks(C, V).map(([c0, c1]) => [FN.bnForward, xB, yB, N, C, S, c0, c1, gB, bB, mB, vB, eB, +relu]),
   );
-  out.y.set(f32.subarray(yA, yA + V));
-  out.mean.set(f32.subarray(mA, mA + C));
-  out.variance.set(f32.subarray(vA, vA + C));
+  read(1, out.y);
+  read(4, out.mean);
+  read(5, out.variance);
 }
 
 /**
@@ -90,38 +83,30 @@ export function batchNormBackwardFloat32(
   reluOut?: Float32Array,
 ): void {
   const V = N * C * S;
-  const { at, total } = layout([V, V, V, C, C, C, C, C, 2, reluOut ? V : 0]);
-  const [dyA, xA, dxA, gA, mA, vA, dgA, dbA, eA, yA] = at;
-  const { f32 } = reserve(total);
-  f32.set(dy, dyA);
-  if (reluOut) f32.set(reluOut, yA);
-  f32.set(x, xA);
-  f32.set(gamma, gA);
-  f32.set(mean, mA);
-  f32.set(variance, vA);
-  new Float64Array(f32.buffer, eA * 4, 1)[0] = eps;
-  const b = (w: number) => w * 4;
+  const { bytes, read } = stage([dy, x, V, gamma, mean, variance, C, C, reluOut], eps);
+  const [dyB, xB, dxB, gB, mB, vB, dgB, dbB, yB, eB] = bytes;
+  const mask = reluOut ? yB : 0;
   runParallel(
     channelBlocks(C, V).map(([c0, c1]) => [
       FN.bnBackward,
-      b(dyA),
-      b(xA),
-      b(dxA),
+      dyB,
+      xB,
+      dxB,
       N,
       C,
       S,
       c0,
       c1,
-      b(gA),
-      b(mA),
-      b(vA),
-      b(eA),
-      b(dgA),
-      b(dbA),
-      reluOut ? b(yA) : 0,
+      gB,
+      mB,
+      vB,
+      eB,
+      dgB,
+      dbB,
+      mask,
     ]),
   );
-  out.dx.set(f32.subarray(dxA, dxA + V));
-  out.dgamma.set(f32.subarray(dgA, dgA + C));
-  out.dbeta.set(f32.subarray(dbA, dbA + C));
+  read(2, out.dx);
+  read(6, out.dgamma);
+  read(7, out.dbeta);
 }

@@ -7,6 +7,7 @@
 
 import { registerKernel } from '../kernels.js';
 import type { ConvAttrs } from '../ops/conv.js';
+import { sizeOf } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { makeView } from '../tensor.js';
 import { buf, empty, readContiguous } from './backend.js';
@@ -207,6 +208,13 @@ function im2colTables(g: Geo, group: number): Int32Array {
   return t;
 }
 
+/** Byte addresses of the eight im2col tables of `im2colTables`, copied to word `t0` of wasm memory. */
+function tableAddresses(t0: number, rows: number, cols: number): number[] {
+  return [0, 1, 2, 3]
+    .map((i) => (t0 + i * rows) * 4)
+    .concat([0, 1, 2, 3].map((i) => (t0 + 4 * rows + i * cols) * 4));
+}
+
 /**
  * float32 forward packing on the wasm im2col kernel: copies the input (contiguous) and the index
  * tables into wasm memory below `heapStart`, and returns the packer and where gemm may start.
@@ -222,10 +230,7 @@ function wasmIm2col(g: Geo, x: Tensor, group: number): { packB: PackB; heapStart
   f32.set(xData, 0);
   i32.set(tables, t0);
   const [D, H, W] = g.inSize;
-  // Byte addresses of the eight tables.
-  const at = [0, 1, 2, 3]
-    .map((i) => (t0 + i * rows) * 4)
-    .concat([0, 1, 2, 3].map((i) => (t0 + 4 * rows + i * cols) * 4));
+  const at = tableAddresses(t0, rows, cols);
   const args = (dstByte: number, K: number, n0: number, nc: number) => [
     0,
     dstByte,
@@ -355,11 +360,8 @@ function inputGradCol2im(dy: Tensor, w: Tensor, attrs: ConvAttrs & { inputShape:
     const tables = im2colTables(g, grp);
     const heapStart = values + tables.length;
     reserve(heapStart).i32.set(tables, values);
-    const rows = wCols;
     const cols = g.N * g.OV;
-    const at = [0, 1, 2, 3]
-      .map((i) => (values + i * rows) * 4)
-      .concat([0, 1, 2, 3].map((i) => (values + 4 * rows + i * cols) * 4));
+    const at = tableAddresses(values, wCols, cols);
     const unpack: UnpackC = (_src, base, ldc, M, n0, nc) => {
       const parts = M * nc < 1 << 15 ? 1 : Math.min(g.Cg, 2 * activeThreads());
       const items: number[][] = [];
@@ -391,10 +393,9 @@ registerKernel('convBackwardInput', 'cpu', ([dy, w], attrs) => {
     // output position, each scattered value costing about three gathered ones: on the reference
     // machine col2im took 7.3 ms against 13.9 for LeNet's second layer (Cin 6, Cout 16) and 77
     // against 61 for [16,32,32,32] x 64 3x3 (Cin 32), on one thread.
-    const sizeOf = (d: readonly number[]) => d.slice(2).reduce((a, b) => a * b, 1);
     const [Cout, Cg] = w.shape;
-    const scatter = Cg * sizeOf(dy.shape);
-    const gather = (Cout / attrs.groups) * sizeOf(attrs.inputShape);
+    const scatter = Cg * sizeOf(dy.shape.slice(2));
+    const gather = (Cout / attrs.groups) * sizeOf(attrs.inputShape.slice(2));
     return asConv && 3 * scatter >= gather ? inputGradAsConv(dy, w, attrs) : inputGradCol2im(dy, w, attrs);
   }
   const xShape = attrs.inputShape;

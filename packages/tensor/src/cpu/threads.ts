@@ -7,7 +7,7 @@
 // simply claims every item itself.
 import { ArgumentError, BackendError } from '../errors.js';
 import { wasmState } from './wasm.js';
-import { ARITY, CONTROL, FN, MAX_ITEMS, SLOT, workerSource } from './worker-source.js';
+import { ARITY, CONTROL, FN, FN_NAMES, MAX_ITEMS, SLOT, workerSource } from './worker-source.js';
 
 /** The part of Node's Worker and the Web Worker this file uses. */
 interface AnyWorker {
@@ -251,21 +251,9 @@ function waitWhile(ctl: Int32Array, at: number, value: number, ms: number): void
  */
 export function runParallel(items: number[][]): void {
   if (!kernels) {
-    const k = wasmState().kernels;
-    // fail and exit (4, 5) are handled by runItem itself.
-    const none = () => {};
-    kernels = [
-      k.gemm,
-      k.im2col,
-      k.packA,
-      k.packB,
-      none,
-      none,
-      k.bnForward,
-      k.bnBackward,
-      k.col2im,
-      k.threefry,
-    ];
+    const k = wasmState().kernels as unknown as Record<string, Kernel | undefined>;
+    // fail and exit are not exports: runItem handles them itself.
+    kernels = FN_NAMES.map((name) => k[name] ?? (() => {}));
   }
   const fns = kernels;
   const p = items.length > 1 ? currentPool() : undefined;

@@ -15,7 +15,10 @@
 export const CONTROL = { NEXT: 0, DONE: 1, ERROR: 2, STOP: 3, WORDS: 4 } as const;
 /** Int32 words per work item in the task table. */
 export const SLOT = 32;
-/** Export numbers an item may call, and their argument counts. */
+/**
+ * Export numbers an item may call (the WebAssembly export of the same name; fail and exit are test
+ * hooks), and their argument counts. Both threads' tables are built from these names, in order.
+ */
 export const FN = {
   gemm: 0,
   im2col: 1,
@@ -29,6 +32,8 @@ export const FN = {
   threefry: 9,
 } as const;
 export const ARITY = [8, 16, 6, 6, 0, 0, 13, 15, 18, 6];
+/** The export names, indexed by their numbers in `FN`. */
+export const FN_NAMES = Object.keys(FN);
 /** At most this many items per parallel call (12 bits of NEXT). */
 export const MAX_ITEMS = 4095;
 
@@ -38,18 +43,9 @@ const SLOT = ${SLOT};
 const ARITY = ${JSON.stringify(ARITY)};
 function serve(init) {
   const ex = new WebAssembly.Instance(init.module, { env: { memory: init.memory } }).exports;
-  const fns = [
-    ex.gemm,
-    ex.im2col,
-    ex.packA,
-    ex.packB,
-    () => { throw new Error('injected failure'); },
-    () => { if (typeof process !== 'undefined') process.exit(1); else close(); },
-    ex.bnForward,
-    ex.bnBackward,
-    ex.col2im,
-    ex.threefry,
-  ];
+  const fns = ${JSON.stringify(FN_NAMES)}.map((name) => ex[name]);
+  fns[${FN.fail}] = () => { throw new Error('injected failure'); };
+  fns[${FN.exit}] = () => { if (typeof process !== 'undefined') process.exit(1); else close(); };
   const ctl = new Int32Array(init.control);
   const table = new Int32Array(init.tasks);
   init.ready();
