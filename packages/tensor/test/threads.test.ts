@@ -42,12 +42,22 @@ const cases: [string, () => Tensor][] = [
     () => matmul(randomTensor([3, 67, 129], 'float32', 3), randomTensor([129, 203], 'float32', 4)),
   ],
   [
-    'conv2d pad 1',
+    'conv2d pad 1 (direct kernels: up to 32 output channels)',
     () =>
       conv2d(
         randomTensor([8, 16, 32, 32], 'float32', 5),
         randomTensor([32, 16, 3, 3], 'float32', 6),
         randomTensor([32], 'float32', 7),
+        { padding: 1 },
+      ),
+  ],
+  [
+    'conv2d pad 1, 48 output channels (im2col)',
+    () =>
+      conv2d(
+        randomTensor([8, 16, 20, 20], 'float32', 32),
+        randomTensor([48, 16, 3, 3], 'float32', 33),
+        randomTensor([48], 'float32', 34),
         { padding: 1 },
       ),
   ],
@@ -104,6 +114,24 @@ const cases: [string, () => Tensor][] = [
         randomTensor([32, 16, 3, 3], 'float32', 17),
         [8, 16, 32, 32],
         { stride: 2 },
+      ),
+  ],
+  [
+    'conv input gradient (stride 1, 48 input channels: im2col)',
+    () =>
+      convBackwardInput(
+        randomTensor([8, 16, 18, 18], 'float32', 35),
+        randomTensor([16, 48, 3, 3], 'float32', 36),
+        [8, 48, 20, 20],
+      ),
+  ],
+  [
+    'conv weight gradient, 48 output channels (im2col)',
+    () =>
+      convBackwardWeight(
+        randomTensor([8, 16, 20, 20], 'float32', 37),
+        randomTensor([8, 48, 18, 18], 'float32', 38),
+        [48, 16, 3, 3],
       ),
   ],
   [

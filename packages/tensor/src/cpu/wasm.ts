@@ -16,6 +16,10 @@ export interface WasmKernels {
   bnBackward: (...args: number[]) => void;
   col2im: (...args: number[]) => void;
   threefry: (k0: number, k1: number, lo: number, hi: number, n: number, dst: number) => void;
+  convDirect: (...args: number[]) => void;
+  convDirectWgrad: (...args: number[]) => void;
+  padRows: (...args: number[]) => void;
+  interleave8: (...args: number[]) => void;
 }
 
 /** The compiled module, its memory and this thread's instance. */

@@ -30,8 +30,12 @@ export const FN = {
   bnBackward: 7,
   col2im: 8,
   threefry: 9,
+  convDirect: 10,
+  convDirectWgrad: 11,
+  padRows: 12,
+  interleave8: 13,
 } as const;
-export const ARITY = [8, 16, 6, 6, 0, 0, 13, 15, 18, 6];
+export const ARITY = [8, 16, 6, 6, 0, 0, 13, 15, 18, 6, 18, 17, 10, 6];
 /** The export names, indexed by their numbers in `FN`. */
 export const FN_NAMES = Object.keys(FN);
 /** At most this many items per parallel call (12 bits of NEXT). */

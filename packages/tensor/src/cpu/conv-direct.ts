@@ -1,0 +1,246 @@
+// Direct float32 convolution (wasm/gemm.wat: convDirect, convDirectWgrad) for stride 1, no
+// dilation, one group, 1-D and 2-D: the kernels read input rows in place, eight output channels at
+// a time, where the im2col path (conv.ts) copies every input value once per tap into gemm panels.
+// With few channels that copying is most of the work (LeNet-5: 6 and 16 output channels).
+// Inputs are staged in WebAssembly memory with their rows padded (see the kernels' comment), the
+// outputs are written in their final layout; calls split by images (forward) or by input channel
+// and taps (weight gradient), each output made by one call, so results do not depend on the
+// thread count.
+import type { ConvAttrs } from '../ops/conv.js';
+import type { Tensor } from '../tensor.js';
+import { buf, empty, readContiguous } from './backend.js';
+import { activeThreads, runParallel } from './threads.js';
+import { reserve } from './wasm.js';
+import { FN } from './worker-source.js';
+
+/** Output channels per kernel call (one accumulator each). */
+const CB = 8;
+
+interface Geo {
+  N: number;
+  Cin: number;
+  Cout: number;
+  H: number;
+  W: number;
+  KH: number;
+  KW: number;
+  padT: number;
+  padL: number;
+  OH: number;
+  OW: number;
+  /** Staged input rows: the top padding, the rows, the bottom padding. */
+  Hp: number;
+  /** Staged input row length: the left padding, the row, zeros up to what the last vector reads. */
+  Wp: number;
+}
+
+/** The geometry of a 1-D or 2-D convolution, 1-D as height 1. */
+function geometry(xShape: readonly number[], wShape: readonly number[], a: ConvAttrs): Geo {
+  const two = xShape.length === 4;
+  const [H, W] = two ? xShape.slice(2) : [1, xShape[2]];
+  const [KH, KW] = two ? wShape.slice(2) : [1, wShape[2]];
+  const padT = two ? a.padBefore[0] : 0;
+  const padL = a.padBefore[two ? 1 : 0];
+  const padB = two ? a.padAfter[0] : 0;
+  const padR = a.padAfter[two ? 1 : 0];
+  const OH = H + padT + padB - KH + 1;
+  const OW = W + padL + padR - KW + 1;
+  return {
+    N: xShape[0],
+    Cin: xShape[1],
+    Cout: wShape[0],
+    H,
+    W,
+    KH,
+    KW,
+    padT,
+    padL,
+    OH,
+    OW,
+    Hp: OH + KH - 1,
+    // The last vector of a row reads up to column 4*ceil(OW/4) + KW - 2.
+    Wp: Math.max(Math.ceil(OW / 4) * 4 + KW - 1, padL + W),
+  };
+}
+
+/**
+ * Whether a float32 convolution takes the direct kernels: their shape (stride 1, no dilation, one
+ * group, 1-D or 2-D) and few output channels, where they beat the im2col path (docs/benchmarks.md).
+ */
+export function useDirect(xShape: readonly number[], wShape: readonly number[], a: ConvAttrs): boolean {
+  return (
+    (xShape.length === 3 || xShape.length === 4) &&
+    a.groups === 1 &&
+    a.stride.every((s) => s === 1) &&
+    a.dilation.every((d) => d === 1) &&
+    wShape[0] <= 32
+  );
+}
+
+/**
+ * Stages contiguous [N, C, H, W] float32 data at word `at` as [N][C][Hp][Wp] (padRows), by
+ * planes on the threads; the source goes first to word `tmp` (its room, N*C*H*W words, is free
+ * again afterwards).
+ */
+function stageInput(f32: Float32Array, at: number, tmp: number, data: Float32Array, g: Geo, planes: number) {
+  f32.set(data, tmp);
+  runParallel(
+    ranges(planes, data.length < PARALLEL_MIN ? 1 : 2 * activeThreads()).map(([p0, p1]) => [
+      FN.padRows,
+      tmp * 4,
+      at * 4,
+      p0,
+      p1,
+      g.H,
+      g.W,
+      g.Hp,
+      g.Wp,
+      g.padT,
+      g.padL,
+    ]),
+  );
+}
+
+/** [from, to) ranges splitting `total` units into `parts` nearly equal ones. */
+function ranges(total: number, parts: number): [number, number][] {
+  const n = Math.max(1, Math.min(total, parts));
+  return Array.from({ length: n }, (_, i) => [
+    Math.floor((i * total) / n),
+    Math.floor(((i + 1) * total) / n),
+  ]);
+}
+
+/** Calls below this many multiply-adds run as one item (waking workers costs more). */
+const PARALLEL_MIN = 1 << 18;
+
+/** The forward convolution y = conv(x, w) + bias into a new [N, Cout, ...] tensor. */
+export function convDirectForward(x: Tensor, w: Tensor, bias: Tensor | undefined, a: ConvAttrs): Tensor {
+  const g = geometry(x.shape, w.shape, a);
+  const { N, Cin, Cout, H, KH, KW, OH, OW, Wp } = g;
+  const blocks = Math.ceil(Cout / CB);
+  const taps = Cin * KH * KW;
+  const xWords = N * Cin * g.Hp * Wp;
+  const wAt = xWords;
+  const bAt = wAt + blocks * taps * CB;
+  const yAt = bAt + blocks * CB;
+  const yWords = N * Cout * OH * OW;
+  const xData = readContiguous(x) as Float32Array;
+  const { f32 } = reserve(Math.max(yAt + yWords, xWords + xData.length));
+  stageInput(f32, 0, xWords, xData, g, N * Cin);
+  // Weights as [block][ci][ky][kx][8 channels], zero past Cout; the bias as [block][8].
+  f32.fill(0, wAt, yAt);
+  const wd = readContiguous(w);
+  for (let co = 0; co < Cout; co++) {
+    const to = wAt + Math.floor(co / CB) * taps * CB + (co % CB);
+    for (let t = 0; t < taps; t++) f32[to + t * CB] = wd[co * taps + t];
+  }
+  if (bias) f32.set(readContiguous(bias), bAt);
+  const xImg = Cin * g.Hp * Wp * 4;
+  const yPlane = OH * OW * 4;
+  const work = N * Cout * OH * OW * taps;
+  const parts = work < PARALLEL_MIN ? 1 : Math.ceil((4 * activeThreads()) / blocks);
+  const items: number[][] = [];
+  for (let b = 0; b < blocks; b++)
+    for (const [n0, n1] of ranges(N, parts))
+      items.push([
+        FN.convDirect,
+        n0 * xImg + g.padT * Wp * 4,
+        (wAt + b * taps * CB) * 4,
+        (bAt + b * CB) * 4,
+        (yAt + (n0 * Cout + b * CB) * OH * OW) * 4,
+        Math.min(CB, Cout - b * CB),
+        Cin,
+        H,
+        Wp,
+        g.padT,
+        OH,
+        OW,
+        KH,
+        KW,
+        n1 - n0,
+        xImg,
+        g.Hp * Wp * 4,
+        Cout * yPlane,
+        yPlane,
+      ]);
+  runParallel(items);
+  const y = empty([N, Cout, ...x.shape.slice(2).map((_, i, s) => (i === s.length - 1 ? OW : OH))], 'float32');
+  buf(y).set(f32.subarray(yAt, yAt + yWords));
+  return y;
+}
+
+/** The weight gradient dW [Cout, Cin, ...k] of the forward convolution, from x and dY. */
+export function convDirectWeightGrad(
+  x: Tensor,
+  dy: Tensor,
+  weightShape: readonly number[],
+  a: ConvAttrs,
+): Tensor {
+  const g = geometry(x.shape, weightShape, a);
+  const { N, Cin, Cout, KH, KW, OH, OW, Hp, Wp } = g;
+  const blocks = Math.ceil(Cout / CB);
+  const KV = KH * KW;
+  const groups = Math.ceil(KV / 4);
+  const S = OH * OW;
+  const xWords = N * Cin * Hp * Wp;
+  const dyAt = xWords;
+  const dyWords = N * blocks * CB * S;
+  const dwAt = dyAt + dyWords;
+  const accAt = dwAt + Cout * Cin * KV;
+  const tmp = accAt + blocks * Cin * groups * 32;
+  const xData = readContiguous(x) as Float32Array;
+  const dyData = readContiguous(dy) as Float32Array;
+  const { f32 } = reserve(tmp + Math.max(xData.length, dyData.length));
+  stageInput(f32, 0, tmp, xData, g, N * Cin);
+  f32.set(dyData, tmp);
+  const work = N * Cout * S * Cin * KV;
+  const threads = work < PARALLEL_MIN ? 1 : activeThreads();
+  runParallel(
+    ranges(N, dyData.length < PARALLEL_MIN ? 1 : 2 * threads).map(([n0, n1]) => [
+      FN.interleave8,
+      tmp * 4,
+      dyAt * 4,
+      n0,
+      n1,
+      Cout,
+      S,
+    ]),
+  );
+  const xImg = Cin * Hp * Wp * 4;
+  const dyImg = blocks * S * 32;
+  // Images per chunk: about 64 KiB of dY and x, so a chunk stays in cache across the tap groups.
+  const chunk = Math.max(1, Math.floor((64 << 10) / (S * 32 + Hp * Wp * 4)));
+  // Items: (block, input channel, a range of tap groups), enough of them to share out.
+  const groupParts = Math.min(groups, Math.ceil((4 * threads) / (blocks * Cin)));
+  const items: number[][] = [];
+  let acc = accAt * 4;
+  for (let b = 0; b < blocks; b++)
+    for (let ci = 0; ci < Cin; ci++)
+      for (const [g0, g1] of ranges(groups, groupParts)) {
+        items.push([
+          FN.convDirectWgrad,
+          ci * Hp * Wp * 4,
+          dyAt * 4 + b * S * 32,
+          (dwAt + (b * CB * Cin + ci) * KV) * 4,
+          acc,
+          Math.min(CB, Cout - b * CB),
+          g0,
+          g1,
+          KW,
+          KV,
+          Wp,
+          OH,
+          OW,
+          N,
+          chunk,
+          xImg,
+          dyImg,
+          Cin * KV * 4,
+        ]);
+        acc += (g1 - g0) * 128;
+      }
+  runParallel(items);
+  const dw = empty(weightShape, 'float32');
+  buf(dw).set(f32.subarray(dwAt, dwAt + Cout * Cin * KV));
+  return dw;
+}
