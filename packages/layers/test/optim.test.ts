@@ -97,6 +97,42 @@ describe('optimizers against PyTorch (5 steps on a quadratic)', () => {
     }
   });
 
+  it('a strided gradient (a linear weight: x @ W^T) is copied once and takes the fused op', () => {
+    for (const [Opt, op] of [
+      [L.Adam, 'adamStep'],
+      [L.SGD, 'sgdStep'],
+    ] as const) {
+      const values = sp.randn([4, 3], { dtype: 'float64' });
+      const x = sp.randn([5, 3], { dtype: 'float64' });
+      const fused = values.clone().requiresGrad_();
+      const composed = values.clone().transpose(0, 1).requiresGrad_();
+      const optF = new (Opt as typeof L.Adam)([fused], { lr: 0.1 } as never);
+      const optC = new (Opt as typeof L.Adam)([composed], { lr: 0.1 } as never);
+      for (let i = 0; i < 3; i++) {
+        for (const [w, opt] of [
+          [fused, optF],
+          [composed.transpose(0, 1), optC],
+        ] as const) {
+          opt.zeroGrad();
+          sp.scope(() => sp.sum(sp.square(sp.matmul(x, w.transpose(0, 1)))).backward());
+        }
+        expect(fused.grad!.isContiguous).toBe(false);
+        const ops: string[] = [];
+        const before = sp.memory().tensors;
+        const off = sp.onDispatch((name) => ops.push(name));
+        optF.step();
+        off();
+        expect(ops.filter((name) => name !== 'full')).toEqual(['contiguous', op]);
+        expect(sp.memory().tensors - before).toBe(i === 0 ? (Opt === L.Adam ? 2 : 0) : 0);
+        optC.step();
+        const c = composed.transpose(0, 1).contiguous().dataSync();
+        fused.dataSync().forEach((v, k) => {
+          expect(v).toBeCloseTo(c[k], 12);
+        });
+      }
+    }
+  });
+
   it('optimizer steps release their temporaries (flat memory)', () => {
     const p = sp.randn([64]).requiresGrad_();
     const opt = new L.AdamW([p]);

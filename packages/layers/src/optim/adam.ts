@@ -59,13 +59,14 @@ abstract class AdamBase extends Optimizer<AdamOptions> {
   private fused(p: Tensor, grad: Tensor, g: ParamGroup<AdamOptions>, st: ParamState): boolean {
     const keys = g.amsgrad ? ['expAvg', 'expAvgSq', 'maxExpAvgSq'] : ['expAvg', 'expAvgSq'];
     const state = keys.map((k) => st[k] as Tensor | undefined);
-    if (!this.fusable('adamStep', p, [grad, ...state])) return false;
+    if (!this.fusable('adamStep', p, grad, state)) return false;
     const [m, v, vmax] = keys.map((k, i) => state[i] ?? this.setState(st, k, zerosLike(p)));
     const step = ((st.step as number | undefined) ?? 0) + 1;
     st.step = step;
     const [beta1, beta2] = g.betas;
     const { lr, eps, weightDecay } = g;
-    dispatch('adamStep', vmax ? [p, grad, m, v, vmax] : [p, grad, m, v], {
+    const gc = this.fusedGrad(grad);
+    dispatch('adamStep', vmax ? [p, gc, m, v, vmax] : [p, gc, m, v], {
       lr,
       beta1,
       beta2,
@@ -74,6 +75,7 @@ abstract class AdamBase extends Optimizer<AdamOptions> {
       decoupled: this.decoupled,
       step,
     });
+    if (gc !== grad) gc.dispose();
     for (const t of [p, m, v, vmax]) t?.markModified();
     return true;
   }

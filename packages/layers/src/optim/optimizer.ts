@@ -76,11 +76,22 @@ export abstract class Optimizer<O extends { lr: number }> {
    * Whether the fused in-place op `op` can update `p`: the backend has it, and `p` and the other
    * tensors (gradient, existing state) are contiguous float tensors of one dtype and device.
    */
-  protected fusable(op: 'adamStep' | 'sgdStep', p: Tensor, others: (Tensor | undefined)[]): boolean {
+  protected fusable(
+    op: 'adamStep' | 'sgdStep',
+    p: Tensor,
+    grad: Tensor,
+    state: (Tensor | undefined)[],
+  ): boolean {
     if (!hasKernel(op, p.device) || (p.dtype !== 'float32' && p.dtype !== 'float64')) return false;
-    return [p, ...others].every(
-      (t) => t === undefined || (t.isContiguous && t.dtype === p.dtype && t.device === p.device),
-    );
+    const same = (t: Tensor) => t.dtype === p.dtype && t.device === p.device;
+    // The gradient may be strided (a linear layer's weight gradient is a transposed product):
+    // `fusedGrad` copies it once, which costs far less than the composed ops.
+    return same(grad) && [p, ...state].every((t) => t === undefined || (t.isContiguous && same(t)));
+  }
+
+  /** `grad` as the fused ops take it: itself when contiguous, else a contiguous copy (release it). */
+  protected fusedGrad(grad: Tensor): Tensor {
+    return grad.isContiguous ? grad : grad.contiguous();
   }
 
   /** Replaces a state tensor, releasing the previous one. */

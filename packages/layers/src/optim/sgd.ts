@@ -25,11 +25,12 @@ export class SGD extends Optimizer<SGDOptions> {
   }
   protected override update(p: Tensor, grad: Tensor, g: ParamGroup<SGDOptions>, st: ParamState): void {
     const prev = st.momentumBuffer as Tensor | undefined;
-    if (this.fusable('sgdStep', p, [grad, prev])) {
+    if (this.fusable('sgdStep', p, grad, [prev])) {
       // One in-place op; the momentum buffer starts as the first step's direction, as in PyTorch.
       const buf = g.momentum ? (prev ?? this.setState(st, 'momentumBuffer', zerosLike(p))) : undefined;
       const { lr, momentum, dampening, weightDecay, nesterov } = g;
-      dispatch('sgdStep', buf ? [p, grad, buf] : [p, grad], {
+      const gc = this.fusedGrad(grad);
+      dispatch('sgdStep', buf ? [p, gc, buf] : [p, gc], {
         lr,
         momentum,
         dampening,
@@ -37,6 +38,7 @@ export class SGD extends Optimizer<SGDOptions> {
         nesterov,
         first: !prev,
       });
+      if (gc !== grad) gc.dispose();
       for (const t of [p, buf]) t?.markModified();
       return;
     }
