@@ -15,6 +15,7 @@ import { broadcastShapes } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { broadcastOperand, buf, empty, emptyUnfilled, operand } from './backend.js';
 import { mapStrided } from './codegen.js';
+import { wasmBinary, wasmReluBackward, wasmUnary } from './map-wasm.js';
 import { erf } from './math.js';
 
 function sigmoid(x: number): number {
@@ -150,12 +151,16 @@ function reluBackwardFloat32(g: Tensor, x: Tensor): Tensor {
 }
 
 registerKernel('reluBackward', 'cpu', ([g, x]) => {
+  const fast = wasmReluBackward(g, x);
+  if (fast) return fast;
   if (x.dtype === 'float32' && g.isContiguous && x.isContiguous) return reluBackwardFloat32(g, x);
   return mapNew('x2 <= 0 ? 0 : x1', [g, x], g.dtype);
 });
 
 for (const op of UNARY_OPS) {
   registerKernel(op, 'cpu', ([x], attrs) => {
+    const fast = wasmUnary(op, x);
+    if (fast) return fast;
     if (op === 'relu' && x.dtype === 'float32' && x.isContiguous) return reluFloat32(x);
     const expr = (x.dtype === 'int32' && UNARY_INT[op]) || UNARY[op];
     // The one parameter of the parameterised unary ops: leakyRelu's slope, gelu's tanh switch.
@@ -167,6 +172,8 @@ for (const op of UNARY_OPS) {
 
 for (const op of BINARY_OPS) {
   registerKernel(op, 'cpu', ([a, b]) => {
+    const fast = wasmBinary(op, a, b, broadcastShapes(op, a.shape, b.shape));
+    if (fast) return fast;
     const expr = (a.dtype === 'int32' && BINARY_INT[op]) || BINARY[op];
     return mapNew(expr, [a, b], BOOL_OUT.has(op) ? 'bool' : a.dtype);
   });

@@ -20,6 +20,9 @@ export interface WasmKernels {
   convDirectWgrad: (...args: number[]) => void;
   padRows: (...args: number[]) => void;
   interleave8: (...args: number[]) => void;
+  mapBinary: (op: number, a: number, b: number, out: number, n: number, bStep: number) => void;
+  mapUnary: (op: number, a: number, out: number, n: number) => void;
+  mapReluBackward: (g: number, x: number, out: number, n: number) => void;
 }
 
 /** The compiled module, its memory and this thread's instance. */

@@ -974,4 +974,144 @@
       (br $tloop)))
     (local.set $g (i32.add (local.get $g) (i32.const 1)))
     (br $sloop))))
+
+;; ---- elementwise float32 maps (contiguous, whole 4-lane vectors) -----------------------------
+;; The same bits as the JavaScript kernels of src/cpu/elementwise.ts: + - * / and sqrt of float32
+;; values are exact in float64 before the store's rounding, so rounding once in float32 agrees,
+;; and relu and its gradient use the same integer formulas. So the size threshold that picks these
+;; never changes a result. The caller pads arrays to whole vectors; threads take vector ranges.
+
+;; -1 in lanes holding a NaN (|bits| above infinity's), else 0.
+(func $nanMask (param $x v128) (result v128)
+  (i32x4.shr_s (i32x4.sub (i32x4.splat (i32.const 0x7f800000)) (v128.and (local.get $x) (i32x4.splat (i32.const 0x7fffffff))))
+    (i32.const 31)))
+
+;; out[i] = op(a[i], b[i]) for n > 0 vectors; bStep 16 walks b, 0 repeats its first vector (a
+;; scalar the caller splat). op: 0 add, 1 sub, 2 mul, 3 div, 4 maximum, 5 minimum.
+(func (export "mapBinary") (param $op i32) (param $a i32) (param $b i32) (param $out i32) (param $n i32) (param $bStep i32)
+  (local $end i32)
+  (local.set $end (i32.add (local.get $out) (i32.shl (local.get $n) (i32.const 4))))
+  (if (i32.eq (local.get $op) (i32.const 0))
+    (then
+      (loop $l
+        (v128.store (local.get $out) (f32x4.add (v128.load (local.get $a)) (v128.load (local.get $b))))
+        (local.set $a (i32.add (local.get $a) (i32.const 16)))
+        (local.set $b (i32.add (local.get $b) (local.get $bStep)))
+        (local.set $out (i32.add (local.get $out) (i32.const 16)))
+        (br_if $l (i32.lt_u (local.get $out) (local.get $end))))
+      (return)))
+  (if (i32.eq (local.get $op) (i32.const 1))
+    (then
+      (loop $l
+        (v128.store (local.get $out) (f32x4.sub (v128.load (local.get $a)) (v128.load (local.get $b))))
+        (local.set $a (i32.add (local.get $a) (i32.const 16)))
+        (local.set $b (i32.add (local.get $b) (local.get $bStep)))
+        (local.set $out (i32.add (local.get $out) (i32.const 16)))
+        (br_if $l (i32.lt_u (local.get $out) (local.get $end))))
+      (return)))
+  (if (i32.eq (local.get $op) (i32.const 2))
+    (then
+      (loop $l
+        (v128.store (local.get $out) (f32x4.mul (v128.load (local.get $a)) (v128.load (local.get $b))))
+        (local.set $a (i32.add (local.get $a) (i32.const 16)))
+        (local.set $b (i32.add (local.get $b) (local.get $bStep)))
+        (local.set $out (i32.add (local.get $out) (i32.const 16)))
+        (br_if $l (i32.lt_u (local.get $out) (local.get $end))))
+      (return)))
+  (if (i32.eq (local.get $op) (i32.const 3))
+    (then
+      (loop $l
+        (v128.store (local.get $out) (f32x4.div (v128.load (local.get $a)) (v128.load (local.get $b))))
+        (local.set $a (i32.add (local.get $a) (i32.const 16)))
+        (local.set $b (i32.add (local.get $b) (local.get $bStep)))
+        (local.set $out (i32.add (local.get $out) (i32.const 16)))
+        (br_if $l (i32.lt_u (local.get $out) (local.get $end))))
+      (return)))
+  (if (i32.eq (local.get $op) (i32.const 4))
+    (then
+      (loop $l
+        (v128.store (local.get $out) (f32x4.max (v128.load (local.get $a)) (v128.load (local.get $b))))
+        (local.set $a (i32.add (local.get $a) (i32.const 16)))
+        (local.set $b (i32.add (local.get $b) (local.get $bStep)))
+        (local.set $out (i32.add (local.get $out) (i32.const 16)))
+        (br_if $l (i32.lt_u (local.get $out) (local.get $end))))
+      (return)))
+  (if (i32.eq (local.get $op) (i32.const 5))
+    (then
+      (loop $l
+        (v128.store (local.get $out) (f32x4.min (v128.load (local.get $a)) (v128.load (local.get $b))))
+        (local.set $a (i32.add (local.get $a) (i32.const 16)))
+        (local.set $b (i32.add (local.get $b) (local.get $bStep)))
+        (local.set $out (i32.add (local.get $out) (i32.const 16)))
+        (br_if $l (i32.lt_u (local.get $out) (local.get $end))))
+      (return)))
+  (unreachable))
+
+;; out[i] = op(a[i]) for n > 0 vectors. op: 0 neg, 1 abs, 2 square, 3 sqrt, 4 relu (relu: the sign bit
+;; clears a value unless it is a NaN).
+(func (export "mapUnary") (param $op i32) (param $a i32) (param $out i32) (param $n i32)
+  (local $end i32) (local $x v128)
+  (local.set $end (i32.add (local.get $out) (i32.shl (local.get $n) (i32.const 4))))
+  (if (i32.eq (local.get $op) (i32.const 0))
+    (then
+      (loop $l
+        (local.set $x (v128.load (local.get $a)))
+        (v128.store (local.get $out) (f32x4.neg (local.get $x)))
+        (local.set $a (i32.add (local.get $a) (i32.const 16)))
+        (local.set $out (i32.add (local.get $out) (i32.const 16)))
+        (br_if $l (i32.lt_u (local.get $out) (local.get $end))))
+      (return)))
+  (if (i32.eq (local.get $op) (i32.const 1))
+    (then
+      (loop $l
+        (local.set $x (v128.load (local.get $a)))
+        (v128.store (local.get $out) (f32x4.abs (local.get $x)))
+        (local.set $a (i32.add (local.get $a) (i32.const 16)))
+        (local.set $out (i32.add (local.get $out) (i32.const 16)))
+        (br_if $l (i32.lt_u (local.get $out) (local.get $end))))
+      (return)))
+  (if (i32.eq (local.get $op) (i32.const 2))
+    (then
+      (loop $l
+        (local.set $x (v128.load (local.get $a)))
+        (v128.store (local.get $out) (f32x4.mul (local.get $x) (local.get $x)))
+        (local.set $a (i32.add (local.get $a) (i32.const 16)))
+        (local.set $out (i32.add (local.get $out) (i32.const 16)))
+        (br_if $l (i32.lt_u (local.get $out) (local.get $end))))
+      (return)))
+  (if (i32.eq (local.get $op) (i32.const 3))
+    (then
+      (loop $l
+        (local.set $x (v128.load (local.get $a)))
+        (v128.store (local.get $out) (f32x4.sqrt (local.get $x)))
+        (local.set $a (i32.add (local.get $a) (i32.const 16)))
+        (local.set $out (i32.add (local.get $out) (i32.const 16)))
+        (br_if $l (i32.lt_u (local.get $out) (local.get $end))))
+      (return)))
+  (if (i32.eq (local.get $op) (i32.const 4))
+    (then
+      (loop $l
+        (local.set $x (v128.load (local.get $a)))
+        (v128.store (local.get $out) (v128.and (local.get $x) (v128.not (v128.andnot (i32x4.shr_s (local.get $x) (i32.const 31)) (call $nanMask (local.get $x))))))
+        (local.set $a (i32.add (local.get $a) (i32.const 16)))
+        (local.set $out (i32.add (local.get $out) (i32.const 16)))
+        (br_if $l (i32.lt_u (local.get $out) (local.get $end))))
+      (return)))
+  (unreachable))
+
+;; relu's gradient: out = g where x > 0 or x is NaN, else +0 (on the bits: (-x & ~x) has its sign
+;; set exactly for x > 0), for n > 0 vectors.
+(func (export "mapReluBackward") (param $g i32) (param $x i32) (param $out i32) (param $n i32)
+  (local $end i32) (local $v v128)
+  (local.set $end (i32.add (local.get $out) (i32.shl (local.get $n) (i32.const 4))))
+  (loop $l
+    (local.set $v (v128.load (local.get $x)))
+    (v128.store (local.get $out)
+      (v128.and (v128.load (local.get $g))
+        (v128.or (i32x4.shr_s (v128.andnot (i32x4.neg (local.get $v)) (local.get $v)) (i32.const 31))
+          (call $nanMask (local.get $v)))))
+    (local.set $g (i32.add (local.get $g) (i32.const 16)))
+    (local.set $x (i32.add (local.get $x) (i32.const 16)))
+    (local.set $out (i32.add (local.get $out) (i32.const 16)))
+    (br_if $l (i32.lt_u (local.get $out) (local.get $end)))))
 )

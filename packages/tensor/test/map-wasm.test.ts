@@ -1,0 +1,61 @@
+// Large contiguous float32 elementwise ops run in WebAssembly (src/cpu/map-wasm.ts); strided
+// views of the same values take the JavaScript loops. Both must give the same values, special
+// values included (NaN, signed zeros, infinities, subnormals), on any thread count.
+import { afterAll, describe, expect, it } from 'vitest';
+import * as sp from '../src/index.js';
+import { setNumThreads, type Tensor, tensor, threadsReady } from '../src/index.js';
+import { randomValues } from './helpers.js';
+
+const ROWS = 129;
+const COLS = 257; // 33153 values: above the WebAssembly threshold, not a multiple of 4
+const SPECIAL = [
+  Number.NaN,
+  0,
+  -0,
+  Number.POSITIVE_INFINITY,
+  Number.NEGATIVE_INFINITY,
+  1e-40,
+  -1e-40,
+  3.4e38,
+];
+
+function input(seed: number): Tensor {
+  const v = randomValues(ROWS * COLS, seed, -4, 4);
+  SPECIAL.forEach((s, i) => {
+    v[i * 97 + seed] = s;
+  });
+  return tensor(v, { shape: [ROWS, COLS], dtype: 'float32' });
+}
+
+/** op on the contiguous tensors against op on transposed (strided) views of the same values. */
+function expectSame(op: (...t: Tensor[]) => Tensor, inputs: Tensor[]): void {
+  const fast = op(...inputs).dataSync();
+  const views = inputs.map((t) => (t.size === 1 ? t : t.transpose(0, 1).contiguous().transpose(0, 1)));
+  expect(views.some((t) => !t.isContiguous)).toBe(true);
+  const slow = op(...views)
+    .contiguous()
+    .dataSync();
+  expect(fast.length).toBe(slow.length);
+  let bad = 0;
+  for (let i = 0; i < fast.length; i++) if (!Object.is(fast[i], slow[i])) bad++;
+  expect(bad).toBe(0);
+}
+
+describe('WebAssembly elementwise maps', () => {
+  afterAll(() => setNumThreads(1));
+  for (const threads of [1, 3]) {
+    it(`agree with the JavaScript loops on ${threads} thread(s)`, async () => {
+      setNumThreads(threads);
+      expect(await threadsReady()).toBe(threads);
+      const [a, b] = [input(1), input(2)];
+      const scalar = tensor([-1.5], { dtype: 'float32' });
+      for (const f of [sp.add, sp.sub, sp.mul, sp.div, sp.maximum, sp.minimum]) {
+        expectSame(f as (...t: Tensor[]) => Tensor, [a, b]);
+        expectSame(f as (...t: Tensor[]) => Tensor, [a, scalar]);
+      }
+      for (const f of [sp.neg, sp.abs, sp.square, sp.sqrt, sp.relu])
+        expectSame(f as (t: Tensor) => Tensor, [a]);
+      expectSame(sp.reluBackward as (...t: Tensor[]) => Tensor, [b, a]);
+    });
+  }
+});
