@@ -13,8 +13,15 @@ def e(s=''): L.append(s)
 COMMON_PARAMS = '(param $x i32) (param $W i32) (param $rowTab i32) (param $nRows i32) (param $OW i32) (param $sx i32) (param $px i32) (param $K i32) (param $dx i32) (param $oxLo i32) (param $oxHi i32)'
 COMMON_LOCALS = '(local $row i32) (local $rt i32) (local $R i32) (local $rr i32) (local $rp i32) (local $k i32) (local $ox0 i32) (local $fast i32) (local $x0 i32) (local $xj i32) (local $ok i32) (local $ob i32) (local $v v128) (local $mask v128)'
 
-def row_loop(group_body):
-    """for each output row, for each group of 4 outputs: group_body (with $ox0, $fast, $ob set)."""
+def row_loop(group_body, stores_masked=False):
+    """for each output row, for each group of 4 outputs: group_body (with $ox0, $fast, $ob set).
+    stores_masked: the group's results only reach memory through store4, which drops the lanes
+    past OW, so the last group of a row may take the fast path when its real lanes' windows lie
+    inside the row (its other lanes read past the row, into the next row or the arena guard, and
+    are dropped). Backward passes scatter every lane, so they keep the full test."""
+    last = ('(select (i32.add (local.get $ox0) (i32.const 3)) (i32.sub (local.get $OW) (i32.const 1))\n'
+            '            (i32.lt_s (i32.add (local.get $ox0) (i32.const 3)) (local.get $OW)))'
+            if stores_masked else '(i32.add (local.get $ox0) (i32.const 3))')
     return f'''    (local.set $rt (local.get $rowTab))
     (block $rowdone (loop $rowloop
       (br_if $rowdone (i32.ge_s (local.get $row) (local.get $nRows)))
@@ -22,9 +29,9 @@ def row_loop(group_body):
       (local.set $ox0 (i32.const 0))
       (block $gdone (loop $gloop
         (br_if $gdone (i32.ge_s (local.get $ox0) (local.get $OW)))
-        ;; fast: stride 1 or 2 and all four windows fully inside the row (no bounds tests)
+        ;; fast: stride 1 or 2 and all {'real ' if stores_masked else 'four '}windows fully inside the row (no bounds tests)
         (local.set $fast (i32.and (i32.le_u (i32.sub (local.get $sx) (i32.const 1)) (i32.const 1))
-          (i32.and (i32.ge_s (local.get $ox0) (local.get $oxLo)) (i32.lt_s (i32.add (local.get $ox0) (i32.const 3)) (local.get $oxHi)))))
+          (i32.and (i32.ge_s (local.get $ox0) (local.get $oxLo)) (i32.lt_s {last} (local.get $oxHi)))))
         ;; byte offset of output (row, ox0) in the per-plane output arrays
         (local.set $ob (i32.shl (i32.add (i32.mul (local.get $row) (local.get $OW)) (local.get $ox0)) (i32.const 2)))
 {group_body}
@@ -265,7 +272,7 @@ body = ('        (local.set $mx (v128.const f32x4 -inf -inf -inf -inf))\n       
   + store4('f32', '$y', '(local.get $ex)') + '\n' + store4('f32', '$m', '(local.get $mx)') + '\n' + store4('f32', '$s', '(local.get $sum)'))
 wrap('  ;; SoftPool forward: y = T (m + sum e d / sum e) with d = max(a/T - m, -88), e = exp(d),\n  ;; m = max a/T; writes y, m and s = sum e. A NaN, +inf or all -inf window yields m (x T).',
   '(export "softFwd") ' + COMMON_PARAMS + ' (param $y i32) (param $m i32) (param $s i32) (param $invT f32) (param $T f32)',
-  SOFT_LOCALS, PAIR_INIT + '    (local.set $iT (f32x4.splat (local.get $invT)))\n' + row_loop(body))
+  SOFT_LOCALS, PAIR_INIT + '    (local.set $iT (f32x4.splat (local.get $invT)))\n' + row_loop(body, stores_masked=True))
 
 # backward
 def contribution(d, c):
@@ -406,7 +413,7 @@ body = ('        (local.set $mx (v128.const f32x4 -inf -inf -inf -inf))\n'
   + store4('f32', '$y', '(local.get $mx)') + '\n' + store4('i32', '$idx', '(local.get $best)'))
 wrap('  ;; Max pooling forward: the maximum of each window (NaN wins) and the in-plane index of its\n  ;; first maximum in scan order (the first real tap is always taken).',
   '(export "maxFwd") ' + COMMON_PARAMS + ' (param $y i32) (param $idx i32)',
-  '(local $mx v128) (local $best v128) (local $lane v128) (local $take v128)', row_loop(body))
+  '(local $mx v128) (local $best v128) (local $lane v128) (local $take v128)', row_loop(body, stores_masked=True))
 
 e('''  ;; Max pooling backward: grad[idx[o]] += g[o] for the n outputs of a plane (idx -1: no tap).
   (func (export "maxBwd") (param $g i32) (param $idx i32) (param $n i32) (param $grad i32)
@@ -427,7 +434,7 @@ body = ('        (local.set $sum (v128.const f32x4 0 0 0 0))\n'
   + tap_loop('(local.set $sum (f32x4.add (local.get $sum) (local.get $v)))', '0', 'e') + '\n'
   + store4('f32', '$y', '(f32x4.mul (local.get $sum) (v128.load (i32.add (local.get $inv) (local.get $ob))))'))
 wrap('  ;; Average pooling forward: the window sum times 1/divisor (a per-output table from JS).',
-  '(export "avgFwd") ' + COMMON_PARAMS + ' (param $inv i32) (param $y i32)', '(local $sum v128)', row_loop(body))
+  '(export "avgFwd") ' + COMMON_PARAMS + ' (param $inv i32) (param $y i32)', '(local $sum v128)', row_loop(body, stores_masked=True))
 
 body = ('        (local.set $c (f32x4.mul (v128.load (i32.add (local.get $g) (local.get $ob))) (v128.load (i32.add (local.get $inv) (local.get $ob)))))\n'
   + tap_loop(lambda fast: scatter('(local.get $c)', fast), '0', 'f'))

@@ -124,6 +124,10 @@ describe('float32 kernels (WebAssembly SIMD) agree with the float64 reference ke
     ['k3 s1 pad1 (overlap)', [1, 2, 5, 29], { kernelSize: 3, stride: 1, padding: 1 }],
     ['k3 s2 pad1', [1, 2, 7, 41], { kernelSize: 3, stride: 2, padding: 1 }],
     ['k2 s1 dilation 2', [1, 2, 6, 23], { kernelSize: 2, stride: 1, dilation: 2 }],
+    // Many planes back to back whose outputs are not whole vectors wide (LeNet-5's 14 and 5).
+    ['k2 s2, planes 28 wide', [3, 6, 28, 28], { kernelSize: 2 }],
+    ['k2 s2, planes 10 wide', [4, 16, 10, 10], { kernelSize: 2 }],
+    ['k3 s2 pad1, planes 9 wide', [3, 5, 9, 9], { kernelSize: 3, stride: 2, padding: 1 }],
   ];
   const methods: [string, (x: sp.Tensor, o: L.PoolOptions) => sp.Tensor][] = [
     ['softPool', (x, o) => L.softPool2d(x, o)],

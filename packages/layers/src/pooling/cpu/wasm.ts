@@ -1,6 +1,10 @@
 // The float32 fast path of SoftPool, max and average pooling on the CPU: wasm/pool.wat kernels,
-// driven one plane at a time (a [D*H, W] plane is copied into WebAssembly memory, pooled there in
-// cache, and the results copied out). Used for regular window geometries; adaptive pooling and
+// called one [D*H, W] plane at a time on planes staged in WebAssembly memory a chunk at a time
+// (one copy in per input and one out per output for a chunk of planes, not per plane: LeNet-5's
+// 5x5 outputs made the per-plane copies cost more than the pooling). Planes lie back to back:
+// the kernels may read a few values past a plane (whatever is there only reaches lanes they
+// discard) and the forward ones write up to 3 past its last output, which the next plane's call
+// overwrites (planes go in order; a guard follows the chunk). Used for regular window geometries; adaptive pooling and
 // float64 take the reference kernels. SoftPool with kernel 2 and stride 2 (1-D, 2-D, 3-D) keeps no
 // statistics: its backward kernel holds each window's inputs anyway and rebuilds m and s from them
 // (the exponentials it needs are the same ones), which saves their memory and copies.
@@ -146,6 +150,14 @@ function arena(k: Kernels, sizes: number[]): { at: number[]; f32: Float32Array; 
   return { at, f32: new Float32Array(k.memory.buffer), i32: new Int32Array(k.memory.buffer) };
 }
 
+/** Planes per chunk: about 4 Mi words (16 MiB) of input, at least one plane. */
+function planeChunks(planes: number, inPlane: number): [number, number][] {
+  const per = Math.max(1, Math.floor((4 << 20) / Math.max(1, inPlane)));
+  const out: [number, number][] = [];
+  for (let p0 = 0; p0 < planes; p0 += per) out.push([p0, Math.min(planes, p0 + per)]);
+  return out;
+}
+
 /** True when the fast path applies: float32, a regular geometry, and the module is ready. */
 export function wasmReady(x: Tensor, g: PoolGeometry): boolean {
   return x.dtype === 'float32' && !g.adaptive && load() !== undefined;
@@ -169,18 +181,29 @@ export function softPoolForwardWasm(
   const count = stats && !r.onePass ? 3 : 1;
   const outs = Array.from({ length: count }, () => cpuEmptyUnfilled(outShape(x, p), 'float32'));
   const [y, m, s] = outs.map(cpuData);
-  const { at, f32, i32 } = arena(k, [p.inPlane, p.outPlane, p.outPlane, p.outPlane, r.table.length]);
-  i32.set(r.table, at[4]);
-  const rowArgs = common(r, at[0], at[4]);
-  const oneArgs = [at[0] * 4, at[4] * 4, r.nRows, r.OW, r.R, at[1] * 4, 1 / temperature, temperature];
-  for (let plane = 0; plane < p.planes; plane++) {
-    f32.set(a.subarray(plane * p.inPlane, (plane + 1) * p.inPlane), at[0]);
-    if (r.onePass) k.softFwdOne(...oneArgs);
-    else k.softFwd(...rowArgs, at[1] * 4, at[2] * 4, at[3] * 4, 1 / temperature, temperature);
-    const o = plane * p.outPlane;
-    y.set(f32.subarray(at[1], at[1] + p.outPlane), o);
-    m?.set(f32.subarray(at[2], at[2] + p.outPlane), o);
-    s?.set(f32.subarray(at[3], at[3] + p.outPlane), o);
+  const [I, O] = [p.inPlane, p.outPlane];
+  for (const [p0, p1] of planeChunks(p.planes, I)) {
+    const n = p1 - p0;
+    const { at, f32, i32 } = arena(k, [n * I, n * O, n * O, n * O, r.table.length]);
+    i32.set(r.table, at[4]);
+    f32.set(a.subarray(p0 * I, p1 * I), at[0]);
+    for (let q = 0; q < n; q++) {
+      const [xq, oq] = [at[0] + q * I, q * O];
+      if (r.onePass)
+        k.softFwdOne(xq * 4, at[4] * 4, r.nRows, r.OW, r.R, (at[1] + oq) * 4, 1 / temperature, temperature);
+      else
+        k.softFwd(
+          ...common(r, xq, at[4]),
+          (at[1] + oq) * 4,
+          (at[2] + oq) * 4,
+          (at[3] + oq) * 4,
+          1 / temperature,
+          temperature,
+        );
+    }
+    y.set(f32.subarray(at[1], at[1] + n * O), p0 * O);
+    m?.set(f32.subarray(at[2], at[2] + n * O), p0 * O);
+    s?.set(f32.subarray(at[3], at[3] + n * O), p0 * O);
   }
   return outs;
 }
@@ -201,45 +224,46 @@ export function softPoolBackwardWasm(
   const [a, gy, y, m, s] = [x, grad, ...stats].map(readContiguous);
   const out = cpuEmptyUnfilled(x.shape, 'float32');
   const dx = cpuData(out);
-  const n = p.outPlane;
-  const { at, f32, i32 } = arena(k, [p.inPlane, n, n, n, n, p.inPlane, r.table.length]);
-  i32.set(r.table, at[6]);
-  const rowArgs = common(r, at[0], at[6]);
-  const oneArgs = [
-    at[0] * 4,
-    at[6] * 4,
-    r.nRows,
-    r.OW,
-    r.R,
-    at[1] * 4,
-    1 / temperature,
-    exact ? 1 : 0,
-    at[5] * 4,
-  ];
-  for (let plane = 0; plane < p.planes; plane++) {
-    const i0 = plane * p.inPlane;
-    const o0 = plane * n;
-    f32.set(a.subarray(i0, i0 + p.inPlane), at[0]);
-    f32.set(gy.subarray(o0, o0 + n), at[1]);
+  const [I, O] = [p.inPlane, p.outPlane];
+  for (const [p0, p1] of planeChunks(p.planes, I)) {
+    const n = p1 - p0;
+    const { at, f32, i32 } = arena(k, [n * I, n * O, n * O, n * O, n * O, n * I, r.table.length]);
+    i32.set(r.table, at[6]);
+    f32.set(a.subarray(p0 * I, p1 * I), at[0]);
+    f32.set(gy.subarray(p0 * O, p1 * O), at[1]);
     if (!r.onePass) {
-      f32.set(y.subarray(o0, o0 + n), at[2]);
-      f32.set(m.subarray(o0, o0 + n), at[3]);
-      f32.set(s.subarray(o0, o0 + n), at[4]);
+      f32.set(y.subarray(p0 * O, p1 * O), at[2]);
+      f32.set(m.subarray(p0 * O, p1 * O), at[3]);
+      f32.set(s.subarray(p0 * O, p1 * O), at[4]);
     }
-    if (!r.tiled) f32.fill(0, at[5], at[5] + p.inPlane);
-    if (r.onePass && r.disjoint) k.softBwdOne(...oneArgs);
-    else
-      k.softBwd(
-        ...rowArgs,
-        at[1] * 4,
-        at[2] * 4,
-        at[3] * 4,
-        at[4] * 4,
-        1 / temperature,
-        exact ? 1 : 0,
-        at[5] * 4,
-      );
-    dx.set(f32.subarray(at[5], at[5] + p.inPlane), i0);
+    if (!r.tiled) f32.fill(0, at[5], at[5] + n * I);
+    for (let q = 0; q < n; q++) {
+      const [xq, oq, dq] = [at[0] + q * I, q * O, (at[5] + q * I) * 4];
+      if (r.onePass && r.disjoint)
+        k.softBwdOne(
+          xq * 4,
+          at[6] * 4,
+          r.nRows,
+          r.OW,
+          r.R,
+          (at[1] + oq) * 4,
+          1 / temperature,
+          exact ? 1 : 0,
+          dq,
+        );
+      else
+        k.softBwd(
+          ...common(r, xq, at[6]),
+          (at[1] + oq) * 4,
+          (at[2] + oq) * 4,
+          (at[3] + oq) * 4,
+          (at[4] + oq) * 4,
+          1 / temperature,
+          exact ? 1 : 0,
+          dq,
+        );
+    }
+    dx.set(f32.subarray(at[5], at[5] + n * I), p0 * I);
   }
   return out;
 }
@@ -252,14 +276,16 @@ export function maxPoolForwardWasm(x: Tensor, g: PoolGeometry): Tensor[] {
   const yT = cpuEmptyUnfilled(outShape(x, p), 'float32');
   const iT = cpuEmptyUnfilled(outShape(x, p), 'int32');
   const [y, idx] = [cpuData(yT), cpuData(iT) as Int32Array];
-  const { at, f32, i32 } = arena(k, [p.inPlane, p.outPlane, p.outPlane, r.table.length]);
-  i32.set(r.table, at[3]);
-  const rowArgs = common(r, at[0], at[3]);
-  for (let plane = 0; plane < p.planes; plane++) {
-    f32.set(a.subarray(plane * p.inPlane, (plane + 1) * p.inPlane), at[0]);
-    k.maxFwd(...rowArgs, at[1] * 4, at[2] * 4);
-    y.set(f32.subarray(at[1], at[1] + p.outPlane), plane * p.outPlane);
-    idx.set(i32.subarray(at[2], at[2] + p.outPlane), plane * p.outPlane);
+  const [I, O] = [p.inPlane, p.outPlane];
+  for (const [p0, p1] of planeChunks(p.planes, I)) {
+    const n = p1 - p0;
+    const { at, f32, i32 } = arena(k, [n * I, n * O, n * O, r.table.length]);
+    i32.set(r.table, at[3]);
+    f32.set(a.subarray(p0 * I, p1 * I), at[0]);
+    for (let q = 0; q < n; q++)
+      k.maxFwd(...common(r, at[0] + q * I, at[3]), (at[1] + q * O) * 4, (at[2] + q * O) * 4);
+    y.set(f32.subarray(at[1], at[1] + n * O), p0 * O);
+    idx.set(i32.subarray(at[2], at[2] + n * O), p0 * O);
   }
   return [yT, iT];
 }
@@ -276,14 +302,15 @@ export function maxPoolBackwardWasm(
   const idx = readContiguous(indices) as Int32Array;
   const out = cpuEmptyUnfilled(inputShape, 'float32');
   const dx = cpuData(out);
-  const n = p.outPlane;
-  const { at, f32, i32 } = arena(k, [n, n, p.inPlane]);
-  for (let plane = 0; plane < p.planes; plane++) {
-    f32.set(gy.subarray(plane * n, (plane + 1) * n), at[0]);
-    i32.set(idx.subarray(plane * n, (plane + 1) * n), at[1]);
-    f32.fill(0, at[2], at[2] + p.inPlane);
-    k.maxBwd(at[0] * 4, at[1] * 4, n, at[2] * 4);
-    dx.set(f32.subarray(at[2], at[2] + p.inPlane), plane * p.inPlane);
+  const [I, O] = [p.inPlane, p.outPlane];
+  for (const [p0, p1] of planeChunks(p.planes, I)) {
+    const n = p1 - p0;
+    const { at, f32, i32 } = arena(k, [n * O, n * O, n * I]);
+    f32.set(gy.subarray(p0 * O, p1 * O), at[0]);
+    i32.set(idx.subarray(p0 * O, p1 * O), at[1]);
+    f32.fill(0, at[2], at[2] + n * I);
+    for (let q = 0; q < n; q++) k.maxBwd((at[0] + q * O) * 4, (at[1] + q * O) * 4, O, (at[2] + q * I) * 4);
+    dx.set(f32.subarray(at[2], at[2] + n * I), p0 * I);
   }
   return out;
 }
@@ -295,14 +322,15 @@ export function avgPoolForwardWasm(x: Tensor, g: PoolGeometry, countIncludePad: 
   const a = readContiguous(x);
   const yT = cpuEmptyUnfilled(outShape(x, p), 'float32');
   const y = cpuData(yT);
-  const { at, f32, i32 } = arena(k, [p.inPlane, p.outPlane, p.outPlane, r.table.length]);
-  i32.set(r.table, at[3]);
-  f32.set(countIncludePad ? r.invWithPad : r.inv, at[1]);
-  const rowArgs = common(r, at[0], at[3]);
-  for (let plane = 0; plane < p.planes; plane++) {
-    f32.set(a.subarray(plane * p.inPlane, (plane + 1) * p.inPlane), at[0]);
-    k.avgFwd(...rowArgs, at[1] * 4, at[2] * 4);
-    y.set(f32.subarray(at[2], at[2] + p.outPlane), plane * p.outPlane);
+  const [I, O] = [p.inPlane, p.outPlane];
+  for (const [p0, p1] of planeChunks(p.planes, I)) {
+    const n = p1 - p0;
+    const { at, f32, i32 } = arena(k, [n * I, O, n * O, r.table.length]);
+    i32.set(r.table, at[3]);
+    f32.set(countIncludePad ? r.invWithPad : r.inv, at[1]);
+    f32.set(a.subarray(p0 * I, p1 * I), at[0]);
+    for (let q = 0; q < n; q++) k.avgFwd(...common(r, at[0] + q * I, at[3]), at[1] * 4, (at[2] + q * O) * 4);
+    y.set(f32.subarray(at[2], at[2] + n * O), p0 * O);
   }
   return yT;
 }
@@ -319,17 +347,18 @@ export function avgPoolBackwardWasm(
   const gy = readContiguous(grad);
   const out = cpuEmptyUnfilled(inputShape, 'float32');
   const dx = cpuData(out);
-  const n = p.outPlane;
-  // The input plane itself is not read: pass the gradient plane as the row base for addressing.
-  const { at, f32, i32 } = arena(k, [n, n, p.inPlane, r.table.length]);
-  i32.set(r.table, at[3]);
-  f32.set(countIncludePad ? r.invWithPad : r.inv, at[1]);
-  const rowArgs = common(r, at[2], at[3]);
-  for (let plane = 0; plane < p.planes; plane++) {
-    f32.set(gy.subarray(plane * n, (plane + 1) * n), at[0]);
-    f32.fill(0, at[2], at[2] + p.inPlane);
-    k.avgBwd(...rowArgs, at[0] * 4, at[1] * 4, at[2] * 4);
-    dx.set(f32.subarray(at[2], at[2] + p.inPlane), plane * p.inPlane);
+  const [I, O] = [p.inPlane, p.outPlane];
+  for (const [p0, p1] of planeChunks(p.planes, I)) {
+    const n = p1 - p0;
+    const { at, f32, i32 } = arena(k, [n * O, O, n * I, r.table.length]);
+    i32.set(r.table, at[3]);
+    f32.set(countIncludePad ? r.invWithPad : r.inv, at[1]);
+    f32.set(gy.subarray(p0 * O, p1 * O), at[0]);
+    f32.fill(0, at[2], at[2] + n * I);
+    // The input plane itself is not read: the gradient plane is the row base for addressing.
+    for (let q = 0; q < n; q++)
+      k.avgBwd(...common(r, at[2] + q * I, at[3]), (at[0] + q * O) * 4, at[1] * 4, (at[2] + q * I) * 4);
+    dx.set(f32.subarray(at[2], at[2] + n * I), p0 * I);
   }
   return out;
 }

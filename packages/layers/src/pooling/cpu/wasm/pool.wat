@@ -28,9 +28,10 @@
       (local.set $ox0 (i32.const 0))
       (block $gdone (loop $gloop
         (br_if $gdone (i32.ge_s (local.get $ox0) (local.get $OW)))
-        ;; fast: stride 1 or 2 and all four windows fully inside the row (no bounds tests)
+        ;; fast: stride 1 or 2 and all real windows fully inside the row (no bounds tests)
         (local.set $fast (i32.and (i32.le_u (i32.sub (local.get $sx) (i32.const 1)) (i32.const 1))
-          (i32.and (i32.ge_s (local.get $ox0) (local.get $oxLo)) (i32.lt_s (i32.add (local.get $ox0) (i32.const 3)) (local.get $oxHi)))))
+          (i32.and (i32.ge_s (local.get $ox0) (local.get $oxLo)) (i32.lt_s (select (i32.add (local.get $ox0) (i32.const 3)) (i32.sub (local.get $OW) (i32.const 1))
+            (i32.lt_s (i32.add (local.get $ox0) (i32.const 3)) (local.get $OW))) (local.get $oxHi)))))
         ;; byte offset of output (row, ox0) in the per-plane output arrays
         (local.set $ob (i32.shl (i32.add (i32.mul (local.get $row) (local.get $OW)) (local.get $ox0)) (i32.const 2)))
         (local.set $mx (v128.const f32x4 -inf -inf -inf -inf))
@@ -1463,9 +1464,10 @@
       (local.set $ox0 (i32.const 0))
       (block $gdone (loop $gloop
         (br_if $gdone (i32.ge_s (local.get $ox0) (local.get $OW)))
-        ;; fast: stride 1 or 2 and all four windows fully inside the row (no bounds tests)
+        ;; fast: stride 1 or 2 and all real windows fully inside the row (no bounds tests)
         (local.set $fast (i32.and (i32.le_u (i32.sub (local.get $sx) (i32.const 1)) (i32.const 1))
-          (i32.and (i32.ge_s (local.get $ox0) (local.get $oxLo)) (i32.lt_s (i32.add (local.get $ox0) (i32.const 3)) (local.get $oxHi)))))
+          (i32.and (i32.ge_s (local.get $ox0) (local.get $oxLo)) (i32.lt_s (select (i32.add (local.get $ox0) (i32.const 3)) (i32.sub (local.get $OW) (i32.const 1))
+            (i32.lt_s (i32.add (local.get $ox0) (i32.const 3)) (local.get $OW))) (local.get $oxHi)))))
         ;; byte offset of output (row, ox0) in the per-plane output arrays
         (local.set $ob (i32.shl (i32.add (i32.mul (local.get $row) (local.get $OW)) (local.get $ox0)) (i32.const 2)))
         (local.set $mx (v128.const f32x4 -inf -inf -inf -inf))
@@ -1587,9 +1589,10 @@
       (local.set $ox0 (i32.const 0))
       (block $gdone (loop $gloop
         (br_if $gdone (i32.ge_s (local.get $ox0) (local.get $OW)))
-        ;; fast: stride 1 or 2 and all four windows fully inside the row (no bounds tests)
+        ;; fast: stride 1 or 2 and all real windows fully inside the row (no bounds tests)
         (local.set $fast (i32.and (i32.le_u (i32.sub (local.get $sx) (i32.const 1)) (i32.const 1))
-          (i32.and (i32.ge_s (local.get $ox0) (local.get $oxLo)) (i32.lt_s (i32.add (local.get $ox0) (i32.const 3)) (local.get $oxHi)))))
+          (i32.and (i32.ge_s (local.get $ox0) (local.get $oxLo)) (i32.lt_s (select (i32.add (local.get $ox0) (i32.const 3)) (i32.sub (local.get $OW) (i32.const 1))
+            (i32.lt_s (i32.add (local.get $ox0) (i32.const 3)) (local.get $OW))) (local.get $oxHi)))))
         ;; byte offset of output (row, ox0) in the per-plane output arrays
         (local.set $ob (i32.shl (i32.add (i32.mul (local.get $row) (local.get $OW)) (local.get $ox0)) (i32.const 2)))
         (local.set $sum (v128.const f32x4 0 0 0 0))
