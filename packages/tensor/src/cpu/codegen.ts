@@ -29,7 +29,13 @@ function pattern(stride: number): string {
  * Source of the loop. Operand k lives in `d{k}` with pointer `p{k}` and strides `s{k}`; operand 0
  * is the output. `body` uses `x1..xn` (input values) and writes through `OUT(...)`.
  */
-function source(nOps: number, body: (v: string[]) => string, pat: string, reduce: boolean): string {
+function source(
+  nOps: number,
+  body: (v: string[]) => string,
+  pat: string,
+  reduce: boolean,
+  copy = false,
+): string {
   const ks = Array.from({ length: nOps }, (_, k) => k);
   const head = [
     'const r = shape.length;',
@@ -47,7 +53,14 @@ function source(nOps: number, body: (v: string[]) => string, pat: string, reduce
   const at = (k: number): string =>
     pat[k] === 'u' ? `p${k} + i` : pat[k] === 'z' ? `p${k}` : `p${k} + i * i${k}`;
   let loop: string;
-  if (reduce && pat[0] === 'z') {
+  if (copy && pat[0] === 'u' && pat[1] !== 's') {
+    // A copy's unit-stride runs go to the engine's fill and set (memset and memcpy speed), which
+    // convert between typed arrays exactly as element stores do.
+    loop =
+      pat[1] === 'z'
+        ? 'd0.fill(d1[p1], p0, p0 + n);'
+        : 'if (n >= 16) d0.set(d1.subarray(p1, p1 + n), p0); else for (let i = 0; i < n; i++) d0[p0 + i] = d1[p1 + i];';
+  } else if (reduce && pat[0] === 'z') {
     // Output stride 0: accumulate in a local and store once.
     const v = ['acc', ...ks.slice(1).map((k) => (pat[k] === 'z' ? `h${k}` : `d${k}[${at(k)}]`))];
     loop = `${hoisted.join(' ')} let acc = d0[p0]; for (let i = 0; i < n; i++) { ${body(v)} } d0[p0] = acc;`;
@@ -78,11 +91,12 @@ function compile(
   pat: string,
   reduce: boolean,
   helpers: Record<string, unknown>,
+  copy = false,
 ): LoopFn {
   let fn = cache.get(key);
   if (!fn) {
     const names = Object.keys(helpers);
-    const src = source(nOps, body, pat, reduce);
+    const src = source(nOps, body, pat, reduce, copy);
     // Generated code: the template is fixed; only the op expressions (from our own tables) vary.
     const factory = new Function(...names, `return function kernel(shape, ops, params) {\n${src}\n};`);
     fn = factory(...names.map((n) => helpers[n])) as LoopFn;
@@ -129,7 +143,16 @@ export function mapStrided(
     for (let k = inputs.length; k >= 1; k--) e = e.replace(new RegExp(`\\bx${k}\\b`, 'g'), `(${v[k]})`);
     return `${v[0]} = ${e};`;
   };
-  compile(`map|${expr}|${dtypes}|${pat}`, inputs.length + 1, body, pat, false, helpers)(cs, ops, params);
+  const copy = expr === 'x1' && inputs.length === 1;
+  compile(
+    `map|${expr}|${dtypes}|${pat}`,
+    inputs.length + 1,
+    body,
+    pat,
+    false,
+    helpers,
+    copy,
+  )(cs, ops, params);
 }
 
 /**
