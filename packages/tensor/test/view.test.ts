@@ -81,6 +81,31 @@ describe('views share memory', () => {
     );
   });
 
+  it('copies of views (long and short runs, broadcasts, casts) match index arithmetic', () => {
+    // Runs of 16 or more values and broadcast runs take the engine's set and fill.
+    const x = grid([3, 20, 5]);
+    const cases: [sp.Tensor, (i: number[]) => number][] = [
+      [x.permute([1, 0, 2]), ([a, b, c]) => (b * 20 + a) * 5 + c],
+      [x.permute([0, 2, 1]), ([a, b, c]) => (a * 20 + c) * 5 + b],
+      [x.reshape([3, 100]).slice([null, [10, 90]]), ([a, b]) => a * 100 + 10 + b],
+      [tensor([7, 8, 9]).reshape([3, 1]).expand([3, 40]), ([a]) => 7 + a],
+      [
+        x
+          .reshape([60, 5])
+          .transpose(0, 1)
+          .slice([[1, 3]]),
+        ([a, b]) => b * 5 + 1 + a,
+      ],
+    ];
+    for (const [v, at] of cases) {
+      const want = Array.from({ length: v.size }, (_, i) => at(unravel(i, v.shape)));
+      expect(values(v.contiguous())).toEqual(want);
+      for (const dtype of ['int32', 'float64'] as const) expect(values(v.cast(dtype))).toEqual(want);
+      const half = sp.mul(v.cast('float64'), 0.5);
+      expect(values(half.cast('int32'))).toEqual(want.map((w) => Math.trunc(w * 0.5)));
+    }
+  });
+
   it('slice follows Python semantics: negative indices, clamping, steps, index drops the axis', () => {
     const x = grid([4, 5]);
     expect(
