@@ -103,6 +103,32 @@ describe('reductions over any axes', () => {
     expect(Math.abs(sp.sum(many).itemSync() - 100000)).toBeLessThan(0.01);
   });
 
+  it('large float32 sums (WebAssembly: whole, over leading, trailing, or outer and inner axes) match float64', () => {
+    // 70001 values: a whole sum has a tail after its fixed chunks; 7 channels are not whole vectors.
+    const x = randomTensor([11, 7, 909], 'float32', 9);
+    const x64 = sp.cast(x, 'float64');
+    const big = randomTensor([70001], 'float32', 10);
+    for (const [t, axes] of [
+      [big, [0]],
+      [x, [0, 1, 2]],
+      [x, [0, 2]],
+      [x, [0]],
+      [x, [2]],
+      [x, [1, 2]],
+      [x, [0, 1]],
+      [x, [1]], // kept axes not one block: the JavaScript loop
+    ] as [sp.Tensor, number[]][]) {
+      const want = values(sp.sum(t === x ? x64 : sp.cast(t, 'float64'), axes));
+      const got = sp.sum(t, axes);
+      expect(got.dtype).toBe('float32');
+      expect(got.shape).toEqual(sp.sum(t, axes, { keepDim: false }).shape);
+      expectClose(values(got), want, { atol: 1e-3, rtol: 1e-6 });
+      expect(sp.sum(t, axes, { keepDim: true }).shape).toEqual(
+        t.shape.map((d, i) => (axes.includes(i) ? 1 : d)),
+      );
+    }
+  });
+
   it('empty reductions give identities; max/min of nothing is an error', () => {
     const e = sp.zeros([0, 3]);
     expect(values(sp.sum(e, 0))).toEqual([0, 0, 0]);

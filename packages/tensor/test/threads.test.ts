@@ -19,6 +19,7 @@ import {
   memory,
   scope,
   setNumThreads,
+  sum,
   type Tensor,
   threadsReady,
 } from '../src/index.js';
@@ -134,6 +135,12 @@ const cases: [string, () => Tensor][] = [
         [48, 16, 3, 3],
       ),
   ],
+  [
+    'sum over batch and spatial axes (bias gradients)',
+    () => sum(randomTensor([32, 12, 40, 40], 'float32', 39), [0, 2, 3]),
+  ],
+  ['whole sum (fixed chunks and a tail)', () => sum(randomTensor([700001], 'float32', 40))],
+  ['sum over the leading axis', () => sum(randomTensor([3000, 203], 'float32', 41), [0])],
   [
     'conv weight gradient',
     () =>

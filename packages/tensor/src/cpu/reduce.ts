@@ -6,6 +6,7 @@ import { contiguousStrides, reducedShape, sizeOf } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { buf, empty, operand, readContiguous } from './backend.js';
 import { reduceStrided } from './codegen.js';
+import { wasmSum } from './sum-wasm.js';
 
 /** combine expression over `acc` and `x1`, the identity, and the output dtype rule. */
 const REDUCERS: Record<
@@ -22,6 +23,8 @@ const REDUCERS: Record<
 
 for (const [op, r] of Object.entries(REDUCERS) as [keyof typeof REDUCERS, (typeof REDUCERS)['sum']][]) {
   registerKernel(op, 'cpu', ([x], { axes, keepDim }) => {
+    const fast = op === 'sum' ? wasmSum(x, axes, keepDim) : undefined;
+    if (fast) return fast;
     const kept = reducedShape(x.shape, axes, true);
     const acc = new Float64Array(sizeOf(kept)).fill(r.init);
     const accStrides = contiguousStrides(kept).map((s, i) => (axes.includes(i) ? 0 : s));

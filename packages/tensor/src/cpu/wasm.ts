@@ -23,6 +23,8 @@ export interface WasmKernels {
   mapBinary: (op: number, a: number, b: number, out: number, n: number, bStep: number) => void;
   mapUnary: (op: number, a: number, out: number, n: number) => void;
   mapReluBackward: (g: number, x: number, out: number, n: number) => void;
+  sumOuterInner: (...args: number[]) => void;
+  sumLeading: (...args: number[]) => void;
 }
 
 /** The compiled module, its memory and this thread's instance. */

@@ -2,6 +2,9 @@
 ;; C (row-major, padded) = Ap * Bp, where Ap holds 4-row panels (per k: 4 values) and Bp holds
 ;; 8-column panels (per k: 8 values), both zero-padded by the JS packer. k is blocked by KC so
 ;; each panel chunk stays in L1 while the 4x8 register tile accumulates.
+;; Inner loops spell small helpers out instead of calling them: Node 20's engine does not inline
+;; WebAssembly calls, and a call per vector cost more than the vector's work (a float32 sum ran
+;; at 1.5 ns an element with a shuffle helper called per vector, 0.3 inline).
 (module
   ;; The memory is the caller's: shared between the worker threads (tools/wasm.mjs also emits a
   ;; variant without "shared" for hosts that cannot share memory).
@@ -364,10 +367,6 @@
 ;; accumulators (lanes s0 s1 | s2 s3 of two f64x2, the remainder into s0, then s0 + s1 + s2 + s3),
 ;; and every stored value is rounded to float32 once. Addresses are bytes; eps is an f64 in memory.
 
-;; The high two floats of v as the low two (for f64x2.promote_low_f32x4).
-(func $high (param $v v128) (result v128)
-  (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v)))
-
 ;; s0 + s1 + s2 + s3 of the four accumulators, then plus the scalar remainder already in s0.
 (func $total (param $a v128) (param $b v128) (param $s0 f64) (result f64)
   (f64.add (f64.add (f64.add (local.get $s0) (f64x2.extract_lane 1 (local.get $a)))
@@ -381,7 +380,7 @@
     (br_if $done (i32.ge_u (local.get $p) (local.get $end)))
     (local.set $v (v128.load (local.get $p)))
     (local.set $a (f64x2.add (local.get $a) (f64x2.promote_low_f32x4 (local.get $v))))
-    (local.set $b (f64x2.add (local.get $b) (f64x2.promote_low_f32x4 (call $high (local.get $v)))))
+    (local.set $b (f64x2.add (local.get $b) (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v)))))
     (local.set $p (i32.add (local.get $p) (i32.const 16)))
     (br $l)))
   (local.set $s0 (f64x2.extract_lane 0 (local.get $a)))
@@ -403,7 +402,7 @@
     (local.set $v (v128.load (local.get $p)))
     (local.set $d (f64x2.sub (f64x2.promote_low_f32x4 (local.get $v)) (local.get $m)))
     (local.set $a (f64x2.add (local.get $a) (f64x2.mul (local.get $d) (local.get $d))))
-    (local.set $d (f64x2.sub (f64x2.promote_low_f32x4 (call $high (local.get $v))) (local.get $m)))
+    (local.set $d (f64x2.sub (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v))) (local.get $m)))
     (local.set $b (f64x2.add (local.get $b) (f64x2.mul (local.get $d) (local.get $d))))
     (local.set $p (i32.add (local.get $p) (i32.const 16)))
     (br $l)))
@@ -428,8 +427,8 @@
     (local.set $w (v128.load (local.get $g)))
     (local.set $a (f64x2.add (local.get $a) (f64x2.mul (f64x2.promote_low_f32x4 (local.get $w))
       (f64x2.sub (f64x2.promote_low_f32x4 (local.get $v)) (local.get $m)))))
-    (local.set $b (f64x2.add (local.get $b) (f64x2.mul (f64x2.promote_low_f32x4 (call $high (local.get $w)))
-      (f64x2.sub (f64x2.promote_low_f32x4 (call $high (local.get $v))) (local.get $m)))))
+    (local.set $b (f64x2.add (local.get $b) (f64x2.mul (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $w) (local.get $w)))
+      (f64x2.sub (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v))) (local.get $m)))))
     (local.set $p (i32.add (local.get $p) (i32.const 16)))
     (local.set $g (i32.add (local.get $g) (i32.const 16)))
     (br $l)))
@@ -444,11 +443,6 @@
     (br $l2)))
   (call $total (local.get $a) (local.get $b) (local.get $s0)))
 
-;; Two f64x2 as four float32 (each rounded once).
-(func $demote4 (param $lo v128) (param $hi v128) (result v128)
-  (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
-    (f32x4.demote_f64x2_zero (local.get $lo)) (f32x4.demote_f64x2_zero (local.get $hi))))
-
 ;; relu (0 or 1): outputs at or below 0 become +0 (NaN is kept), as relu of the stored value.
 (func $relu4 (param $v v128) (param $relu i32) (result v128)
   (if (result v128) (local.get $relu)
@@ -459,7 +453,8 @@
     (param $c0 i32) (param $c1 i32) (param $gamma i32) (param $beta i32) (param $mean i32) (param $var i32) (param $epsAt i32)
     (param $relu i32)
   (local $c i32) (local $n i32) (local $o i32) (local $M f64) (local $s f64) (local $mu f64) (local $v f64)
-  (local $scale f64) (local $shift f64) (local $sc v128) (local $sh v128) (local $p i32) (local $q i32) (local $end i32) (local $w v128)
+  (local $scale f64) (local $shift f64) (local $sc v128) (local $sh v128) (local $p i32) (local $q i32) (local $end i32) (local $w v128) (local $rmask v128)
+  (local.set $rmask (i32x4.splat (i32.sub (i32.const 0) (local.get $relu))))
   (local.set $M (f64.convert_i32_s (i32.mul (local.get $N) (local.get $S))))
   (local.set $c (local.get $c0))
   (block $cdone (loop $cloop
@@ -499,10 +494,11 @@
       (block $d4 (loop $l4
         (br_if $d4 (i32.ge_u (local.get $p) (local.get $end)))
         (local.set $w (v128.load (local.get $p)))
-        (v128.store (local.get $q) (call $relu4 (call $demote4
-          (f64x2.add (f64x2.mul (f64x2.promote_low_f32x4 (local.get $w)) (local.get $sc)) (local.get $sh))
-          (f64x2.add (f64x2.mul (f64x2.promote_low_f32x4 (call $high (local.get $w))) (local.get $sc)) (local.get $sh)))
-          (local.get $relu)))
+        (local.set $w (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+          (f32x4.demote_f64x2_zero (f64x2.add (f64x2.mul (f64x2.promote_low_f32x4 (local.get $w)) (local.get $sc)) (local.get $sh))) (f32x4.demote_f64x2_zero (f64x2.add (f64x2.mul (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $w) (local.get $w))) (local.get $sc)) (local.get $sh)))))
+        ;; relu (when asked): clear lanes <= 0, keep NaN
+        (v128.store (local.get $q) (v128.andnot (local.get $w)
+          (v128.and (f32x4.le (local.get $w) (v128.const f32x4 0 0 0 0)) (local.get $rmask))))
         (local.set $p (i32.add (local.get $p) (i32.const 16)))
         (local.set $q (i32.add (local.get $q) (i32.const 16)))
         (br $l4)))
@@ -596,11 +592,10 @@
         (br_if $d4 (i32.ge_u (local.get $p) (local.get $end)))
         (local.set $w (v128.load (local.get $g)))
         (local.set $u (v128.load (local.get $p)))
-        (v128.store (local.get $q) (call $demote4
-          (f64x2.mul (local.get $kv) (f64x2.sub (f64x2.sub (f64x2.mul (local.get $Mv) (f64x2.promote_low_f32x4 (local.get $w))) (local.get $sdyv))
-            (f64x2.mul (f64x2.mul (f64x2.sub (f64x2.promote_low_f32x4 (local.get $u)) (local.get $muv)) (local.get $invv)) (local.get $sdyxv))))
-          (f64x2.mul (local.get $kv) (f64x2.sub (f64x2.sub (f64x2.mul (local.get $Mv) (f64x2.promote_low_f32x4 (call $high (local.get $w)))) (local.get $sdyv))
-            (f64x2.mul (f64x2.mul (f64x2.sub (f64x2.promote_low_f32x4 (call $high (local.get $u))) (local.get $muv)) (local.get $invv)) (local.get $sdyxv))))))
+        (v128.store (local.get $q) (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+          (f32x4.demote_f64x2_zero (f64x2.mul (local.get $kv) (f64x2.sub (f64x2.sub (f64x2.mul (local.get $Mv) (f64x2.promote_low_f32x4 (local.get $w))) (local.get $sdyv))
+            (f64x2.mul (f64x2.mul (f64x2.sub (f64x2.promote_low_f32x4 (local.get $u)) (local.get $muv)) (local.get $invv)) (local.get $sdyxv))))) (f32x4.demote_f64x2_zero (f64x2.mul (local.get $kv) (f64x2.sub (f64x2.sub (f64x2.mul (local.get $Mv) (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $w) (local.get $w)))) (local.get $sdyv))
+            (f64x2.mul (f64x2.mul (f64x2.sub (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $u) (local.get $u))) (local.get $muv)) (local.get $invv)) (local.get $sdyxv)))))))
         (local.set $g (i32.add (local.get $g) (i32.const 16)))
         (local.set $p (i32.add (local.get $p) (i32.const 16)))
         (local.set $q (i32.add (local.get $q) (i32.const 16)))
@@ -1023,11 +1018,6 @@
 ;; and relu and its gradient use the same integer formulas. So the size threshold that picks these
 ;; never changes a result. The caller pads arrays to whole vectors; threads take vector ranges.
 
-;; -1 in lanes holding a NaN (|bits| above infinity's), else 0.
-(func $nanMask (param $x v128) (result v128)
-  (i32x4.shr_s (i32x4.sub (i32x4.splat (i32.const 0x7f800000)) (v128.and (local.get $x) (i32x4.splat (i32.const 0x7fffffff))))
-    (i32.const 31)))
-
 ;; out[i] = op(a[i], b[i]) for n > 0 vectors; bStep 16 walks b, 0 repeats its first vector (a
 ;; scalar the caller splat). op: 0 add, 1 sub, 2 mul, 3 div, 4 maximum, 5 minimum.
 (func (export "mapBinary") (param $op i32) (param $a i32) (param $b i32) (param $out i32) (param $n i32) (param $bStep i32)
@@ -1134,7 +1124,7 @@
     (then
       (loop $l
         (local.set $x (v128.load (local.get $a)))
-        (v128.store (local.get $out) (v128.and (local.get $x) (v128.not (v128.andnot (i32x4.shr_s (local.get $x) (i32.const 31)) (call $nanMask (local.get $x))))))
+        (v128.store (local.get $out) (v128.and (local.get $x) (v128.not (v128.andnot (i32x4.shr_s (local.get $x) (i32.const 31)) (i32x4.shr_s (i32x4.sub (i32x4.splat (i32.const 0x7f800000)) (v128.and (local.get $x) (i32x4.splat (i32.const 0x7fffffff)))) (i32.const 31))))))
         (local.set $a (i32.add (local.get $a) (i32.const 16)))
         (local.set $out (i32.add (local.get $out) (i32.const 16)))
         (br_if $l (i32.lt_u (local.get $out) (local.get $end))))
@@ -1151,9 +1141,64 @@
     (v128.store (local.get $out)
       (v128.and (v128.load (local.get $g))
         (v128.or (i32x4.shr_s (v128.andnot (i32x4.neg (local.get $v)) (local.get $v)) (i32.const 31))
-          (call $nanMask (local.get $v)))))
+          (i32x4.shr_s (i32x4.sub (i32x4.splat (i32.const 0x7f800000)) (v128.and (local.get $v) (i32x4.splat (i32.const 0x7fffffff)))) (i32.const 31)))))
     (local.set $g (i32.add (local.get $g) (i32.const 16)))
     (local.set $x (i32.add (local.get $x) (i32.const 16)))
     (local.set $out (i32.add (local.get $out) (i32.const 16)))
     (br_if $l (i32.lt_u (local.get $out) (local.get $end)))))
+
+;; ---- float32 sums (float64 accumulators) --------------------------------------------------------
+;; Sums of contiguous [A][C][S] data over its first and last axes, one channel c per output. A
+;; channel's sum is made by one call in a fixed order (runs of S with sumRun's four accumulators,
+;; then over a in turn), so any split of the channels over threads gives the same bits.
+
+;; out[c] (an f64) for c in [c0, c1).
+(func (export "sumOuterInner") (param $x i32) (param $out i32) (param $A i32) (param $C i32) (param $S i32) (param $c0 i32) (param $c1 i32)
+  (local $a i32) (local $p i32) (local $acc f64) (local $stepA i32)
+  (local.set $stepA (i32.shl (i32.mul (local.get $C) (local.get $S)) (i32.const 2)))
+  (block $cdone (loop $cloop
+    (br_if $cdone (i32.ge_s (local.get $c0) (local.get $c1)))
+    (local.set $acc (f64.const 0))
+    (local.set $p (i32.add (local.get $x) (i32.shl (i32.mul (local.get $c0) (local.get $S)) (i32.const 2))))
+    (local.set $a (i32.const 0))
+    (block $adone (loop $aloop
+      (br_if $adone (i32.ge_s (local.get $a) (local.get $A)))
+      (local.set $acc (f64.add (local.get $acc) (call $sumRun (local.get $p) (local.get $S))))
+      (local.set $p (i32.add (local.get $p) (local.get $stepA)))
+      (local.set $a (i32.add (local.get $a) (i32.const 1)))
+      (br $aloop)))
+    (f64.store (i32.add (local.get $out) (i32.shl (local.get $c0) (i32.const 3))) (local.get $acc))
+    (local.set $c0 (i32.add (local.get $c0) (i32.const 1)))
+    (br $cloop))))
+
+;; The same with S = 1: out[c] = x[0][c] + x[1][c] + ... in this order (the JavaScript loop's),
+;; four channels per step in two f64x2 lanes pairs, for c in [c0, c1). Loads past C only reach
+;; lanes that are not stored.
+(func (export "sumLeading") (param $x i32) (param $out i32) (param $A i32) (param $C i32) (param $c0 i32) (param $c1 i32)
+  (local $a i32) (local $p i32) (local $v v128) (local $lo v128) (local $hi v128) (local $o i32) (local $row i32)
+  (local.set $row (i32.shl (local.get $C) (i32.const 2)))
+  (block $cdone (loop $cloop
+    (br_if $cdone (i32.ge_s (local.get $c0) (local.get $c1)))
+    (local.set $lo (v128.const i64x2 0 0))
+    (local.set $hi (v128.const i64x2 0 0))
+    (local.set $p (i32.add (local.get $x) (i32.shl (local.get $c0) (i32.const 2))))
+    (local.set $a (i32.const 0))
+    (block $adone (loop $aloop
+      (br_if $adone (i32.ge_s (local.get $a) (local.get $A)))
+      (local.set $v (v128.load (local.get $p)))
+      (local.set $lo (f64x2.add (local.get $lo) (f64x2.promote_low_f32x4 (local.get $v))))
+      (local.set $hi (f64x2.add (local.get $hi) (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v)))))
+      (local.set $p (i32.add (local.get $p) (local.get $row)))
+      (local.set $a (i32.add (local.get $a) (i32.const 1)))
+      (br $aloop)))
+    (local.set $o (i32.add (local.get $out) (i32.shl (local.get $c0) (i32.const 3))))
+    (f64.store (local.get $o) (f64x2.extract_lane 0 (local.get $lo)))
+    (if (i32.lt_s (i32.add (local.get $c0) (i32.const 1)) (local.get $c1))
+      (then (f64.store offset=8 (local.get $o) (f64x2.extract_lane 1 (local.get $lo)))))
+    (if (i32.lt_s (i32.add (local.get $c0) (i32.const 2)) (local.get $c1))
+      (then (f64.store offset=16 (local.get $o) (f64x2.extract_lane 0 (local.get $hi)))))
+    (if (i32.lt_s (i32.add (local.get $c0) (i32.const 3)) (local.get $c1))
+      (then (f64.store offset=24 (local.get $o) (f64x2.extract_lane 1 (local.get $hi)))))
+    (local.set $c0 (i32.add (local.get $c0) (i32.const 4)))
+    (br $cloop))))
 )

@@ -1,0 +1,76 @@
+// Large float32 sums in WebAssembly (wasm/gemm.wat: sumOuterInner, sumLeading), split over the
+// worker threads, where the kept axes are one block between reduced ones ([A][C][S] summed over
+// A and S: whole sums, bias gradients, sums over the batch). The strided JavaScript loop ran at
+// 4-6 ns an element on the reference machine; these at under 1 with the copy in. Accumulation is
+// in float64 like the JavaScript loop; runs are added in another order (four accumulators), so
+// last bits may differ from it, never between thread counts: every channel, and every fixed
+// chunk of a whole sum, is summed by one call.
+import { reducedShape, sizeOf } from '../shape.js';
+import type { Tensor } from '../tensor.js';
+import { buf, empty } from './backend.js';
+import { activeThreads, runParallel } from './threads.js';
+import { reserve } from './wasm.js';
+import { FN } from './worker-source.js';
+
+/** Below this many elements the JavaScript loop is as fast. */
+const MIN = 1 << 14;
+/** A whole sum goes in chunks of this many elements (fixed, so the bits do not depend on threads). */
+const CHUNK = 1 << 16;
+
+/** [from, to) ranges splitting `total` into `parts` nearly equal ones, each a multiple of `unit` but the last. */
+function ranges(total: number, parts: number, unit = 1): [number, number][] {
+  const units = Math.ceil(total / unit);
+  const n = Math.max(1, Math.min(units, parts));
+  return Array.from({ length: n }, (_, i) => [
+    Math.min(total, Math.floor((i * units) / n) * unit),
+    Math.min(total, Math.floor(((i + 1) * units) / n) * unit),
+  ]);
+}
+
+/** `sum(x, axes)` for contiguous float32 x where it pays; undefined otherwise. */
+export function wasmSum(x: Tensor, axes: readonly number[], keepDim: boolean): Tensor | undefined {
+  if (x.dtype !== 'float32' || !x.isContiguous || x.size < MIN) return undefined;
+  const reduced = new Set(axes);
+  let i = 0;
+  while (i < x.rank && reduced.has(i)) i++;
+  let j = x.rank;
+  while (j > i && reduced.has(j - 1)) j--;
+  for (let k = i; k < j; k++) if (reduced.has(k)) return undefined; // kept axes not one block
+  const A = sizeOf(x.shape.slice(0, i));
+  const C = sizeOf(x.shape.slice(i, j));
+  const S = sizeOf(x.shape.slice(j));
+  const n = x.size;
+  // A whole sum is the sum of fixed chunks: [1][chunks][CHUNK] plus the tail as one more channel.
+  const whole = C === 1;
+  const [a, c, s] = whole ? [1, Math.ceil(n / CHUNK), CHUNK] : [A, C, S];
+  const xWords = n + 4; // 4 words of slack: sumLeading's last vector may read past C
+  const outAt = xWords + (xWords & 1);
+  const { f32 } = reserve(outAt + 2 * c);
+  f32.set((buf(x) as Float32Array).subarray(x.offset, x.offset + n), 0);
+  const parts = n < 4 * MIN ? 1 : 2 * activeThreads();
+  const items: number[][] = [];
+  if (whole) {
+    const full = Math.floor(n / CHUNK);
+    for (const [c0, c1] of ranges(full, parts))
+      if (c1 > c0) items.push([FN.sumOuterInner, 0, outAt * 4, 1, full, CHUNK, c0, c1]);
+    // The tail: one channel of its own, starting where the full chunks end.
+    if (full < c)
+      items.push([FN.sumOuterInner, full * CHUNK * 4, (outAt + 2 * full) * 4, 1, 1, n - full * CHUNK, 0, 1]);
+  } else if (s === 1) {
+    for (const [c0, c1] of ranges(c, parts, 4))
+      if (c1 > c0) items.push([FN.sumLeading, 0, outAt * 4, a, c, c0, c1]);
+  } else {
+    for (const [c0, c1] of ranges(c, parts))
+      if (c1 > c0) items.push([FN.sumOuterInner, 0, outAt * 4, a, c, s, c0, c1]);
+  }
+  runParallel(items);
+  const sums = new Float64Array(f32.buffer, outAt * 4, c);
+  const out = empty(reducedShape(x.shape, [...axes], keepDim), 'float32');
+  const o = buf(out);
+  if (whole) {
+    let total = 0;
+    for (let k = 0; k < c; k++) total += sums[k];
+    o[0] = total;
+  } else o.set(sums);
+  return out;
+}
