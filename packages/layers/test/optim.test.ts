@@ -133,6 +133,48 @@ describe('optimizers against PyTorch (5 steps on a quadratic)', () => {
     }
   });
 
+  it('large float32 parameters (WebAssembly steps, on the threads) match the JavaScript loops bit for bit', async () => {
+    // One 5000-element parameter takes the WebAssembly kernel; the same values as five 1000-element
+    // parameters take the JavaScript loop. Their elements are independent, so the bits must agree.
+    for (const threads of [1, 3]) {
+      sp.setNumThreads(threads);
+      await sp.threadsReady();
+      for (const [Opt, options] of [
+        [L.Adam, { lr: 0.01, weightDecay: 0.01, amsgrad: true, betas: [0.8, 0.9] }],
+        [L.AdamW, { lr: 0.02, weightDecay: 0.1 }],
+        [L.SGD, { lr: 0.1 }],
+        [L.SGD, { lr: 0.05, momentum: 0.9, nesterov: true }],
+        [L.SGD, { lr: 0.05, momentum: 0.8, dampening: 0.1, weightDecay: 0.01 }],
+      ] as const) {
+        sp.manualSeed(3);
+        const init = sp.randn([5000]);
+        const big = init.clone().requiresGrad_();
+        const small = Array.from({ length: 5 }, (_, i) =>
+          init
+            .slice([[i * 1000, (i + 1) * 1000]])
+            .contiguous()
+            .requiresGrad_(),
+        );
+        const optB = new (Opt as typeof L.Adam)([big], options as never);
+        const optS = new (Opt as typeof L.Adam)(small, options as never);
+        for (let step = 0; step < 3; step++) {
+          const g = sp.randn([5000]);
+          big.grad = g;
+          small.forEach((p, i) => {
+            p.grad = g.slice([[i * 1000, (i + 1) * 1000]]).contiguous();
+          });
+          optB.step();
+          optS.step();
+          const b = new Int32Array(big.dataSync().slice().buffer);
+          const joined = new Float32Array(5000);
+          small.forEach((p, i) => joined.set(p.dataSync(), i * 1000));
+          expect(Array.from(b)).toEqual(Array.from(new Int32Array(joined.buffer)));
+        }
+      }
+    }
+    sp.setNumThreads(1);
+  });
+
   it('optimizer steps release their temporaries (flat memory)', () => {
     const p = sp.randn([64]).requiresGrad_();
     const opt = new L.AdamW([p]);

@@ -33,6 +33,12 @@ export { batchNormBackwardFloat32, batchNormFloat32 } from './cpu/batch-norm.js'
 export { mapStrided, type Operand, reduceStrided } from './cpu/codegen.js';
 export { gemmPacked, type PackA, type PackB, type UnpackC } from './cpu/gemm.js';
 export { cpu } from './cpu/index.js';
+export {
+  type AdamConstants,
+  adamStepFloat32,
+  type SgdConstants,
+  sgdStepFloat32,
+} from './cpu/optim-steps.js';
 export { cpuInfo, getNumThreads, setNumThreads, threadsReady } from './cpu/threads.js';
 export { debugEnabled, debugLog, setDebug } from './debug.js';
 export {

@@ -55,6 +55,8 @@ const SKIP = new Set([
   'gemmPacked',
   'batchNormFloat32',
   'batchNormBackwardFloat32',
+  'adamStepFloat32',
+  'sgdStepFloat32',
   'threefry2x32',
   'checkTensor',
   'isTensor',

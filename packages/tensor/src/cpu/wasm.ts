@@ -25,6 +25,8 @@ export interface WasmKernels {
   mapReluBackward: (g: number, x: number, out: number, n: number) => void;
   sumOuterInner: (...args: number[]) => void;
   sumLeading: (...args: number[]) => void;
+  adamStep: (...args: number[]) => void;
+  sgdStep: (...args: number[]) => void;
 }
 
 /** The compiled module, its memory and this thread's instance. */

@@ -1201,4 +1201,82 @@
       (then (f64.store offset=24 (local.get $o) (f64x2.extract_lane 1 (local.get $hi)))))
     (local.set $c0 (i32.add (local.get $c0) (i32.const 4)))
     (br $cloop))))
+
+;; ---- optimizer steps (float32 tensors, float64 arithmetic) -----------------------------------------
+;; One in-place pass per parameter, in the order of the JavaScript kernels of @softpool/layers
+;; (optim/cpu/fused.ts), two elements per f64x2: the same operations on the same float64 values,
+;; rounded to float32 once per store, so the bits agree. Arrays are padded to an even length by
+;; the caller (the second lane of a last odd element is scratch). Constants are f64s at $k.
+
+;; Adam / AdamW: k = decay, coupled, b1, 1 - b1, b2, 1 - b2, sqrt(1 - b2^t), eps, lr / (1 - b1^t);
+;; vmax 0: no amsgrad. n elements from the start of each array.
+(func (export "adamStep") (param $p i32) (param $g i32) (param $m i32) (param $v i32) (param $vmax i32) (param $n i32) (param $k i32)
+  (local $end i32) (local $w v128) (local $d v128) (local $mi v128) (local $vi v128)
+  (local $decay v128) (local $coupled v128) (local $b1 v128) (local $omb1 v128) (local $b2 v128) (local $omb2 v128)
+  (local $sqrtC2 v128) (local $eps v128) (local $stepSize v128)
+  (local.set $decay (v128.load64_splat offset=0 (local.get $k)))
+  (local.set $coupled (v128.load64_splat offset=8 (local.get $k)))
+  (local.set $b1 (v128.load64_splat offset=16 (local.get $k)))
+  (local.set $omb1 (v128.load64_splat offset=24 (local.get $k)))
+  (local.set $b2 (v128.load64_splat offset=32 (local.get $k)))
+  (local.set $omb2 (v128.load64_splat offset=40 (local.get $k)))
+  (local.set $sqrtC2 (v128.load64_splat offset=48 (local.get $k)))
+  (local.set $eps (v128.load64_splat offset=56 (local.get $k)))
+  (local.set $stepSize (v128.load64_splat offset=64 (local.get $k)))
+  (local.set $end (i32.add (local.get $p) (i32.shl (local.get $n) (i32.const 2))))
+  (block $done (loop $l
+    (br_if $done (i32.ge_u (local.get $p) (local.get $end)))
+    (local.set $w (f64x2.mul (f64x2.promote_low_f32x4 (v128.load64_zero (local.get $p))) (local.get $decay)))
+    (local.set $d (f64x2.add (f64x2.promote_low_f32x4 (v128.load64_zero (local.get $g))) (f64x2.mul (local.get $w) (local.get $coupled))))
+    (local.set $mi (f64x2.add (f64x2.mul (f64x2.promote_low_f32x4 (v128.load64_zero (local.get $m))) (local.get $b1))
+      (f64x2.mul (local.get $d) (local.get $omb1))))
+    (local.set $vi (f64x2.add (f64x2.mul (f64x2.promote_low_f32x4 (v128.load64_zero (local.get $v))) (local.get $b2))
+      (f64x2.mul (f64x2.mul (local.get $d) (local.get $d)) (local.get $omb2))))
+    (v128.store64_lane 0 (local.get $m) (f32x4.demote_f64x2_zero (local.get $mi)))
+    (v128.store64_lane 0 (local.get $v) (f32x4.demote_f64x2_zero (local.get $vi)))
+    (if (local.get $vmax)
+      (then
+        ;; amsgrad: the larger of the stored maximum and the stored (rounded) v
+        (local.set $vi (f64x2.max (f64x2.promote_low_f32x4 (v128.load64_zero (local.get $vmax)))
+          (f64x2.promote_low_f32x4 (v128.load64_zero (local.get $v)))))
+        (v128.store64_lane 0 (local.get $vmax) (f32x4.demote_f64x2_zero (local.get $vi)))
+        (local.set $vmax (i32.add (local.get $vmax) (i32.const 8)))))
+    (v128.store64_lane 0 (local.get $p) (f32x4.demote_f64x2_zero
+      (f64x2.sub (local.get $w) (f64x2.mul (f64x2.div (local.get $mi)
+        (f64x2.add (f64x2.div (f64x2.sqrt (local.get $vi)) (local.get $sqrtC2)) (local.get $eps))) (local.get $stepSize)))))
+    (local.set $p (i32.add (local.get $p) (i32.const 8)))
+    (local.set $g (i32.add (local.get $g) (i32.const 8)))
+    (local.set $m (i32.add (local.get $m) (i32.const 8)))
+    (local.set $v (i32.add (local.get $v) (i32.const 8)))
+    (br $l))))
+
+;; SGD: k = lr, momentum, 1 - dampening, weight decay; flags: 1 a momentum buffer, 2 its first
+;; step (the buffer becomes the direction), 4 nesterov.
+(func (export "sgdStep") (param $p i32) (param $g i32) (param $buf i32) (param $n i32) (param $k i32) (param $flags i32)
+  (local $end i32) (local $pv v128) (local $d v128) (local $b v128)
+  (local $lr v128) (local $mom v128) (local $omd v128) (local $wd v128)
+  (local.set $lr (v128.load64_splat offset=0 (local.get $k)))
+  (local.set $mom (v128.load64_splat offset=8 (local.get $k)))
+  (local.set $omd (v128.load64_splat offset=16 (local.get $k)))
+  (local.set $wd (v128.load64_splat offset=24 (local.get $k)))
+  (local.set $end (i32.add (local.get $p) (i32.shl (local.get $n) (i32.const 2))))
+  (block $done (loop $l
+    (br_if $done (i32.ge_u (local.get $p) (local.get $end)))
+    (local.set $pv (f64x2.promote_low_f32x4 (v128.load64_zero (local.get $p))))
+    (local.set $d (f64x2.add (f64x2.promote_low_f32x4 (v128.load64_zero (local.get $g))) (f64x2.mul (local.get $pv) (local.get $wd))))
+    (if (i32.and (local.get $flags) (i32.const 1))
+      (then
+        (local.set $b (if (result v128) (i32.and (local.get $flags) (i32.const 2))
+          (then (local.get $d))
+          (else (f64x2.add (f64x2.mul (f64x2.promote_low_f32x4 (v128.load64_zero (local.get $buf))) (local.get $mom))
+            (f64x2.mul (local.get $d) (local.get $omd))))))
+        (v128.store64_lane 0 (local.get $buf) (f32x4.demote_f64x2_zero (local.get $b)))
+        (local.set $d (if (result v128) (i32.and (local.get $flags) (i32.const 4))
+          (then (f64x2.add (local.get $d) (f64x2.mul (local.get $b) (local.get $mom))))
+          (else (local.get $b))))
+        (local.set $buf (i32.add (local.get $buf) (i32.const 8)))))
+    (v128.store64_lane 0 (local.get $p) (f32x4.demote_f64x2_zero (f64x2.sub (local.get $pv) (f64x2.mul (local.get $d) (local.get $lr)))))
+    (local.set $p (i32.add (local.get $p) (i32.const 8)))
+    (local.set $g (i32.add (local.get $g) (i32.const 8)))
+    (br $l))))
 )
