@@ -167,7 +167,9 @@ describe('optimizers against PyTorch (5 steps on a quadratic)', () => {
           optS.step();
           const b = new Int32Array(big.dataSync().slice().buffer);
           const joined = new Float32Array(5000);
-          small.forEach((p, i) => joined.set(p.dataSync(), i * 1000));
+          small.forEach((p, i) => {
+            joined.set(p.dataSync(), i * 1000);
+          });
           expect(Array.from(b)).toEqual(Array.from(new Int32Array(joined.buffer)));
         }
       }
