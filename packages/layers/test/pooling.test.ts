@@ -500,6 +500,49 @@ describe('modules', () => {
   });
 });
 
+describe('on the CPU worker threads', () => {
+  it('every float32 kernel gives the same bits for 1, 2, 3 and 4 threads (planes split over them)', async () => {
+    const cases: [string, number[], (x: sp.Tensor) => sp.Tensor][] = [
+      ['softPool k2', [8, 16, 28, 28], (x) => L.softPool2d(x, { kernelSize: 2 })],
+      [
+        'softPool k3 s2 pad1',
+        [8, 16, 27, 27],
+        (x) => L.softPool2d(x, { kernelSize: 3, stride: 2, padding: 1 }),
+      ],
+      ['softPool k2, 14 wide', [8, 16, 14, 28], (x) => L.softPool2d(x, { kernelSize: 2 })],
+      ['maxPool k2', [8, 16, 28, 28], (x) => L.maxPool2d(x, { kernelSize: 2 })],
+      [
+        'maxPool k3 s1 pad1',
+        [8, 16, 13, 13],
+        (x) => L.maxPool2d(x, { kernelSize: 3, stride: 1, padding: 1 }),
+      ],
+      ['avgPool k2', [8, 16, 10, 10], (x) => L.avgPool2d(x, { kernelSize: 2 })],
+      [
+        'avgPool k3 s2 pad1',
+        [8, 16, 27, 27],
+        (x) => L.avgPool2d(x, { kernelSize: 3, stride: 2, padding: 1 }),
+      ],
+      ['softPool 1-D', [8, 64, 200], (x) => L.softPool1d(x, { kernelSize: 2 })],
+      ['softPool 3-D', [4, 8, 8, 8, 32], (x) => L.softPool3d(x, { kernelSize: 2 })],
+    ];
+    for (const [name, shape, f] of cases) {
+      const results: number[][] = [];
+      for (const threads of [1, 2, 3, 4]) {
+        sp.setNumThreads(threads);
+        expect(await sp.threadsReady()).toBe(threads);
+        sp.manualSeed(11);
+        const x = sp.randn(shape).requiresGrad_();
+        const y = f(x);
+        y.backward(sp.cos(y.detach()));
+        const bitsOf = (t: sp.Tensor) => Array.from(new Int32Array(Float32Array.from(t.dataSync()).buffer));
+        results.push([...bitsOf(y), ...bitsOf(x.grad!)]);
+      }
+      for (const r of results.slice(1)) expect(r, name).toEqual(results[0]);
+    }
+    sp.setNumThreads(1);
+  });
+});
+
 describe('memory', () => {
   it('the SoftPool graph keeps only the input, the output and two statistics per window', () => {
     /** Bytes a SoftPool call adds, in units of its output's bytes (all released with the output). */

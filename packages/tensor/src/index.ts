@@ -39,7 +39,15 @@ export {
   type SgdConstants,
   sgdStepFloat32,
 } from './cpu/optim-steps.js';
-export { cpuInfo, getNumThreads, setNumThreads, threadsReady } from './cpu/threads.js';
+export {
+  cpuInfo,
+  getNumThreads,
+  registerCpuKernels,
+  runCpuKernels,
+  setNumThreads,
+  threadsReady,
+} from './cpu/threads.js';
+export { cpuMemory } from './cpu/wasm.js';
 export { debugEnabled, debugLog, setDebug } from './debug.js';
 export {
   type BackwardOptions,

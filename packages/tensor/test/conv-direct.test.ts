@@ -62,10 +62,12 @@ describe('direct convolution (float32, stride 1, few channels)', () => {
         values(convBackwardInput(dy64, w64, xs, opts)),
         tol,
       );
+      // A weight gradient sums N*OH*OW products (up to 3920 here, of values up to 9) in float32
+      // within each image: its rounding reaches a few 1e-4.
       expectClose(
         values(convBackwardWeight(x, dy, ws, opts)),
         values(convBackwardWeight(x64, dy64, ws, opts)),
-        tol,
+        { atol: 1e-3, rtol: 1e-4 },
       );
     });
   });

@@ -14,9 +14,13 @@ import {
   conv3d,
   convBackwardInput,
   convBackwardWeight,
+  cpuInfo,
+  cpuMemory,
   getNumThreads,
   matmul,
   memory,
+  registerCpuKernels,
+  runCpuKernels,
   scope,
   setNumThreads,
   sum,
@@ -151,6 +155,72 @@ const cases: [string, () => Tensor][] = [
       ),
   ],
 ];
+
+describe('kernels of other modules (registerCpuKernels)', () => {
+  // A module of its own on the CPU backend's memory: inc(p, n) adds 1 to n int32 words at p.
+  const wat = `(module (import "env" "memory" (memory 1 65536 SHARED))
+    (func (export "inc") (param $p i32) (param $n i32)
+      (block $d (loop $l (br_if $d (i32.eqz (local.get $n)))
+        (i32.store (local.get $p) (i32.add (i32.load (local.get $p)) (i32.const 1)))
+        (local.set $p (i32.add (local.get $p) (i32.const 4)))
+        (local.set $n (i32.sub (local.get $n) (i32.const 1))) (br $l)))))`;
+  async function compile(): Promise<WebAssembly.Module> {
+    const wabt = await (await import('wabt')).default();
+    const shared = cpuInfo().sharedMemory;
+    const mod = wabt.parseWat('inc.wat', wat.replace('SHARED', shared ? 'shared' : ''), { threads: true });
+    const { buffer } = mod.toBinary({});
+    mod.destroy();
+    return new WebAssembly.Module(new Uint8Array(buffer));
+  }
+
+  it('runs their exports on every thread, in the shared memory', async () => {
+    const module = await compile();
+    const instance = new WebAssembly.Instance(module, { env: { memory: cpuMemory() } });
+    const { inc } = registerCpuKernels(module, instance.exports, { inc: 2 });
+    setNumThreads(3);
+    expect(await threadsReady()).toBe(3);
+    const words = new Int32Array(cpuMemory().buffer, 0, 4000);
+    words.fill(7);
+    // 40 items of 100 words each, over three threads; twice over the same words.
+    const items = Array.from({ length: 40 }, (_, i) => [inc, i * 400, 100]);
+    runCpuKernels(items);
+    runCpuKernels(items);
+    expect(new Int32Array(cpuMemory().buffer, 0, 4000).every((v) => v === 9)).toBe(true);
+    // The built-in kernels still run (the pool restarted with the new module).
+    const shape = scope(
+      () => matmul(randomTensor([64, 64], 'float32', 1), randomTensor([64, 64], 'float32', 2)).shape,
+    );
+    expect(shape).toEqual([64, 64]);
+    setNumThreads(1);
+  });
+
+  it('refuses a missing export or an argument count the work items cannot hold', async () => {
+    const module = await compile();
+    const instance = new WebAssembly.Instance(module, { env: { memory: cpuMemory() } });
+    expect(() => registerCpuKernels(module, instance.exports, { dec: 2 })).toThrow(
+      "registerCpuKernels: the module has no exported function 'dec'",
+    );
+    expect(() => registerCpuKernels(module, instance.exports, { inc: 31 })).toThrow(ArgumentError);
+    expect(() => registerCpuKernels(module, instance.exports, { inc: -1 })).toThrow(
+      /0 to 30 integer arguments/,
+    );
+    expect(() => registerCpuKernels({} as never, instance.exports, { inc: 2 })).toThrow(
+      /must be a WebAssembly.Module/,
+    );
+    // Only registered kernels run from outside, with their whole argument lists.
+    expect(() => runCpuKernels([[FN.gemm, 0, 0, 0, 0, 0, 0, 0, 0]])).toThrow(/not registered/);
+    expect(() => runCpuKernels([[1e9]])).toThrow(/not registered/);
+    expect(() => runCpuKernels([[0.5]])).toThrow(/array of integers/);
+    const { inc } = registerCpuKernels(module, instance.exports, { inc: 2 });
+    expect(() =>
+      runCpuKernels([
+        [inc, 0, 4],
+        [inc, 0],
+      ]),
+    ).toThrow(`runCpuKernels: item 1 gives kernel ${inc} 1 arguments, it takes 2`);
+    expect(() => runCpuKernels('x' as never)).toThrow(ArgumentError);
+  });
+});
 
 describe('CPU worker threads', () => {
   it.each(cases)(

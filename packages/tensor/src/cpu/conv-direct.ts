@@ -186,13 +186,15 @@ export function convDirectWeightGrad(
   const dyAt = xWords;
   const dyWords = N * blocks * CB * S;
   const dwAt = dyAt + dyWords;
-  const accAt = dwAt + Cout * Cin * KV;
-  const tmp = accAt + blocks * Cin * groups * 32;
+  // float64 totals, 64 words per tap group (8-byte aligned), zeroed below.
+  const accAt = dwAt + Cout * Cin * KV + ((dwAt + Cout * Cin * KV) & 1);
+  const tmp = accAt + blocks * Cin * groups * 64;
   const xData = readContiguous(x) as Float32Array;
   const dyData = readContiguous(dy) as Float32Array;
   const { f32 } = reserve(tmp + Math.max(xData.length, dyData.length));
   stageInput(f32, 0, tmp, xData, g, N * Cin);
   f32.set(dyData, tmp);
+  f32.fill(0, accAt, tmp);
   const work = N * Cout * S * Cin * KV;
   const threads = work < PARALLEL_MIN ? 1 : activeThreads();
   runParallel(
@@ -237,7 +239,7 @@ export function convDirectWeightGrad(
           dyImg,
           Cin * KV * 4,
         ]);
-        acc += (g1 - g0) * 128;
+        acc += (g1 - g0) * 256;
       }
   runParallel(items);
   const dw = empty(weightShape, 'float32');

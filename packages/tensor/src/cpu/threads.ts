@@ -167,7 +167,14 @@ function startPool(size: number): Pool {
     resolveReady = r;
   });
   const p: Pool = { size, workers: [], ready: 0, readyPromise, control, table, generation: 0 };
-  const init = { module, memory, control: control.buffer, tasks: table.buffer };
+  const init = {
+    module,
+    memory,
+    control: control.buffer,
+    tasks: table.buffer,
+    extra: extensions.map(({ module: m, names }) => ({ module: m, names })),
+    arity,
+  };
   const onReady = () => {
     if (++p.ready === size) resolveReady();
   };
@@ -215,12 +222,61 @@ type Kernel = (...args: number[]) => void;
 /** This thread's kernels, indexed by the numbers of `FN` (made on the first parallel call). */
 let kernels: Kernel[] | undefined;
 
+/** Other packages' modules whose exports the threads run too, numbered after FN's (in order). */
+const extensions: { module: WebAssembly.Module; names: string[]; fns: Kernel[] }[] = [];
+/** The argument count of every kernel number: FN's, then the registered ones. */
+const arity: number[] = [...ARITY];
+
+/**
+ * Adds the exports named in `arities` of a WebAssembly module to the kernels the CPU threads run,
+ * and returns their numbers for `runCpuKernels`. The module must import the CPU backend's memory
+ * (`cpuMemory()`) as `env.memory`; `instance` is this thread's instance of it, and every worker
+ * makes its own. Workers already running are restarted on the next parallel call.
+ * @example
+ * const fn = registerCpuKernels(module, instance.exports, { poolFwd: 12 });
+ * runCpuKernels([[fn.poolFwd, ...args], [fn.poolFwd, ...moreArgs]]);
+ */
+export function registerCpuKernels(
+  module: WebAssembly.Module,
+  exports: WebAssembly.Exports,
+  arities: Record<string, number>,
+): Record<string, number> {
+  if (!(module instanceof WebAssembly.Module))
+    throw new ArgumentError(`registerCpuKernels: module must be a WebAssembly.Module, got ${typeof module}`);
+  for (const [what, v] of [
+    ['exports', exports],
+    ['arities', arities],
+  ] as const)
+    if (typeof v !== 'object' || v === null)
+      throw new ArgumentError(
+        `registerCpuKernels: ${what} must be an object, got ${v === null ? 'null' : typeof v}`,
+      );
+  const names = Object.keys(arities);
+  const fns = names.map((name) => {
+    const f = exports[name];
+    if (typeof f !== 'function')
+      throw new ArgumentError(`registerCpuKernels: the module has no exported function '${name}'`);
+    const n = arities[name];
+    if (!Number.isInteger(n) || n < 0 || n > SLOT - 2)
+      throw new ArgumentError(
+        `registerCpuKernels: '${name}' must take 0 to ${SLOT - 2} integer arguments, got ${n}`,
+      );
+    return f as Kernel;
+  });
+  const first = arity.length;
+  extensions.push({ module, names, fns });
+  for (const name of names) arity.push(arities[name]);
+  kernels = undefined;
+  if (pool) shutdown();
+  return Object.fromEntries(names.map((name, i) => [name, first + i]));
+}
+
 /** Runs one item's calls on this thread (`fns` indexed by the numbers of `FN`). */
 function runItem(fns: Kernel[], calls: number[]): void {
   for (let at = 0; at < calls.length; ) {
     const fn = calls[at++];
-    const args = calls.slice(at, at + ARITY[fn]);
-    at += ARITY[fn];
+    const args = calls.slice(at, at + arity[fn]);
+    at += arity[fn];
     if (fn === FN.fail) throw new Error('injected failure');
     // Only a worker can be made to exit; the calling thread stays busy meanwhile, so the test
     // that injects this sees the other exit items taken by workers.
@@ -245,15 +301,16 @@ function waitWhile(ctl: Int32Array, at: number, value: number, ms: number): void
 }
 
 /**
- * Runs work items across the threads. Each item is a flat list of calls: an export number from
- * `FN` followed by its `ARITY` integer arguments. Items must write disjoint memory. With one
- * thread (or before the workers are up) the caller runs them all, in order.
+ * Runs work items across the threads (`runCpuKernels` checks them first). Each item is a flat
+ * list of calls: an export number from `FN` (or `registerCpuKernels`) followed by its integer
+ * arguments. Items must write disjoint memory. With one thread (or before the workers are up) the caller
+ * runs them all, in order.
  */
 export function runParallel(items: number[][]): void {
   if (!kernels) {
     const k = wasmState().kernels as unknown as Record<string, Kernel | undefined>;
     // fail and exit are not exports: runItem handles them itself.
-    kernels = FN_NAMES.map((name) => k[name] ?? (() => {}));
+    kernels = [...FN_NAMES.map((name) => k[name] ?? (() => {})), ...extensions.flatMap((e) => e.fns)];
   }
   const fns = kernels;
   const p = items.length > 1 ? currentPool() : undefined;
@@ -277,7 +334,7 @@ function runBatch(p: Pool, fns: Kernel[], items: number[][]): void {
         `cpu threads: a work item of ${calls.length} words exceeds the slot of ${SLOT - 1}`,
       );
     let count = 0;
-    for (let c = 0; c < calls.length; c += 1 + ARITY[calls[c]]) count++;
+    for (let c = 0; c < calls.length; c += 1 + arity[calls[c]]) count++;
     table[i * SLOT] = count;
     table.set(calls, i * SLOT + 1);
   });
@@ -342,3 +399,28 @@ export const threadInternals = {
     return pool?.workers ?? [];
   },
 };
+
+/**
+ * Runs work items on the CPU threads: each a flat list of calls, a kernel number from
+ * `registerCpuKernels` then its integer arguments (byte addresses and sizes in `cpuMemory()`).
+ * Items must write disjoint memory; the calling thread takes part and returns when all are done.
+ */
+export function runCpuKernels(items: readonly (readonly number[])[]): void {
+  if (!Array.isArray(items))
+    throw new ArgumentError(`runCpuKernels: items must be an array, got ${typeof items}`);
+  items.forEach((calls, i) => {
+    if (!Array.isArray(calls) || !calls.every((v) => Number.isInteger(v)))
+      throw new ArgumentError(`runCpuKernels: item ${i} must be an array of integers`);
+    for (let at = 0; at < calls.length; at += 1 + arity[calls[at]]) {
+      const fn = calls[at];
+      // The built-in kernels are the backend's own: only registered ones run from outside.
+      if (!(fn >= FN_NAMES.length && fn < arity.length))
+        throw new ArgumentError(`runCpuKernels: item ${i} calls kernel ${fn}, which is not registered`);
+      if (at + 1 + arity[fn] > calls.length)
+        throw new ArgumentError(
+          `runCpuKernels: item ${i} gives kernel ${fn} ${calls.length - at - 1} arguments, it takes ${arity[fn]}`,
+        );
+    }
+  });
+  runParallel(items.map((calls) => [...calls]));
+}

@@ -105,3 +105,12 @@ export function reserve(words: number): { f32: Float32Array; i32: Int32Array } {
   }
   return { f32: heap, i32: heapInt };
 }
+
+/**
+ * The CPU backend's WebAssembly memory (shared where the host allows it, see `cpuInfo()`): what
+ * modules registered with `registerCpuKernels` import as `env.memory`. Kernels stage their data in
+ * it for the duration of one call; growing it is allowed, keeping views across calls is not.
+ */
+export function cpuMemory(): WebAssembly.Memory {
+  return wasmState().memory;
+}

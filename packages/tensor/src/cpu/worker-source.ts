@@ -10,7 +10,8 @@
 //   STOP  nonzero: exit
 // An item is claimed by compare-and-swap on NEXT, so a worker that wakes late can never take an
 // item of a newer generation by mistake. Item i's calls are in the task table at i * SLOT:
-// a call count, then per call the export's number and its arguments (ARITY of them).
+// a call count, then per call the export's number and its arguments (ARITY of them; numbers past
+// FN's are kernels of other packages' modules, registerCpuKernels in threads.ts).
 
 export const CONTROL = { NEXT: 0, DONE: 1, ERROR: 2, STOP: 3, WORDS: 4 } as const;
 /** Int32 words per work item in the task table. */
@@ -51,10 +52,16 @@ export const MAX_ITEMS = 4095;
 export const workerSource = `'use strict';
 const { NEXT, DONE, ERROR, STOP } = ${JSON.stringify(CONTROL)};
 const SLOT = ${SLOT};
-const ARITY = ${JSON.stringify(ARITY)};
 function serve(init) {
-  const ex = new WebAssembly.Instance(init.module, { env: { memory: init.memory } }).exports;
+  const env = { env: { memory: init.memory } };
+  const ex = new WebAssembly.Instance(init.module, env).exports;
   const fns = ${JSON.stringify(FN_NAMES)}.map((name) => ex[name]);
+  // Other packages' modules (registerCpuKernels): their exports follow FN's, in order.
+  for (const e of init.extra) {
+    const more = new WebAssembly.Instance(e.module, env).exports;
+    for (const name of e.names) fns.push(more[name]);
+  }
+  const ARITY = init.arity;
   fns[${FN.fail}] = () => { throw new Error('injected failure'); };
   fns[${FN.exit}] = () => { if (typeof process !== 'undefined') process.exit(1); else close(); };
   const ctl = new Int32Array(init.control);

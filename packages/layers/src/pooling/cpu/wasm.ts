@@ -1,32 +1,48 @@
 // The float32 fast path of SoftPool, max and average pooling on the CPU: wasm/pool.wat kernels,
-// called one [D*H, W] plane at a time on planes staged in WebAssembly memory a chunk at a time
-// (one copy in per input and one out per output for a chunk of planes, not per plane: LeNet-5's
-// 5x5 outputs made the per-plane copies cost more than the pooling). Planes lie back to back:
-// the kernels may read a few values past a plane (whatever is there only reaches lanes they
-// discard) and the forward ones write up to 3 past its last output, which the next plane's call
-// overwrites (planes go in order; a guard follows the chunk). Used for regular window geometries; adaptive pooling and
-// float64 take the reference kernels. SoftPool with kernel 2 and stride 2 (1-D, 2-D, 3-D) keeps no
-// statistics: its backward kernel holds each window's inputs anyway and rebuilds m and s from them
-// (the exponentials it needs are the same ones), which saves their memory and copies.
-import { cpuData, cpuEmptyUnfilled, readContiguous, type Tensor } from '@softpool/tensor';
+// run on the CPU worker threads of @softpool/tensor (registerCpuKernels) in its shared memory.
+// Planes are staged a chunk at a time (one copy in per input and one out per output for a chunk,
+// not per plane: LeNet-5's 5x5 outputs made per-plane copies cost more than the pooling), and
+// each work item pools a range of planes laid out back to back. The kernels may read a few values
+// past a plane (whatever is there reaches only lanes they discard), forward kernels write up to 3
+// past a plane's last output (the next plane's call overwrites them: planes go in order) and
+// backward ones add 0 to one value past a row: so each item's planes get their own stretch of
+// memory with a guard after it, and no two threads ever touch one address. Every plane is pooled
+// by one call in a fixed order, so results do not depend on the thread count. Used for regular
+// window geometries; adaptive pooling and float64 take the reference kernels. SoftPool with
+// kernel 2 and stride 2 (1-D, 2-D, 3-D) keeps no statistics: its backward kernel holds each
+// window's inputs anyway and rebuilds m and s from them (the exponentials it needs are the same
+// ones), which saves their memory and copies.
+import {
+  cpuData,
+  cpuEmptyUnfilled,
+  cpuInfo,
+  cpuMemory,
+  readContiguous,
+  registerCpuKernels,
+  runCpuKernels,
+  type Tensor,
+  type TypedArray,
+} from '@softpool/tensor';
 import type { PoolGeometry } from '../geometry.js';
 import { type Plan, plan } from '../plan.js';
 import { outShape } from './common.js';
-import { wasmBase64 } from './wasm/pool.gen.js';
+import { wasmBase64, wasmSharedBase64 } from './wasm/pool.gen.js';
 
-interface Kernels {
-  memory: WebAssembly.Memory;
-  softFwd: (...a: number[]) => void;
-  softBwd: (...a: number[]) => void;
-  softFwdOne: (...a: number[]) => void;
-  softBwdOne: (...a: number[]) => void;
-  maxFwd: (...a: number[]) => void;
-  maxBwd: (...a: number[]) => void;
-  avgFwd: (...a: number[]) => void;
-  avgBwd: (...a: number[]) => void;
-}
+/** Argument counts of the exports: the per-plane function's, then planes, inStride, outStride. */
+const ARITY = {
+  softFwd: 19,
+  softBwd: 21,
+  softFwdOne: 11,
+  softBwdOne: 12,
+  maxFwd: 16,
+  maxBwd: 7,
+  avgFwd: 16,
+  avgBwd: 17,
+};
+type Kernel = keyof typeof ARITY;
 
-let kernels: Kernels | undefined;
+/** The exports' kernel numbers for runCpuKernels, once the module is registered. */
+let fn: Record<Kernel, number> | undefined;
 let failed = false;
 
 function decode(b64: string): Uint8Array<ArrayBuffer> {
@@ -36,22 +52,30 @@ function decode(b64: string): Uint8Array<ArrayBuffer> {
   return out;
 }
 
-/** The kernels, or undefined while unavailable (browsers refuse synchronous compiles of this size on the main thread; then they compile in the background). */
-function load(): Kernels | undefined {
-  if (kernels || failed) return kernels;
-  const bytes = decode(wasmBase64);
+/**
+ * Registers the kernels with the CPU threads, or returns undefined while they are unavailable
+ * (browsers refuse synchronous compiles of this size on the main thread; then the module compiles
+ * in the background and the reference kernels run meanwhile).
+ */
+function load(): Record<Kernel, number> | undefined {
+  if (fn || failed) return fn;
+  const memory = cpuMemory();
+  const bytes = decode(cpuInfo().sharedMemory ? wasmSharedBase64 : wasmBase64);
+  const imports = { env: { memory } };
+  const register = (module: WebAssembly.Module, instance: WebAssembly.Instance) => {
+    fn = registerCpuKernels(module, instance.exports, ARITY) as Record<Kernel, number>;
+  };
   try {
-    kernels = new WebAssembly.Instance(new WebAssembly.Module(bytes), {}).exports as unknown as Kernels;
+    const module = new WebAssembly.Module(bytes);
+    register(module, new WebAssembly.Instance(module, imports));
   } catch {
     failed = true;
-    WebAssembly.instantiate(bytes, {}).then(
-      ({ instance }) => {
-        kernels = instance.exports as unknown as Kernels;
-      },
+    WebAssembly.instantiate(bytes, imports).then(
+      ({ module, instance }) => register(module, instance),
       () => {},
     );
   }
-  return kernels;
+  return fn;
 }
 
 /** Row geometry of a plan: the tap-row table and the x-axis settings the kernels take. */
@@ -135,20 +159,8 @@ function rows(p: Plan, g: PoolGeometry): Rows {
   return r;
 }
 
-/** Lays out `sizes` (in 4-byte words) in wasm memory with guards; returns word offsets and views. */
-function arena(k: Kernels, sizes: number[]): { at: number[]; f32: Float32Array; i32: Int32Array } {
-  const GUARD = 64;
-  const at: number[] = [];
-  let w = GUARD;
-  for (const s of sizes) {
-    at.push(w);
-    w += s + GUARD;
-  }
-  const bytes = w * 4;
-  if (k.memory.buffer.byteLength < bytes)
-    k.memory.grow(Math.ceil((bytes - k.memory.buffer.byteLength) / 65536));
-  return { at, f32: new Float32Array(k.memory.buffer), i32: new Int32Array(k.memory.buffer) };
-}
+/** Words after each staged stretch: reads and writes past a plane stay inside it. */
+const GUARD = 64;
 
 /** Planes per chunk: about 4 Mi words (16 MiB) of input, at least one plane. */
 function planeChunks(planes: number, inPlane: number): [number, number][] {
@@ -158,13 +170,92 @@ function planeChunks(planes: number, inPlane: number): [number, number][] {
   return out;
 }
 
+/** Values from which a chunk's planes are split over the threads. */
+const PARALLEL_MIN = 1 << 15;
+
+/**
+ * One array of a call: `plane` words per plane (or a fixed table when `fixed`), copied in from
+ * `from` (per-plane data of every plane, or the table), zero-filled when `zero`, copied out to
+ * `to` when given.
+ */
+interface Staged {
+  plane: number;
+  from?: TypedArray;
+  to?: TypedArray;
+  zero?: boolean;
+  fixed?: boolean;
+}
+
+/**
+ * Runs `call` over the planes of `p` a chunk at a time: stages the arrays, splits the chunk's
+ * planes into ranges (one work item each, its stretch of every per-plane array followed by a
+ * guard), runs the items on the CPU threads and copies the outputs out. `call(at, planes)` gets
+ * the byte address of each array's first plane for the item and returns the item's call.
+ */
+function runPlanes(p: Plan, arrays: Staged[], call: (at: number[], planes: number) => number[]): void {
+  const memory = cpuMemory();
+  for (const [c0, c1] of planeChunks(p.planes, p.inPlane)) {
+    const n = c1 - c0;
+    const parts = n * p.inPlane < PARALLEL_MIN ? 1 : Math.min(n, 2 * cpuInfo().threads);
+    const ranges = Array.from({ length: parts }, (_, i) => [
+      Math.floor((i * n) / parts),
+      Math.floor(((i + 1) * n) / parts),
+    ]);
+    // Word offsets: a guard first, then each array's stretches (item i's at q0*plane + i*GUARD).
+    const base: number[] = [];
+    let w = GUARD;
+    for (const a of arrays) {
+      base.push(w);
+      w += a.fixed ? a.plane + GUARD : n * a.plane + parts * GUARD;
+    }
+    if (memory.buffer.byteLength < w * 4) memory.grow(Math.ceil((w * 4 - memory.buffer.byteLength) / 65536));
+    const f32 = new Float32Array(memory.buffer);
+    const i32 = new Int32Array(memory.buffer);
+    const view = (a: Staged) => (a.from instanceof Int32Array || a.to instanceof Int32Array ? i32 : f32);
+    const start = (k: number, i: number) =>
+      base[k] + (arrays[k].fixed ? 0 : ranges[i][0] * arrays[k].plane + i * GUARD);
+    arrays.forEach((a, k) => {
+      if (a.fixed) {
+        if (a.from) view(a).set(a.from, base[k]);
+        return;
+      }
+      ranges.forEach(([q0, q1], i) => {
+        const at = start(k, i);
+        if (a.from) view(a).set(a.from.subarray((c0 + q0) * a.plane, (c0 + q1) * a.plane), at);
+        else if (a.zero) f32.fill(0, at, at + (q1 - q0) * a.plane);
+      });
+    });
+    runCpuKernels(
+      ranges.map(([q0, q1], i) =>
+        call(
+          arrays.map((_, k) => start(k, i) * 4),
+          q1 - q0,
+        ),
+      ),
+    );
+    arrays.forEach((a, k) => {
+      if (!a.to || a.fixed) return;
+      ranges.forEach(([q0, q1], i) => {
+        const at = start(k, i);
+        a.to!.set(view(a).subarray(at, at + (q1 - q0) * a.plane), (c0 + q0) * a.plane);
+      });
+    });
+  }
+}
+
+/** A float's bits as an int (the threads pass integer arguments). */
+function bits(v: number): number {
+  return new Int32Array(new Float32Array([v]).buffer)[0];
+}
+
 /** True when the fast path applies: float32, a regular geometry, and the module is ready. */
 export function wasmReady(x: Tensor, g: PoolGeometry): boolean {
   return x.dtype === 'float32' && !g.adaptive && load() !== undefined;
 }
 
-function common(r: Rows, at: number, table: number): number[] {
-  return [at * 4, r.W, table * 4, r.nRows, r.OW, r.sx, r.px, r.K, r.dx, r.oxLo, r.oxHi];
+/** The row arguments every windowed kernel takes, for input plane address `x` and table address `table` (bytes). */
+function common(r: Rows, x: number, table: number): number[] {
+  return [x, r.W, table, r.nRows, r.OW, r.sx, r.px, r.K, r.dx, r.oxLo, r.oxHi];
 }
 
 /** [y, m, s], or [y] alone when `stats` is false or the backward rebuilds m and s (onePass). */
@@ -177,34 +268,25 @@ export function softPoolForwardWasm(
   const k = load()!;
   const p = plan(x.shape, g);
   const r = rows(p, g);
-  const a = readContiguous(x);
   const count = stats && !r.onePass ? 3 : 1;
   const outs = Array.from({ length: count }, () => cpuEmptyUnfilled(outShape(x, p), 'float32'));
   const [y, m, s] = outs.map(cpuData);
   const [I, O] = [p.inPlane, p.outPlane];
-  for (const [p0, p1] of planeChunks(p.planes, I)) {
-    const n = p1 - p0;
-    const { at, f32, i32 } = arena(k, [n * I, n * O, n * O, n * O, r.table.length]);
-    i32.set(r.table, at[4]);
-    f32.set(a.subarray(p0 * I, p1 * I), at[0]);
-    for (let q = 0; q < n; q++) {
-      const [xq, oq] = [at[0] + q * I, q * O];
-      if (r.onePass)
-        k.softFwdOne(xq * 4, at[4] * 4, r.nRows, r.OW, r.R, (at[1] + oq) * 4, 1 / temperature, temperature);
-      else
-        k.softFwd(
-          ...common(r, xq, at[4]),
-          (at[1] + oq) * 4,
-          (at[2] + oq) * 4,
-          (at[3] + oq) * 4,
-          1 / temperature,
-          temperature,
-        );
-    }
-    y.set(f32.subarray(at[1], at[1] + n * O), p0 * O);
-    m?.set(f32.subarray(at[2], at[2] + n * O), p0 * O);
-    s?.set(f32.subarray(at[3], at[3] + n * O), p0 * O);
-  }
+  const [invT, T] = [bits(1 / temperature), bits(temperature)];
+  runPlanes(
+    p,
+    [
+      { plane: I, from: readContiguous(x) },
+      { plane: r.table.length, from: r.table, fixed: true },
+      { plane: O, to: y },
+      { plane: O, to: m },
+      { plane: O, to: s },
+    ],
+    ([xa, ta, ya, ma, sa], planes) =>
+      r.onePass
+        ? [k.softFwdOne, xa, ta, r.nRows, r.OW, r.R, ya, invT, T, planes, I * 4, O * 4]
+        : [k.softFwd, ...common(r, xa, ta), ya, ma, sa, invT, T, planes, I * 4, O * 4],
+  );
   return outs;
 }
 
@@ -223,48 +305,24 @@ export function softPoolBackwardWasm(
     throw new Error('softPoolBackward: the forward statistics are missing (internal error)');
   const [a, gy, y, m, s] = [x, grad, ...stats].map(readContiguous);
   const out = cpuEmptyUnfilled(x.shape, 'float32');
-  const dx = cpuData(out);
   const [I, O] = [p.inPlane, p.outPlane];
-  for (const [p0, p1] of planeChunks(p.planes, I)) {
-    const n = p1 - p0;
-    const { at, f32, i32 } = arena(k, [n * I, n * O, n * O, n * O, n * O, n * I, r.table.length]);
-    i32.set(r.table, at[6]);
-    f32.set(a.subarray(p0 * I, p1 * I), at[0]);
-    f32.set(gy.subarray(p0 * O, p1 * O), at[1]);
-    if (!r.onePass) {
-      f32.set(y.subarray(p0 * O, p1 * O), at[2]);
-      f32.set(m.subarray(p0 * O, p1 * O), at[3]);
-      f32.set(s.subarray(p0 * O, p1 * O), at[4]);
-    }
-    if (!r.tiled) f32.fill(0, at[5], at[5] + n * I);
-    for (let q = 0; q < n; q++) {
-      const [xq, oq, dq] = [at[0] + q * I, q * O, (at[5] + q * I) * 4];
-      if (r.onePass && r.disjoint)
-        k.softBwdOne(
-          xq * 4,
-          at[6] * 4,
-          r.nRows,
-          r.OW,
-          r.R,
-          (at[1] + oq) * 4,
-          1 / temperature,
-          exact ? 1 : 0,
-          dq,
-        );
-      else
-        k.softBwd(
-          ...common(r, xq, at[6]),
-          (at[1] + oq) * 4,
-          (at[2] + oq) * 4,
-          (at[3] + oq) * 4,
-          (at[4] + oq) * 4,
-          1 / temperature,
-          exact ? 1 : 0,
-          dq,
-        );
-    }
-    dx.set(f32.subarray(at[5], at[5] + n * I), p0 * I);
-  }
+  const [invT, ex] = [bits(1 / temperature), exact ? 1 : 0];
+  runPlanes(
+    p,
+    [
+      { plane: I, from: a },
+      { plane: r.table.length, from: r.table, fixed: true },
+      { plane: O, from: gy },
+      { plane: O, from: y },
+      { plane: O, from: m },
+      { plane: O, from: s },
+      { plane: I, to: cpuData(out), zero: !r.tiled },
+    ],
+    ([xa, ta, ga, ya, ma, sa, da], planes) =>
+      r.onePass && r.disjoint
+        ? [k.softBwdOne, xa, ta, r.nRows, r.OW, r.R, ga, invT, ex, da, planes, I * 4, O * 4]
+        : [k.softBwd, ...common(r, xa, ta), ga, ya, ma, sa, invT, ex, da, planes, I * 4, O * 4],
+  );
   return out;
 }
 
@@ -272,21 +330,19 @@ export function maxPoolForwardWasm(x: Tensor, g: PoolGeometry): Tensor[] {
   const k = load()!;
   const p = plan(x.shape, g);
   const r = rows(p, g);
-  const a = readContiguous(x);
   const yT = cpuEmptyUnfilled(outShape(x, p), 'float32');
   const iT = cpuEmptyUnfilled(outShape(x, p), 'int32');
-  const [y, idx] = [cpuData(yT), cpuData(iT) as Int32Array];
   const [I, O] = [p.inPlane, p.outPlane];
-  for (const [p0, p1] of planeChunks(p.planes, I)) {
-    const n = p1 - p0;
-    const { at, f32, i32 } = arena(k, [n * I, n * O, n * O, r.table.length]);
-    i32.set(r.table, at[3]);
-    f32.set(a.subarray(p0 * I, p1 * I), at[0]);
-    for (let q = 0; q < n; q++)
-      k.maxFwd(...common(r, at[0] + q * I, at[3]), (at[1] + q * O) * 4, (at[2] + q * O) * 4);
-    y.set(f32.subarray(at[1], at[1] + n * O), p0 * O);
-    idx.set(i32.subarray(at[2], at[2] + n * O), p0 * O);
-  }
+  runPlanes(
+    p,
+    [
+      { plane: I, from: readContiguous(x) },
+      { plane: r.table.length, from: r.table, fixed: true },
+      { plane: O, to: cpuData(yT) },
+      { plane: O, to: cpuData(iT) },
+    ],
+    ([xa, ta, ya, ia], planes) => [k.maxFwd, ...common(r, xa, ta), ya, ia, planes, I * 4, O * 4],
+  );
   return [yT, iT];
 }
 
@@ -298,20 +354,17 @@ export function maxPoolBackwardWasm(
 ): Tensor {
   const k = load()!;
   const p = plan(inputShape, g);
-  const gy = readContiguous(grad);
-  const idx = readContiguous(indices) as Int32Array;
   const out = cpuEmptyUnfilled(inputShape, 'float32');
-  const dx = cpuData(out);
   const [I, O] = [p.inPlane, p.outPlane];
-  for (const [p0, p1] of planeChunks(p.planes, I)) {
-    const n = p1 - p0;
-    const { at, f32, i32 } = arena(k, [n * O, n * O, n * I]);
-    f32.set(gy.subarray(p0 * O, p1 * O), at[0]);
-    i32.set(idx.subarray(p0 * O, p1 * O), at[1]);
-    f32.fill(0, at[2], at[2] + n * I);
-    for (let q = 0; q < n; q++) k.maxBwd((at[0] + q * O) * 4, (at[1] + q * O) * 4, O, (at[2] + q * I) * 4);
-    dx.set(f32.subarray(at[2], at[2] + n * I), p0 * I);
-  }
+  runPlanes(
+    p,
+    [
+      { plane: O, from: readContiguous(grad) },
+      { plane: O, from: readContiguous(indices) },
+      { plane: I, to: cpuData(out), zero: true },
+    ],
+    ([ga, ia, da], planes) => [k.maxBwd, ga, ia, O, da, planes, I * 4, O * 4],
+  );
   return out;
 }
 
@@ -319,19 +372,18 @@ export function avgPoolForwardWasm(x: Tensor, g: PoolGeometry, countIncludePad: 
   const k = load()!;
   const p = plan(x.shape, g);
   const r = rows(p, g);
-  const a = readContiguous(x);
   const yT = cpuEmptyUnfilled(outShape(x, p), 'float32');
-  const y = cpuData(yT);
   const [I, O] = [p.inPlane, p.outPlane];
-  for (const [p0, p1] of planeChunks(p.planes, I)) {
-    const n = p1 - p0;
-    const { at, f32, i32 } = arena(k, [n * I, O, n * O, r.table.length]);
-    i32.set(r.table, at[3]);
-    f32.set(countIncludePad ? r.invWithPad : r.inv, at[1]);
-    f32.set(a.subarray(p0 * I, p1 * I), at[0]);
-    for (let q = 0; q < n; q++) k.avgFwd(...common(r, at[0] + q * I, at[3]), at[1] * 4, (at[2] + q * O) * 4);
-    y.set(f32.subarray(at[2], at[2] + n * O), p0 * O);
-  }
+  runPlanes(
+    p,
+    [
+      { plane: I, from: readContiguous(x) },
+      { plane: r.table.length, from: r.table, fixed: true },
+      { plane: O, from: countIncludePad ? r.invWithPad : r.inv, fixed: true },
+      { plane: O, to: cpuData(yT) },
+    ],
+    ([xa, ta, va, ya], planes) => [k.avgFwd, ...common(r, xa, ta), va, ya, planes, I * 4, O * 4],
+  );
   return yT;
 }
 
@@ -344,21 +396,18 @@ export function avgPoolBackwardWasm(
   const k = load()!;
   const p = plan(inputShape, g);
   const r = rows(p, g);
-  const gy = readContiguous(grad);
   const out = cpuEmptyUnfilled(inputShape, 'float32');
-  const dx = cpuData(out);
   const [I, O] = [p.inPlane, p.outPlane];
-  for (const [p0, p1] of planeChunks(p.planes, I)) {
-    const n = p1 - p0;
-    const { at, f32, i32 } = arena(k, [n * O, O, n * I, r.table.length]);
-    i32.set(r.table, at[3]);
-    f32.set(countIncludePad ? r.invWithPad : r.inv, at[1]);
-    f32.set(gy.subarray(p0 * O, p1 * O), at[0]);
-    f32.fill(0, at[2], at[2] + n * I);
-    // The input plane itself is not read: the gradient plane is the row base for addressing.
-    for (let q = 0; q < n; q++)
-      k.avgBwd(...common(r, at[2] + q * I, at[3]), (at[0] + q * O) * 4, at[1] * 4, (at[2] + q * I) * 4);
-    dx.set(f32.subarray(at[2], at[2] + n * I), p0 * I);
-  }
+  // The input plane itself is not read: the gradient plane is the row base for addressing.
+  runPlanes(
+    p,
+    [
+      { plane: O, from: readContiguous(grad) },
+      { plane: r.table.length, from: r.table, fixed: true },
+      { plane: O, from: countIncludePad ? r.invWithPad : r.inv, fixed: true },
+      { plane: I, to: cpuData(out), zero: true },
+    ],
+    ([ga, ta, va, da], planes) => [k.avgBwd, ...common(r, da, ta), ga, va, da, planes, I * 4, O * 4],
+  );
   return out;
 }

@@ -890,9 +890,10 @@
 ;; repeated and not stored). x is staged as above with the top padding rows included (no rows to
 ;; skip), dy interleaved by interleave8 (its images dyImg bytes apart), dw rows dwRow bytes apart.
 ;; Per position: eight channels (two vectors) times four taps' broadcast inputs, eight
-;; multiply-adds for six loads. Images go in chunks of `chunk` so a chunk of dy stays in cache
-;; while every tap group visits it; a group's accumulators wait between chunks in `acc` (128
-;; bytes per group), which keeps the order of additions that of one pass.
+;; multiply-adds for six loads. Each image's sums are added into float64 totals in `acc` (256
+;; bytes per group, zeroed by the caller), so long sums over many images lose no more than one
+;; image's worth of float32 rounding. Images go in chunks of `chunk` so a chunk of dy stays in
+;; cache while every tap group visits it.
 (func (export "convDirectWgrad")
   (param $x i32) (param $dy i32) (param $dw i32) (param $acc i32) (param $nc i32) (param $g0 i32) (param $g1 i32)
   (param $KW i32) (param $KV i32) (param $Wp i32) (param $OH i32) (param $OW i32)
@@ -924,31 +925,18 @@
       (if (i32.ge_s (local.get $t) (local.get $KV)) (then (local.set $t (i32.sub (local.get $KV) (i32.const 1)))))
       (local.set $o3 (i32.shl (i32.add (i32.mul (i32.div_u (local.get $t) (local.get $KW)) (local.get $Wp))
         (i32.rem_u (local.get $t) (local.get $KW))) (i32.const 2)))
-      (local.set $ap (i32.add (local.get $acc) (i32.shl (i32.sub (local.get $g) (local.get $g0)) (i32.const 7))))
-      (if (local.get $n0)
-        (then
-          (local.set $a00 (v128.load offset=0 (local.get $ap)))
-          (local.set $a01 (v128.load offset=16 (local.get $ap)))
-          (local.set $a10 (v128.load offset=32 (local.get $ap)))
-          (local.set $a11 (v128.load offset=48 (local.get $ap)))
-          (local.set $a20 (v128.load offset=64 (local.get $ap)))
-          (local.set $a21 (v128.load offset=80 (local.get $ap)))
-          (local.set $a30 (v128.load offset=96 (local.get $ap)))
-          (local.set $a31 (v128.load offset=112 (local.get $ap)))
-        )
-        (else
-          (local.set $a00 (v128.const i32x4 0 0 0 0))
-          (local.set $a01 (v128.const i32x4 0 0 0 0))
-          (local.set $a10 (v128.const i32x4 0 0 0 0))
-          (local.set $a11 (v128.const i32x4 0 0 0 0))
-          (local.set $a20 (v128.const i32x4 0 0 0 0))
-          (local.set $a21 (v128.const i32x4 0 0 0 0))
-          (local.set $a30 (v128.const i32x4 0 0 0 0))
-          (local.set $a31 (v128.const i32x4 0 0 0 0))
-        ))
+      (local.set $ap (i32.add (local.get $acc) (i32.shl (i32.sub (local.get $g) (local.get $g0)) (i32.const 8))))
       (local.set $n (local.get $n0))
       (block $ndone (loop $nloop
         (br_if $ndone (i32.ge_s (local.get $n) (local.get $n1)))
+        (local.set $a00 (v128.const i32x4 0 0 0 0))
+        (local.set $a01 (v128.const i32x4 0 0 0 0))
+        (local.set $a10 (v128.const i32x4 0 0 0 0))
+        (local.set $a11 (v128.const i32x4 0 0 0 0))
+        (local.set $a20 (v128.const i32x4 0 0 0 0))
+        (local.set $a21 (v128.const i32x4 0 0 0 0))
+        (local.set $a30 (v128.const i32x4 0 0 0 0))
+        (local.set $a31 (v128.const i32x4 0 0 0 0))
         (local.set $dp (i32.add (local.get $dy) (i32.mul (local.get $n) (local.get $dyImg))))
         (local.set $oy (i32.const 0))
         (block $ydone (loop $yloop
@@ -976,16 +964,25 @@
             (br_if $pos (i32.lt_u (local.get $dp) (local.get $end))))
           (local.set $oy (i32.add (local.get $oy) (i32.const 1)))
           (br $yloop)))
+        ;; this image's sums into the group's float64 totals (tap j, channel c at f64 8j + c)
+        (v128.store offset=0 (local.get $ap) (f64x2.add (v128.load offset=0 (local.get $ap)) (f64x2.promote_low_f32x4 (local.get $a00))))
+        (v128.store offset=16 (local.get $ap) (f64x2.add (v128.load offset=16 (local.get $ap)) (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $a00) (local.get $a00)))))
+        (v128.store offset=32 (local.get $ap) (f64x2.add (v128.load offset=32 (local.get $ap)) (f64x2.promote_low_f32x4 (local.get $a01))))
+        (v128.store offset=48 (local.get $ap) (f64x2.add (v128.load offset=48 (local.get $ap)) (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $a01) (local.get $a01)))))
+        (v128.store offset=64 (local.get $ap) (f64x2.add (v128.load offset=64 (local.get $ap)) (f64x2.promote_low_f32x4 (local.get $a10))))
+        (v128.store offset=80 (local.get $ap) (f64x2.add (v128.load offset=80 (local.get $ap)) (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $a10) (local.get $a10)))))
+        (v128.store offset=96 (local.get $ap) (f64x2.add (v128.load offset=96 (local.get $ap)) (f64x2.promote_low_f32x4 (local.get $a11))))
+        (v128.store offset=112 (local.get $ap) (f64x2.add (v128.load offset=112 (local.get $ap)) (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $a11) (local.get $a11)))))
+        (v128.store offset=128 (local.get $ap) (f64x2.add (v128.load offset=128 (local.get $ap)) (f64x2.promote_low_f32x4 (local.get $a20))))
+        (v128.store offset=144 (local.get $ap) (f64x2.add (v128.load offset=144 (local.get $ap)) (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $a20) (local.get $a20)))))
+        (v128.store offset=160 (local.get $ap) (f64x2.add (v128.load offset=160 (local.get $ap)) (f64x2.promote_low_f32x4 (local.get $a21))))
+        (v128.store offset=176 (local.get $ap) (f64x2.add (v128.load offset=176 (local.get $ap)) (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $a21) (local.get $a21)))))
+        (v128.store offset=192 (local.get $ap) (f64x2.add (v128.load offset=192 (local.get $ap)) (f64x2.promote_low_f32x4 (local.get $a30))))
+        (v128.store offset=208 (local.get $ap) (f64x2.add (v128.load offset=208 (local.get $ap)) (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $a30) (local.get $a30)))))
+        (v128.store offset=224 (local.get $ap) (f64x2.add (v128.load offset=224 (local.get $ap)) (f64x2.promote_low_f32x4 (local.get $a31))))
+        (v128.store offset=240 (local.get $ap) (f64x2.add (v128.load offset=240 (local.get $ap)) (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $a31) (local.get $a31)))))
         (local.set $n (i32.add (local.get $n) (i32.const 1)))
         (br $nloop)))
-      (v128.store offset=0 (local.get $ap) (local.get $a00))
-      (v128.store offset=16 (local.get $ap) (local.get $a01))
-      (v128.store offset=32 (local.get $ap) (local.get $a10))
-      (v128.store offset=48 (local.get $ap) (local.get $a11))
-      (v128.store offset=64 (local.get $ap) (local.get $a20))
-      (v128.store offset=80 (local.get $ap) (local.get $a21))
-      (v128.store offset=96 (local.get $ap) (local.get $a30))
-      (v128.store offset=112 (local.get $ap) (local.get $a31))
       (local.set $g (i32.add (local.get $g) (i32.const 1)))
       (br $gloop)))
     (local.set $n0 (local.get $n1))
@@ -994,7 +991,7 @@
   (local.set $g (local.get $g0))
   (block $sdone (loop $sloop
     (br_if $sdone (i32.ge_s (local.get $g) (local.get $g1)))
-    (local.set $ap (i32.add (local.get $acc) (i32.shl (i32.sub (local.get $g) (local.get $g0)) (i32.const 7))))
+    (local.set $ap (i32.add (local.get $acc) (i32.shl (i32.sub (local.get $g) (local.get $g0)) (i32.const 8))))
     (local.set $t (i32.shl (local.get $g) (i32.const 2)))
     (block $tdone (loop $tloop
       (br_if $tdone (i32.or (i32.ge_s (local.get $t) (local.get $KV)) (i32.ge_s (local.get $t) (i32.shl (i32.add (local.get $g) (i32.const 1)) (i32.const 2)))))
@@ -1002,11 +999,11 @@
       (local.set $c (i32.const 0))
       (block $cdone (loop $cloop
         (br_if $cdone (i32.ge_s (local.get $c) (local.get $nc)))
-        (f32.store (local.get $out) (f32.load (i32.add (local.get $ap) (i32.shl (local.get $c) (i32.const 2)))))
+        (f32.store (local.get $out) (f32.demote_f64 (f64.load (i32.add (local.get $ap) (i32.shl (local.get $c) (i32.const 3))))))
         (local.set $out (i32.add (local.get $out) (local.get $dwRow)))
         (local.set $c (i32.add (local.get $c) (i32.const 1)))
         (br $cloop)))
-      (local.set $ap (i32.add (local.get $ap) (i32.const 32)))
+      (local.set $ap (i32.add (local.get $ap) (i32.const 64)))
       (local.set $t (i32.add (local.get $t) (i32.const 1)))
       (br $tloop)))
     (local.set $g (i32.add (local.get $g) (i32.const 1)))
