@@ -2,7 +2,8 @@
 // over the worker threads: the same float64 arithmetic in the same order as the JavaScript
 // kernels of @softpool/layers (optim/cpu/fused.ts), so the bits agree with them and between
 // thread counts. The arrays are copied in and the updated ones out; on the reference machine the
-// JavaScript loop took about 25 ns an element (LeNet-5's 62K parameters: 1.3-1.8 ms a step).
+// JavaScript loop took about 20 ns an element (Adam on a 48K-element parameter: 1.0 ms, against
+// 0.42 ms here).
 import { activeThreads, runParallel } from './threads.js';
 import { reserve } from './wasm.js';
 import { FN } from './worker-source.js';

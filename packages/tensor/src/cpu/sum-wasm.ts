@@ -1,10 +1,11 @@
 // Large float32 sums in WebAssembly (wasm/gemm.wat: sumOuterInner, sumLeading), split over the
 // worker threads, where the kept axes are one block between reduced ones ([A][C][S] summed over
-// A and S: whole sums, bias gradients, sums over the batch). The strided JavaScript loop ran at
-// 4-6 ns an element on the reference machine; these at under 1 with the copy in. Accumulation is
-// in float64 like the JavaScript loop; runs are added in another order (four accumulators), so
-// last bits may differ from it, never between thread counts: every channel, and every fixed
-// chunk of a whole sum, is summed by one call.
+// A and S: whole sums, bias gradients, sums over the batch). The kernel sums 1M floats in about
+// 0.45 ms; copying them in costs as much again, so on one thread this gains little over the
+// JavaScript loop (1.2-1.4 against 1.4-2.0 ms), more on the threads and on sums over a leading
+// axis (0.09 against 0.16 ms for [512,120]). Accumulation is in float64 like the JavaScript loop;
+// runs are added in another order (four accumulators), so last bits may differ from it, never
+// between thread counts: every channel, and every fixed chunk of a whole sum, is summed by one call.
 import { reducedShape, sizeOf } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { buf, empty } from './backend.js';
