@@ -1,5 +1,6 @@
 // The attributes of the ops this package adds (window poolings, batch norm, the fused optimizer steps), declared on the core's
 // op map so that registerKernel and registerGradient check them here too.
+import type { AdamConstants, SgdConstants } from '@softpool/tensor';
 import type { PoolGeometry } from './pooling/geometry.js';
 
 type SoftPoolAttrs = PoolGeometry & { gradient: 'exact' | 'paper'; temperature: number; stats: boolean };
@@ -8,24 +9,9 @@ type LpPoolAttrs = PoolGeometry & { normType: number };
 /** `relu`: the output is relu(batch norm) (the forward only; see nn/grads.ts). */
 type BatchNormAttrs = { eps: number; relu?: boolean };
 /** One Adam step (inputs: param, grad, expAvg, expAvgSq[, maxExpAvgSq], all updated in place). */
-type AdamStepAttrs = {
-  lr: number;
-  beta1: number;
-  beta2: number;
-  eps: number;
-  weightDecay: number;
-  decoupled: boolean;
-  step: number;
-};
+type AdamStepAttrs = AdamConstants;
 /** One SGD step (inputs: param, grad[, momentumBuffer], updated in place; `first` fills the buffer). */
-type SgdStepAttrs = {
-  lr: number;
-  momentum: number;
-  dampening: number;
-  weightDecay: number;
-  nesterov: boolean;
-  first: boolean;
-};
+type SgdStepAttrs = SgdConstants;
 
 declare module '@softpool/tensor' {
   interface OpAttrs {

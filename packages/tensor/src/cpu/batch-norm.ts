@@ -2,7 +2,7 @@
 // bnForward / bnBackward): SIMD float64 arithmetic in the same order as the JavaScript kernels of
 // @softpool/layers, so the bits agree, with channel blocks spread over the worker threads. A
 // channel's sums are all made by one thread, so results do not depend on the thread count.
-import { activeThreads, runParallel } from './threads.js';
+import { activeThreads, runParallel, splitRange } from './threads.js';
 import { reserve } from './wasm.js';
 import { FN } from './worker-source.js';
 
@@ -11,11 +11,7 @@ const PARALLEL_MIN = 1 << 16;
 
 /** Contiguous channel blocks [c0, c1): one per call when small, else two per thread. */
 function channelBlocks(C: number, values: number): [number, number][] {
-  const parts = values < PARALLEL_MIN ? 1 : Math.min(C, 2 * activeThreads());
-  return Array.from({ length: parts }, (_, i) => [
-    Math.floor((i * C) / parts),
-    Math.floor(((i + 1) * C) / parts),
-  ]);
+  return splitRange(C, values < PARALLEL_MIN ? 1 : 2 * activeThreads());
 }
 
 /**

@@ -9,7 +9,7 @@
 import type { ConvAttrs } from '../ops/conv.js';
 import type { Tensor } from '../tensor.js';
 import { buf, empty, readContiguous } from './backend.js';
-import { activeThreads, runParallel } from './threads.js';
+import { activeThreads, runParallel, splitRange } from './threads.js';
 import { reserve } from './wasm.js';
 import { FN } from './worker-source.js';
 
@@ -85,7 +85,7 @@ export function useDirect(xShape: readonly number[], wShape: readonly number[], 
 function stageInput(f32: Float32Array, at: number, tmp: number, data: Float32Array, g: Geo, planes: number) {
   f32.set(data, tmp);
   runParallel(
-    ranges(planes, data.length < PARALLEL_MIN ? 1 : 2 * activeThreads()).map(([p0, p1]) => [
+    splitRange(planes, data.length < PARALLEL_MIN ? 1 : 2 * activeThreads()).map(([p0, p1]) => [
       FN.padRows,
       tmp * 4,
       at * 4,
@@ -99,15 +99,6 @@ function stageInput(f32: Float32Array, at: number, tmp: number, data: Float32Arr
       g.padL,
     ]),
   );
-}
-
-/** [from, to) ranges splitting `total` units into `parts` nearly equal ones. */
-function ranges(total: number, parts: number): [number, number][] {
-  const n = Math.max(1, Math.min(total, parts));
-  return Array.from({ length: n }, (_, i) => [
-    Math.floor((i * total) / n),
-    Math.floor(((i + 1) * total) / n),
-  ]);
 }
 
 /** Calls below this many multiply-adds run as one item (waking workers costs more). */
@@ -141,7 +132,7 @@ export function convDirectForward(x: Tensor, w: Tensor, bias: Tensor | undefined
   const parts = work < PARALLEL_MIN ? 1 : Math.ceil((4 * activeThreads()) / blocks);
   const items: number[][] = [];
   for (let b = 0; b < blocks; b++)
-    for (const [n0, n1] of ranges(N, parts))
+    for (const [n0, n1] of splitRange(N, parts))
       items.push([
         FN.convDirect,
         n0 * xImg + g.padT * Wp * 4,
@@ -198,7 +189,7 @@ export function convDirectWeightGrad(
   const work = N * Cout * S * Cin * KV;
   const threads = work < PARALLEL_MIN ? 1 : activeThreads();
   runParallel(
-    ranges(N, dyData.length < PARALLEL_MIN ? 1 : 2 * threads).map(([n0, n1]) => [
+    splitRange(N, dyData.length < PARALLEL_MIN ? 1 : 2 * threads).map(([n0, n1]) => [
       FN.interleave8,
       tmp * 4,
       dyAt * 4,
@@ -218,7 +209,7 @@ export function convDirectWeightGrad(
   let acc = accAt * 4;
   for (let b = 0; b < blocks; b++)
     for (let ci = 0; ci < Cin; ci++)
-      for (const [g0, g1] of ranges(groups, groupParts)) {
+      for (const [g0, g1] of splitRange(groups, groupParts)) {
         items.push([
           FN.convDirectWgrad,
           ci * Hp * Wp * 4,

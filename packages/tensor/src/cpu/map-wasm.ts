@@ -7,7 +7,7 @@
 import { sizeOf } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { buf, emptyUnfilled } from './backend.js';
-import { activeThreads, runParallel } from './threads.js';
+import { activeThreads, runParallel, splitRange } from './threads.js';
 import { reserve } from './wasm.js';
 import { FN } from './worker-source.js';
 
@@ -50,13 +50,8 @@ function run(
   });
   const nv = words / 4;
   const parts = n < PARALLEL_MIN ? 1 : 2 * activeThreads();
-  const items: number[][] = [];
-  for (let i = 0; i < parts; i++) {
-    const v0 = Math.floor((i * nv) / parts);
-    const v1 = Math.floor(((i + 1) * nv) / parts);
-    if (v1 > v0) items.push(call(v0, v1, [...at.map((w) => w * 4), outAt * 4]));
-  }
-  runParallel(items);
+  const bytes = [...at.map((w) => w * 4), outAt * 4];
+  runParallel(splitRange(nv, parts).map(([v0, v1]) => call(v0, v1, bytes)));
   const out = emptyUnfilled(shape, 'float32');
   (buf(out) as Float32Array).set(f32.subarray(outAt, outAt + n));
   return out;

@@ -9,7 +9,7 @@
 import { reducedShape, sizeOf } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { buf, empty } from './backend.js';
-import { activeThreads, runParallel } from './threads.js';
+import { activeThreads, runParallel, splitRange } from './threads.js';
 import { reserve } from './wasm.js';
 import { FN } from './worker-source.js';
 
@@ -17,16 +17,6 @@ import { FN } from './worker-source.js';
 const MIN = 1 << 14;
 /** A whole sum goes in chunks of this many elements (fixed, so the bits do not depend on threads). */
 const CHUNK = 1 << 16;
-
-/** [from, to) ranges splitting `total` into `parts` nearly equal ones, each a multiple of `unit` but the last. */
-function ranges(total: number, parts: number, unit = 1): [number, number][] {
-  const units = Math.ceil(total / unit);
-  const n = Math.max(1, Math.min(units, parts));
-  return Array.from({ length: n }, (_, i) => [
-    Math.min(total, Math.floor((i * units) / n) * unit),
-    Math.min(total, Math.floor(((i + 1) * units) / n) * unit),
-  ]);
-}
 
 /** `sum(x, axes)` for contiguous float32 x where it pays; undefined otherwise. */
 export function wasmSum(x: Tensor, axes: readonly number[], keepDim: boolean): Tensor | undefined {
@@ -52,16 +42,16 @@ export function wasmSum(x: Tensor, axes: readonly number[], keepDim: boolean): T
   const items: number[][] = [];
   if (whole) {
     const full = Math.floor(n / CHUNK);
-    for (const [c0, c1] of ranges(full, parts))
+    for (const [c0, c1] of splitRange(full, parts))
       if (c1 > c0) items.push([FN.sumOuterInner, 0, outAt * 4, 1, full, CHUNK, c0, c1]);
     // The tail: one channel of its own, starting where the full chunks end.
     if (full < c)
       items.push([FN.sumOuterInner, full * CHUNK * 4, (outAt + 2 * full) * 4, 1, 1, n - full * CHUNK, 0, 1]);
   } else if (s === 1) {
-    for (const [c0, c1] of ranges(c, parts, 4))
+    for (const [c0, c1] of splitRange(c, parts, 4))
       if (c1 > c0) items.push([FN.sumLeading, 0, outAt * 4, a, c, c0, c1]);
   } else {
-    for (const [c0, c1] of ranges(c, parts))
+    for (const [c0, c1] of splitRange(c, parts))
       if (c1 > c0) items.push([FN.sumOuterInner, 0, outAt * 4, a, c, s, c0, c1]);
   }
   runParallel(items);

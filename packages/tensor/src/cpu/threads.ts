@@ -107,6 +107,20 @@ export async function threadsReady(): Promise<number> {
   return activeThreads();
 }
 
+/**
+ * [from, to) ranges splitting `total` into at most `parts` nearly equal ones whose bounds are
+ * multiples of `unit` (but the last): the work items of a parallel call. The split must not change
+ * a result, only who computes it.
+ */
+export function splitRange(total: number, parts: number, unit = 1): [number, number][] {
+  const units = Math.ceil(total / unit);
+  const n = Math.max(1, Math.min(units, parts));
+  return Array.from({ length: n }, (_, i) => [
+    Math.min(total, Math.floor((i * units) / n) * unit),
+    Math.min(total, Math.floor(((i + 1) * units) / n) * unit),
+  ]);
+}
+
 /** Threads that take part in parallel calls right now (workers still starting do not count). */
 export function activeThreads(): number {
   const p = currentPool();
