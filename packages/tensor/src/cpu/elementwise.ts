@@ -172,7 +172,7 @@ for (const op of UNARY_OPS) {
 
 for (const op of BINARY_OPS) {
   registerKernel(op, 'cpu', ([a, b]) => {
-    const fast = wasmBinary(op, a, b, broadcastShapes(op, a.shape, b.shape));
+    const fast = wasmBinary(op, a, b);
     if (fast) return fast;
     const expr = (a.dtype === 'int32' && BINARY_INT[op]) || BINARY[op];
     return mapNew(expr, [a, b], BOOL_OUT.has(op) ? 'bool' : a.dtype);
