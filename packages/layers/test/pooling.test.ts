@@ -1,3 +1,5 @@
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { gradcheck, noGrad } from '@softpool/autograd';
 import * as sp from '@softpool/tensor';
 import { describe, expect, it } from 'vitest';
@@ -541,6 +543,48 @@ describe('on the CPU worker threads', () => {
     }
     sp.setNumThreads(1);
   });
+
+  it('without shared memory (a page that is not cross-origin isolated) the module runs on one thread, same bits', () => {
+    // A child process where the CPU backend cannot share its memory: the pooling module's
+    // unshared variant is registered instead and computes the same values.
+    const src = fileURLToPath(new URL('../src/index.ts', import.meta.url));
+    const run = `const [sp, L] = [await import('@softpool/tensor'), await import('${src}')];
+      // Registering the module restarts running workers: pool once, then wait for them.
+      L.maxPool2d(sp.zeros([1, 1, 2, 2]), { kernelSize: 2 });
+      const threads = await sp.threadsReady();
+      sp.manualSeed(5);
+      const x = sp.randn([4, 8, 28, 28]).requiresGrad_();
+      const y = L.softPool2d(x, { kernelSize: 2 });
+      y.backward(sp.cos(y.detach()));
+      const m = L.maxPool2d(x.detach(), { kernelSize: 3, stride: 2, padding: 1 });
+      const h = (t) => Array.from(new Int32Array(Float32Array.from(t.dataSync()).buffer)).reduce((a, v) => (a * 31 + v) | 0, 7);
+      console.log(sp.cpuInfo().sharedMemory + '/' + threads, h(y), h(x.grad), h(m));`;
+    const hashes = (isolated: boolean) => {
+      const r = spawnSync(
+        process.execPath,
+        [
+          '--import',
+          'tsx',
+          '--conditions=@softpool/source',
+          '--input-type=module',
+          '-e',
+          `globalThis.crossOriginIsolated = ${isolated}; ${run}`,
+        ],
+        {
+          encoding: 'utf8',
+          timeout: 60_000,
+          cwd: fileURLToPath(new URL('..', import.meta.url)),
+          env: { ...process.env, SOFTPOOL_NUM_THREADS: '2' },
+        },
+      );
+      expect(r.status, r.stderr.slice(-1500)).toBe(0);
+      return r.stdout.trim().split('\n').at(-1)!.split(' ');
+    };
+    const [sharedOff, ...plain] = hashes(false);
+    const [sharedOn, ...threaded] = hashes(true);
+    expect([sharedOff, sharedOn]).toEqual(['false/1', 'true/2']);
+    expect(plain).toEqual(threaded);
+  }, 120_000);
 });
 
 describe('memory', () => {
