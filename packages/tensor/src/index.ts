@@ -47,7 +47,7 @@ export {
   setNumThreads,
   threadsReady,
 } from './cpu/threads.js';
-export { cpuMemory } from './cpu/wasm.js';
+export { type CpuMemory, cpuMemory } from './cpu/wasm.js';
 export { debugEnabled, debugLog, setDebug } from './debug.js';
 export {
   type BackwardOptions,

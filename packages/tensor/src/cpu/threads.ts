@@ -242,7 +242,8 @@ const extensions: { module: WebAssembly.Module; names: string[]; fns: Kernel[] }
 const arity: number[] = [...ARITY];
 
 /**
- * Adds the exports named in `arities` of a WebAssembly module to the kernels the CPU threads run,
+ * Adds the exports named in `arities` of a WebAssembly module (a `WebAssembly.Module`; typed
+ * `object` so these declarations need no DOM or Node types) to the kernels the CPU threads run,
  * and returns their numbers for `runCpuKernels`. The module must import the CPU backend's memory
  * (`cpuMemory()`) as `env.memory`; `instance` is this thread's instance of it, and every worker
  * makes its own. Workers already running are restarted on the next parallel call.
@@ -251,8 +252,8 @@ const arity: number[] = [...ARITY];
  * runCpuKernels([[fn.poolFwd, ...args], [fn.poolFwd, ...moreArgs]]);
  */
 export function registerCpuKernels(
-  module: WebAssembly.Module,
-  exports: WebAssembly.Exports,
+  module: object,
+  exports: Record<string, unknown>,
   arities: Record<string, number>,
 ): Record<string, number> {
   if (!(module instanceof WebAssembly.Module))
@@ -278,7 +279,7 @@ export function registerCpuKernels(
     return f as Kernel;
   });
   const first = arity.length;
-  extensions.push({ module, names, fns });
+  extensions.push({ module: module as WebAssembly.Module, names, fns });
   for (const name of names) arity.push(arities[name]);
   kernels = undefined;
   if (pool) shutdown();

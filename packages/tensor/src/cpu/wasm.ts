@@ -111,6 +111,16 @@ export function reserve(words: number): { f32: Float32Array; i32: Int32Array } {
  * modules registered with `registerCpuKernels` import as `env.memory`. Kernels stage their data in
  * it for the duration of one call; growing it is allowed, keeping views across calls is not.
  */
-export function cpuMemory(): WebAssembly.Memory {
+export function cpuMemory(): CpuMemory {
   return wasmState().memory;
+}
+
+/**
+ * `WebAssembly.Memory` as these declarations spell it, so they need no DOM or Node types (it is
+ * one: pass it as an import). `buffer` is a SharedArrayBuffer when `cpuInfo().sharedMemory`,
+ * typed ArrayBuffer as TypeScript types the memory's own.
+ */
+export interface CpuMemory {
+  readonly buffer: ArrayBuffer;
+  grow(pages: number): number;
 }
