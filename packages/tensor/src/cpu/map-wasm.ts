@@ -8,7 +8,7 @@ import { broadcastShapes, sizeOf } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { buf, emptyUnfilled } from './backend.js';
 import { activeThreads, runParallel, splitRange } from './threads.js';
-import { reserve } from './wasm.js';
+import { stage } from './wasm.js';
 import { FN } from './worker-source.js';
 
 /** The ops these kernels take, by their index in the WebAssembly exports. */
@@ -30,8 +30,8 @@ function data(t: Tensor): Float32Array {
 }
 
 /**
- * Stages `inputs` at vector-aligned words of WebAssembly memory, runs `call(v0, v1, addresses)`
- * over ranges of 4-lane vectors on the threads, and copies the output out into a new tensor.
+ * Stages `inputs` in WebAssembly memory, runs `call(v0, v1, addresses)` over ranges of 4-lane
+ * vectors on the threads, and copies the output out into a new tensor.
  */
 function run(
   shape: readonly number[],
@@ -39,21 +39,13 @@ function run(
   call: (v0: number, v1: number, at: number[]) => number[],
 ): Tensor {
   const n = sizeOf(shape);
-  const words = Math.ceil(n / 4) * 4;
-  const at = inputs.map((_, i) => i * words);
-  const outAt = inputs.length * words;
-  const { f32 } = reserve(outAt + words);
-  inputs.forEach((x, i) => {
-    // A one-element input (a broadcast scalar) fills one vector, which the kernel repeats.
-    if (x.length === 1) f32.fill(x[0], at[i], at[i] + 4);
-    else f32.set(x, at[i]);
-  });
-  const nv = words / 4;
+  // A one-element input (a broadcast scalar) fills one vector, which the kernel repeats.
+  const staged = inputs.map((x) => (x.length === 1 ? new Float32Array(4).fill(x[0]) : x));
+  const { bytes, read } = stage([...staged, n]);
   const parts = n < PARALLEL_MIN ? 1 : 2 * activeThreads();
-  const bytes = [...at.map((w) => w * 4), outAt * 4];
-  runParallel(splitRange(nv, parts).map(([v0, v1]) => call(v0, v1, bytes)));
+  runParallel(splitRange(Math.ceil(n / 4), parts).map(([v0, v1]) => call(v0, v1, bytes)));
   const out = emptyUnfilled(shape, 'float32');
-  (buf(out) as Float32Array).set(f32.subarray(outAt, outAt + n));
+  read(inputs.length, buf(out) as Float32Array);
   return out;
 }
 

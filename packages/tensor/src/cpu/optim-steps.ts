@@ -5,16 +5,16 @@
 // JavaScript loop took about 20 ns an element (Adam on a 48K-element parameter: 1.0 ms, against
 // 0.42 ms here).
 import { activeThreads, runParallel, splitRange } from './threads.js';
-import { reserve } from './wasm.js';
+import { stage } from './wasm.js';
 import { FN } from './worker-source.js';
 
 /** Elements from which a step is split over the threads. */
 const PARALLEL_MIN = 1 << 15;
 
 /**
- * Stages the arrays (each padded to an even length, 8-byte aligned) after `consts` float64s
- * (at address 0, the kernels' $k), runs `call(e0, e1, addresses)` over even element ranges on the threads, and copies the arrays
- * marked in `written` back.
+ * Stages the arrays after the float64 `consts` (at byte 0, the kernels' $k), runs
+ * `call(e0, e1, addresses)` over even element ranges on the threads (the stretches are padded, so
+ * a last odd element's partner lane is scratch), and copies the arrays marked in `written` back.
  */
 function run(
   arrays: (Float32Array | undefined)[],
@@ -23,18 +23,11 @@ function run(
   call: (e0: number, e1: number, at: number[]) => number[],
 ): void {
   const n = arrays[0]!.length;
-  const even = n + (n & 1);
-  const kWords = 2 * consts.length;
-  const at = arrays.map((_, i) => kWords + i * even);
-  const { f32 } = reserve(kWords + arrays.length * even);
-  new Float64Array(f32.buffer, 0, consts.length).set(consts);
-  arrays.forEach((a, i) => {
-    if (a) f32.set(a, at[i]);
-  });
+  const { bytes, read } = stage(arrays, consts);
   const parts = n < PARALLEL_MIN ? 1 : 2 * activeThreads();
-  runParallel(splitRange(even, parts, 2).map(([e0, e1]) => call(e0, e1, at)));
+  runParallel(splitRange(n + (n & 1), parts, 2).map(([e0, e1]) => call(e0, e1, bytes)));
   arrays.forEach((a, i) => {
-    if (a && written[i]) a.set(f32.subarray(at[i], at[i] + n));
+    if (a && written[i]) read(i, a);
   });
 }
 
@@ -74,11 +67,11 @@ export function adamStepFloat32(
   ];
   run([p, grad, m, v, vmax], [true, false, true, true, true], consts, (e0, e1, at) => [
     FN.adamStep,
-    (at[0] + e0) * 4,
-    (at[1] + e0) * 4,
-    (at[2] + e0) * 4,
-    (at[3] + e0) * 4,
-    vmax ? (at[4] + e0) * 4 : 0,
+    at[0] + e0 * 4,
+    at[1] + e0 * 4,
+    at[2] + e0 * 4,
+    at[3] + e0 * 4,
+    vmax ? at[4] + e0 * 4 : 0,
     e1 - e0,
     0,
   ]);
@@ -107,14 +100,6 @@ export function sgdStepFloat32(
     [p, grad, buf],
     [true, false, true],
     [a.lr, a.momentum, 1 - a.dampening, a.weightDecay],
-    (e0, e1, at) => [
-      FN.sgdStep,
-      (at[0] + e0) * 4,
-      (at[1] + e0) * 4,
-      buf ? (at[2] + e0) * 4 : 0,
-      e1 - e0,
-      0,
-      flags,
-    ],
+    (e0, e1, at) => [FN.sgdStep, at[0] + e0 * 4, at[1] + e0 * 4, buf ? at[2] + e0 * 4 : 0, e1 - e0, 0, flags],
   );
 }

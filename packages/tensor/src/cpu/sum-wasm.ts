@@ -10,7 +10,7 @@ import { reducedShape, sizeOf } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { buf, empty } from './backend.js';
 import { activeThreads, runParallel, splitRange } from './threads.js';
-import { reserve } from './wasm.js';
+import { stage } from './wasm.js';
 import { FN } from './worker-source.js';
 
 /** Below this many elements the JavaScript loop is as fast. */
@@ -34,28 +34,27 @@ export function wasmSum(x: Tensor, axes: readonly number[], keepDim: boolean): T
   // A whole sum is the sum of fixed chunks: [1][chunks][CHUNK] plus the tail as one more channel.
   const whole = C === 1;
   const [a, c, s] = whole ? [1, Math.ceil(n / CHUNK), CHUNK] : [A, C, S];
-  const xWords = n + 4; // 4 words of slack: sumLeading's last vector may read past C
-  const outAt = xWords + (xWords & 1);
-  const { f32 } = reserve(outAt + 2 * c);
-  f32.set((buf(x) as Float32Array).subarray(x.offset, x.offset + n), 0);
+  // The input, then c float64 sums (sumLeading's last vector may read past C: into the sums).
+  const { bytes, f32 } = stage([(buf(x) as Float32Array).subarray(x.offset, x.offset + n), 2 * c]);
+  const [xB, outB] = bytes;
   const parts = n < 4 * MIN ? 1 : 2 * activeThreads();
   const items: number[][] = [];
   if (whole) {
     const full = Math.floor(n / CHUNK);
     for (const [c0, c1] of splitRange(full, parts))
-      if (c1 > c0) items.push([FN.sumOuterInner, 0, outAt * 4, 1, full, CHUNK, c0, c1]);
+      if (c1 > c0) items.push([FN.sumOuterInner, xB, outB, 1, full, CHUNK, c0, c1]);
     // The tail: one channel of its own, starting where the full chunks end.
     if (full < c)
-      items.push([FN.sumOuterInner, full * CHUNK * 4, (outAt + 2 * full) * 4, 1, 1, n - full * CHUNK, 0, 1]);
+      items.push([FN.sumOuterInner, xB + full * CHUNK * 4, outB + 8 * full, 1, 1, n - full * CHUNK, 0, 1]);
   } else if (s === 1) {
     for (const [c0, c1] of splitRange(c, parts, 4))
-      if (c1 > c0) items.push([FN.sumLeading, 0, outAt * 4, a, c, c0, c1]);
+      if (c1 > c0) items.push([FN.sumLeading, xB, outB, a, c, c0, c1]);
   } else {
     for (const [c0, c1] of splitRange(c, parts))
-      if (c1 > c0) items.push([FN.sumOuterInner, 0, outAt * 4, a, c, s, c0, c1]);
+      if (c1 > c0) items.push([FN.sumOuterInner, xB, outB, a, c, s, c0, c1]);
   }
   runParallel(items);
-  const sums = new Float64Array(f32.buffer, outAt * 4, c);
+  const sums = new Float64Array(f32.buffer, outB, c);
   const out = empty(reducedShape(x.shape, [...axes], keepDim), 'float32');
   const o = buf(out);
   if (whole) {

@@ -107,6 +107,32 @@ export function reserve(words: number): { f32: Float32Array; i32: Int32Array } {
 }
 
 /**
+ * Lays out one call's data in WebAssembly memory from word 0: the float64 `consts` first (at byte
+ * 0), then each entry in a stretch padded to whole 16-byte vectors (kernels may read and write a
+ * last partial vector): an array is copied in, a number reserves that many words (an output),
+ * undefined reserves none. Returns each entry's byte address, the memory's float32 view and a
+ * reader of entry i into `to`.
+ */
+export function stage(entries: (Float32Array | number | undefined)[], consts: number[] = []) {
+  const words: number[] = [];
+  let total = (2 * consts.length + 3) & ~3;
+  for (const e of entries) {
+    words.push(total);
+    total += ((typeof e === 'number' ? e : (e?.length ?? 0)) + 3) & ~3;
+  }
+  const { f32 } = reserve(total);
+  new Float64Array(f32.buffer, 0, consts.length).set(consts);
+  entries.forEach((e, i) => {
+    if (e instanceof Float32Array) f32.set(e, words[i]);
+  });
+  return {
+    bytes: words.map((w) => w * 4),
+    f32,
+    read: (i: number, to: Float32Array) => to.set(f32.subarray(words[i], words[i] + to.length)),
+  };
+}
+
+/**
  * The CPU backend's WebAssembly memory (shared where the host allows it, see `cpuInfo()`): what
  * modules registered with `registerCpuKernels` import as `env.memory`. Kernels stage their data in
  * it for the duration of one call; growing it is allowed, keeping views across calls is not.
