@@ -142,6 +142,43 @@ describe('conv1d/2d/3d forward', () => {
   });
 });
 
+describe('float32 im2col packing (wasm/gemm.wat im2col)', () => {
+  // More than 32 output channels or 3-D: these take the im2col path, not the direct kernels. The
+  // shapes exercise the packing shortcuts and their fallbacks: panels of 8 positions inside one
+  // output row (and panels straddling two rows: widths 13 and 10), tap rows above or below the
+  // input (zeros) and across its left or right edge; in the weight gradient's convolution over
+  // the batch, groups of 4 taps along a kernel row, split by the row's end and the input's edges.
+  const cases: { x: number[]; w: number[]; opts: sp.ConvOptions }[] = [
+    { x: [2, 3, 9, 13], w: [40, 3, 3, 3], opts: { padding: 1 } },
+    { x: [2, 3, 8, 12], w: [36, 3, 3, 3], opts: { padding: [1, 2], dilation: [1, 2] } },
+    { x: [2, 4, 12, 16], w: [34, 4, 3, 3], opts: { padding: [0, 2] } },
+    { x: [1, 2, 4, 5, 10], w: [36, 2, 3, 3, 3], opts: { padding: 1 } },
+    { x: [3, 2, 6, 20], w: [33, 2, 1, 5], opts: { stride: [1, 2], padding: [0, 2] } },
+  ];
+  it('forward, input and weight gradients match the float64 path', () => {
+    cases.forEach(({ x: xs, w: ws, opts }, i) => {
+      const x = randomTensor(xs, 'float32', 110 + i);
+      const w = randomTensor(ws, 'float32', 120 + i);
+      const [x64, w64] = [x, w].map((t) => t.cast('float64'));
+      const fwd = xs.length === 4 ? conv2d : conv3d;
+      const y = fwd(x, w, opts);
+      expectClose(values(y), values(fwd(x64, w64, opts)), { atol: 1e-4, rtol: 1e-4 });
+      const dy = randomTensor([...y.shape], 'float32', 130 + i);
+      const dy64 = dy.cast('float64');
+      expectClose(
+        values(convBackwardInput(dy, w, xs, opts)),
+        values(convBackwardInput(dy64, w64, xs, opts)),
+        { atol: 1e-4, rtol: 1e-4 },
+      );
+      expectClose(
+        values(convBackwardWeight(x, dy, ws, opts)),
+        values(convBackwardWeight(x64, dy64, ws, opts)),
+        { atol: 1e-3, rtol: 1e-4 },
+      );
+    });
+  });
+});
+
 describe('conv backward primitives', () => {
   // The input gradient is the adjoint of conv in x, the weight gradient its adjoint in w:
   // <conv(x, w), g> = <x, convBackwardInput(g, w)> = <w, convBackwardWeight(x, g)>.

@@ -50,8 +50,8 @@ const cases: [string, () => Tensor][] = [
     'conv2d pad 1 (direct kernels: up to 32 output channels)',
     () =>
       conv2d(
-        randomTensor([8, 16, 32, 32], 'float32', 5),
-        randomTensor([32, 16, 3, 3], 'float32', 6),
+        randomTensor([8, 8, 32, 32], 'float32', 5),
+        randomTensor([32, 8, 3, 3], 'float32', 6),
         randomTensor([32], 'float32', 7),
         { padding: 1 },
       ),
@@ -60,9 +60,39 @@ const cases: [string, () => Tensor][] = [
     'conv2d pad 1, 48 output channels (im2col)',
     () =>
       conv2d(
-        randomTensor([8, 16, 20, 20], 'float32', 32),
-        randomTensor([48, 16, 3, 3], 'float32', 33),
+        randomTensor([8, 8, 20, 20], 'float32', 32),
+        randomTensor([48, 8, 3, 3], 'float32', 33),
         randomTensor([48], 'float32', 34),
+        { padding: 1 },
+      ),
+  ],
+  [
+    'conv2d 3x3, 16+ channels (Winograd)',
+    () =>
+      conv2d(
+        randomTensor([4, 24, 30, 26], 'float32', 42),
+        randomTensor([40, 24, 3, 3], 'float32', 43),
+        randomTensor([40], 'float32', 44),
+        { padding: 1 },
+      ),
+  ],
+  [
+    'conv input gradient (Winograd)',
+    () =>
+      convBackwardInput(
+        randomTensor([4, 40, 30, 26], 'float32', 45),
+        randomTensor([40, 24, 3, 3], 'float32', 46),
+        [4, 24, 30, 26],
+        { padding: 1 },
+      ),
+  ],
+  [
+    'conv weight gradient (Winograd)',
+    () =>
+      convBackwardWeight(
+        randomTensor([4, 36, 30, 26], 'float32', 47),
+        randomTensor([4, 20, 30, 26], 'float32', 48),
+        [20, 36, 3, 3],
         { padding: 1 },
       ),
   ],
@@ -98,8 +128,8 @@ const cases: [string, () => Tensor][] = [
     () =>
       convBackwardInput(
         randomTensor([8, 32, 30, 30], 'float32', 14),
-        randomTensor([32, 16, 3, 3], 'float32', 15),
-        [8, 16, 32, 32],
+        randomTensor([32, 8, 3, 3], 'float32', 15),
+        [8, 8, 32, 32],
       ),
   ],
   [
@@ -125,8 +155,8 @@ const cases: [string, () => Tensor][] = [
     'conv input gradient (stride 1, 48 input channels: im2col)',
     () =>
       convBackwardInput(
-        randomTensor([8, 16, 18, 18], 'float32', 35),
-        randomTensor([16, 48, 3, 3], 'float32', 36),
+        randomTensor([8, 8, 18, 18], 'float32', 35),
+        randomTensor([8, 48, 3, 3], 'float32', 36),
         [8, 48, 20, 20],
       ),
   ],

@@ -77,12 +77,22 @@ export function useDirect(xShape: readonly number[], wShape: readonly number[], 
   );
 }
 
+/** What padRows needs to know of a staged input: its rows, and the padded rows it becomes. */
+export type RowPadding = Pick<Geo, 'H' | 'W' | 'Hp' | 'Wp' | 'padT' | 'padL'>;
+
 /**
  * Stages contiguous [N, C, H, W] float32 data at word `at` as [N][C][Hp][Wp] (padRows), by
  * planes on the threads; the source goes first to word `tmp` (its room, N*C*H*W words, is free
  * again afterwards).
  */
-function stageInput(f32: Float32Array, at: number, tmp: number, data: Float32Array, g: Geo, planes: number) {
+export function stageInput(
+  f32: Float32Array,
+  at: number,
+  tmp: number,
+  data: Float32Array,
+  g: RowPadding,
+  planes: number,
+) {
   f32.set(data, tmp);
   runParallel(
     splitRange(planes, data.length < PARALLEL_MIN ? 1 : 2 * activeThreads()).map(([p0, p1]) => [

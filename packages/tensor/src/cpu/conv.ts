@@ -16,6 +16,12 @@ import { buf, empty, readContiguous } from './backend.js';
 import { mapStrided } from './codegen.js';
 import { convDirectForward, convDirectWeightGrad, useDirect } from './conv-direct.js';
 import { type Geo, geometry, strides5, Windows } from './conv-windows.js';
+import {
+  convWinogradForward,
+  convWinogradWeightGrad,
+  useWinograd,
+  useWinogradWeightGrad,
+} from './conv-winograd.js';
 import { gemmPacked, MR, type PackA, type PackB, packStridedA, type UnpackC } from './gemm.js';
 import { activeThreads, runParallel } from './threads.js';
 import { reserve, wasm } from './wasm.js';
@@ -155,6 +161,10 @@ function outSpatial(xShape: readonly number[], wShape: readonly number[], a: Con
 
 /** The forward convolution (every dtype; float32 packs its im2col matrix in WebAssembly). */
 function convForward(x: Tensor, w: Tensor, bias: Tensor | undefined, attrs: ConvAttrs): Tensor {
+  if (x.dtype === 'float32' && useWinograd(x.shape, w.shape, attrs)) {
+    const y = convWinogradForward(x, w, bias, attrs);
+    if (y) return y;
+  }
   if (x.dtype === 'float32' && useDirect(x.shape, w.shape, attrs))
     return convDirectForward(x, w, bias, attrs);
   const spatial = outSpatial(x.shape, w.shape, attrs);
@@ -253,7 +263,8 @@ registerKernel('convBackwardInput', 'cpu', ([dy, w], attrs) => {
     const [Cout, Cg] = w.shape;
     const scatter = Cg * sizeOf(dy.shape.slice(2));
     const gather = (Cout / attrs.groups) * sizeOf(attrs.inputShape.slice(2));
-    const direct = useDirect(dy.shape, [Cg * attrs.groups, Cout, ...w.shape.slice(2)], attrs);
+    const flipped = [Cg * attrs.groups, Cout, ...w.shape.slice(2)];
+    const direct = useDirect(dy.shape, flipped, attrs) || useWinograd(dy.shape, flipped, attrs);
     return asConv && (direct || 3 * scatter >= gather)
       ? inputGradAsConv(dy, w, attrs)
       : inputGradCol2im(dy, w, attrs);
@@ -289,6 +300,10 @@ registerKernel('convBackwardInput', 'cpu', ([dy, w], attrs) => {
 });
 
 registerKernel('convBackwardWeight', 'cpu', ([x, dy], attrs) => {
+  if (x.dtype === 'float32' && useWinogradWeightGrad(x.shape, attrs.weightShape, attrs)) {
+    const dw = convWinogradWeightGrad(x, dy, attrs.weightShape, attrs);
+    if (dw) return dw;
+  }
   if (x.dtype === 'float32')
     return useDirect(x.shape, attrs.weightShape, attrs)
       ? convDirectWeightGrad(x, dy, attrs.weightShape, attrs)

@@ -9,7 +9,8 @@ import { FN } from './worker-source.js';
 /** Rows per A panel (the kernel's register tile is MR x NR). */
 export const MR = 4;
 const NR = 8;
-const KC = 256;
+/** The k block of the kernel (its panels of A and B stay in cache while the tile accumulates). */
+export const KC = 256;
 /** Bytes of packed B (plus its C slice) per column chunk and thread: keeps the working set cache-sized. */
 const CHUNK_BYTES = 2 << 20;
 /**

@@ -27,6 +27,10 @@ export interface WasmKernels {
   sumLeading: (...args: number[]) => void;
   adamStep: (...args: number[]) => void;
   sgdStep: (...args: number[]) => void;
+  wgInput: (...args: number[]) => void;
+  wgOutput: (...args: number[]) => void;
+  wgGrad: (...args: number[]) => void;
+  nonFinite: (p: number, n: number) => number;
 }
 
 /** The compiled module, its memory and this thread's instance. */

@@ -42,8 +42,11 @@ export const FN = {
   sumLeading: 18,
   adamStep: 19,
   sgdStep: 20,
+  wgInput: 21,
+  wgOutput: 22,
+  wgGrad: 23,
 } as const;
-export const ARITY = [8, 16, 6, 6, 0, 0, 13, 15, 18, 6, 18, 17, 10, 6, 6, 4, 4, 7, 6, 7, 6];
+export const ARITY = [8, 16, 6, 6, 0, 0, 13, 15, 18, 6, 18, 17, 10, 6, 6, 4, 4, 7, 6, 7, 6, 13, 12, 10];
 /** The export names, indexed by their numbers in `FN`. */
 export const FN_NAMES = Object.keys(FN);
 /** At most this many items per parallel call (12 bits of NEXT). */

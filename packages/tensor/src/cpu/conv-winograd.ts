@@ -1,0 +1,359 @@
+// Winograd F(2x2, 3x3) convolution (wasm/gemm.wat: wgInput, wgOutput, wgGrad, and gemm) for
+// float32 3x3 convolutions with stride 1, no dilation and one group: each 2x2 block of outputs
+// (a tile) is A^T [(G g G^T) . (B^T d B)] A over a 4x4 input patch d, so the sum over input
+// channels becomes 16 matrix products (one per position of the transformed tile) of
+// [out channels x in channels] by [in channels x tiles]: 16 multiply-adds per tile and channel
+// pair where the direct sum takes 36 (Lavin and Gray, "Fast Algorithms for Convolutional Neural
+// Networks", 2016). The weight gradient is the same identity differentiated:
+// dW = G^T [sum over tiles of (A dY A^T) . (B^T d B)] G, again 16 products (contracting tiles).
+// The transforms add and subtract (and halve) values, so results differ from the direct sums by
+// a few float32 roundings. Every output is made by one call in a fixed order, so results do not
+// depend on the thread count.
+import type { ConvAttrs } from '../ops/conv.js';
+import type { Tensor } from '../tensor.js';
+import { buf, empty, readContiguous } from './backend.js';
+import { stageInput } from './conv-direct.js';
+import { KC } from './gemm.js';
+import { activeThreads, runParallel, splitRange } from './threads.js';
+import { reserve, wasm } from './wasm.js';
+import { FN } from './worker-source.js';
+
+/** Calls below this many multiply-adds run as one item (waking workers costs more). */
+const PARALLEL_MIN = 1 << 18;
+
+const up = (n: number, m: number): number => Math.ceil(n / m) * m;
+
+/**
+ * Words from one position's block to the next for blocks of `words`: 64 bytes more than a whole
+ * number of 4 KiB pages, so the 16 blocks a transform writes (or reads) together do not all fall
+ * into the same cache set (blocks a power of two apart made the transforms 2-3x slower).
+ */
+const spread = (words: number): number => up(words, 1024) + 16;
+
+interface Geo {
+  N: number;
+  Cin: number;
+  Cout: number;
+  H: number;
+  W: number;
+  padT: number;
+  padL: number;
+  OH: number;
+  OW: number;
+  /** Tile rows, and tile columns rounded up to whole groups of 4 (one vector of tiles). */
+  TH: number;
+  TW4: number;
+  /** Tiles: N * TH * TW4 (a multiple of 4). */
+  T: number;
+  /** The staged input: rows 2*TH + 2 (a tile reads 4), row length 2*TW4 + 4 (a group reads 12). */
+  Hp: number;
+  Wp: number;
+}
+
+function geometry(xShape: readonly number[], wShape: readonly number[], a: ConvAttrs): Geo {
+  const [N, Cin, H, W] = xShape;
+  const Cout = wShape[0];
+  const [padT, padL] = a.padBefore;
+  const OH = H + padT + a.padAfter[0] - 2;
+  const OW = W + padL + a.padAfter[1] - 2;
+  const TH = Math.ceil(OH / 2);
+  const TW4 = up(Math.ceil(OW / 2), 4);
+  return {
+    N,
+    Cin,
+    Cout,
+    H,
+    W,
+    padT,
+    padL,
+    OH,
+    OW,
+    TH,
+    TW4,
+    T: N * TH * TW4,
+    Hp: 2 * TH + 2,
+    Wp: Math.max(2 * TW4 + 4, padL + W),
+  };
+}
+
+/**
+ * Whether a float32 convolution takes the Winograd path: a 2-D 3x3 kernel, stride 1, no
+ * dilation, one group, and at least 16 channels on both sides (fewer, and the transforms cost
+ * more than the products save: the direct kernels or im2col win; docs/benchmarks.md).
+ */
+export function useWinograd(xShape: readonly number[], wShape: readonly number[], a: ConvAttrs): boolean {
+  return (
+    xShape.length === 4 &&
+    wShape[2] === 3 &&
+    wShape[3] === 3 &&
+    a.groups === 1 &&
+    a.stride.every((s) => s === 1) &&
+    a.dilation.every((d) => d === 1) &&
+    a.padBefore.every((p) => p >= 0) &&
+    a.padAfter.every((p) => p >= 0) &&
+    xShape[1] >= 16 &&
+    wShape[0] >= 16
+  );
+}
+
+/**
+ * Whether the weight gradient takes the Winograd path: as `useWinograd`, with at least 32 input
+ * channels (its transforms cover both x and dY; with 16 the other paths were as fast or faster).
+ */
+export function useWinogradWeightGrad(
+  xShape: readonly number[],
+  wShape: readonly number[],
+  a: ConvAttrs,
+): boolean {
+  return useWinograd(xShape, wShape, a) && xShape[1] >= 32;
+}
+
+/** Items for [0, count) (planes, or tile rows) split over the threads when the work is worth it. */
+function planeItems(count: number, work: number, item: (i0: number, i1: number) => number[]): number[][] {
+  const parts = work < PARALLEL_MIN ? 1 : 2 * activeThreads();
+  return splitRange(count, parts).map(([i0, i1]) => item(i0, i1));
+}
+
+/**
+ * Whether the float32 values at word `at` are all finite (checked in WebAssembly: a JavaScript
+ * loop over the inputs took 4 ns a value). The transforms mix the values of a 4x4 patch, so a
+ * NaN or an infinity would reach all four outputs of each tile it touches (and inf - inf makes
+ * NaN where a direct sum gives inf): non-finite data takes the other paths, which keep to each
+ * window.
+ */
+const finite = (at: number, n: number): boolean => wasm().nonFinite(at * 4, n) === 0;
+
+/**
+ * y = conv(x, w) + bias for a Winograd-eligible convolution, or undefined where x, w or the bias
+ * hold a non-finite value (the caller takes another path).
+ */
+export function convWinogradForward(
+  x: Tensor,
+  w: Tensor,
+  bias: Tensor | undefined,
+  a: ConvAttrs,
+): Tensor | undefined {
+  const g = geometry(x.shape, w.shape, a);
+  const { N, Cin, Cout, OH, OW, TH, TW4, T } = g;
+  const Tp = up(T, 8);
+  const Cp = up(Cout, 4);
+  const xWords = N * Cin * g.Hp * g.Wp;
+  const uAt = xWords;
+  const vXi = spread(Tp * Cin);
+  const mXi = spread(Cp * Tp);
+  const vAt = uAt + 16 * Cp * Cin;
+  const mAt = vAt + 16 * vXi;
+  const bAt = mAt + 16 * mXi;
+  const yAt = bAt + Cp;
+  const yWords = N * Cout * OH * OW;
+  const xData = readContiguous(x) as Float32Array;
+  const wData = readContiguous(w);
+  const { f32 } = reserve(Math.max(yAt + yWords, xWords + xData.length));
+  stageInput(f32, 0, xWords, xData, g, N * Cin);
+  if (!finite(xWords, xData.length)) return undefined;
+  transformWeights(f32, uAt, wData, Cout, Cin, Cp);
+  f32.fill(0, bAt, yAt);
+  if (bias) f32.set(readContiguous(bias), bAt);
+  if (!finite(uAt, 16 * Cp * Cin) || !finite(bAt, Cout)) return undefined;
+  const work = 16 * Cout * Cin * T;
+  runParallel(
+    planeItems(N * TH, work, (r0, r1) => [
+      FN.wgInput,
+      0,
+      vAt * 4,
+      r0,
+      r1,
+      Cin,
+      TH,
+      TW4,
+      g.Hp,
+      g.Wp,
+      T,
+      vXi * 4,
+      0,
+      0,
+    ]),
+  );
+  // The 16 products M_xi [Cp x Tp] = U_xi [Cp x Cin] V_xi [Cin x Tp], by blocks of tiles.
+  const colParts = work < PARALLEL_MIN ? 1 : 2;
+  const items: number[][] = [];
+  for (let xi = 0; xi < 16; xi++)
+    for (const [q0, q1] of splitRange(Tp / 8, colParts))
+      items.push([
+        FN.gemm,
+        (uAt + xi * Cp * Cin) * 4,
+        (vAt + xi * vXi + q0 * 8 * Cin) * 4,
+        (mAt + xi * mXi + q0 * 8) * 4,
+        Cp,
+        (q1 - q0) * 8,
+        Cin,
+        KC,
+        Tp,
+      ]);
+  runParallel(items);
+  runParallel(
+    planeItems(N * Cout, work, (p0, p1) => [
+      FN.wgOutput,
+      mAt * 4,
+      bAt * 4,
+      yAt * 4,
+      p0,
+      p1,
+      Cout,
+      TH,
+      TW4,
+      OH,
+      OW,
+      Tp,
+      mXi * 4,
+    ]),
+  );
+  const y = empty([N, Cout, OH, OW], 'float32');
+  buf(y).set(f32.subarray(yAt, yAt + yWords));
+  return y;
+}
+
+/**
+ * U = G g G^T of each [Cout, Cin, 3, 3] weight, as gemm A panels per position xi: (co, ci) at
+ * at + xi*Cp*Cin + ((co >> 2)*Cin + ci)*4 + (co & 3), zero for rows past Cout. In float64, then
+ * rounded once.
+ */
+function transformWeights(
+  f32: Float32Array,
+  at: number,
+  w: ArrayLike<number>,
+  Cout: number,
+  Cin: number,
+  Cp: number,
+) {
+  f32.fill(0, at, at + 16 * Cp * Cin);
+  const gg = new Float64Array(12);
+  for (let co = 0; co < Cout; co++)
+    for (let ci = 0; ci < Cin; ci++) {
+      const src = (co * Cin + ci) * 9;
+      // G g (4x3): rows g0, (g0 + g1 + g2)/2, (g0 - g1 + g2)/2, g2
+      for (let c = 0; c < 3; c++) {
+        const [g0, g1, g2] = [w[src + c], w[src + 3 + c], w[src + 6 + c]];
+        gg[c] = g0;
+        gg[3 + c] = (g0 + g1 + g2) / 2;
+        gg[6 + c] = (g0 - g1 + g2) / 2;
+        gg[9 + c] = g2;
+      }
+      const base = at + ((co >> 2) * Cin + ci) * 4 + (co & 3);
+      for (let i = 0; i < 4; i++) {
+        const [h0, h1, h2] = [gg[3 * i], gg[3 * i + 1], gg[3 * i + 2]];
+        const row = [h0, (h0 + h1 + h2) / 2, (h0 - h1 + h2) / 2, h2];
+        for (let j = 0; j < 4; j++) f32[base + (4 * i + j) * Cp * Cin] = row[j];
+      }
+    }
+}
+
+/**
+ * dW [Cout, Cin, 3, 3] of a Winograd-eligible convolution, from x and dY; undefined where either
+ * holds a non-finite value.
+ */
+export function convWinogradWeightGrad(
+  x: Tensor,
+  dy: Tensor,
+  weightShape: readonly number[],
+  a: ConvAttrs,
+): Tensor | undefined {
+  const g = geometry(x.shape, weightShape, a);
+  const { N, Cin, Cout, OH, OW, TH, TW4, T } = g;
+  const Ci4 = up(Cin, 4);
+  const Co8 = up(Cout, 8);
+  const xWords = N * Cin * g.Hp * g.Wp;
+  const dyAt = xWords;
+  const vAt = dyAt + N * Cout * 2 * TH * 2 * TW4;
+  const vXi = spread(Ci4 * T);
+  const eXi = spread(Co8 * T);
+  const eAt = vAt + 16 * vXi;
+  const sAt = eAt + 16 * eXi;
+  const tmp = sAt + 16 * Ci4 * Co8;
+  const xData = readContiguous(x) as Float32Array;
+  const dyData = readContiguous(dy) as Float32Array;
+  const { f32 } = reserve(tmp + Math.max(xData.length, dyData.length, 4 * 512 * activeThreads()));
+  stageInput(f32, 0, tmp, xData, g, N * Cin);
+  if (!finite(tmp, xData.length)) return undefined;
+  // dY padded with zeros to whole tiles: tiles past the output contribute nothing.
+  stageInput(f32, dyAt, tmp, dyData, { H: OH, W: OW, Hp: 2 * TH, Wp: 2 * TW4, padT: 0, padL: 0 }, N * Cout);
+  if (!finite(tmp, dyData.length)) return undefined;
+  const work = 16 * Cout * Cin * T;
+  // Each item transposes its channel blocks through 2 KiB of scratch (free room at tmp now).
+  let scratch = tmp;
+  const scr = (): number => {
+    scratch += 512;
+    return (scratch - 512) * 4;
+  };
+  runParallel([
+    ...planeItems(N * TH, work, (r0, r1) => [
+      FN.wgInput,
+      0,
+      vAt * 4,
+      r0,
+      r1,
+      Cin,
+      TH,
+      TW4,
+      g.Hp,
+      g.Wp,
+      T,
+      vXi * 4,
+      1,
+      scr(),
+    ]),
+    ...planeItems(N * TH, work, (r0, r1) => [
+      FN.wgGrad,
+      dyAt * 4,
+      eAt * 4,
+      r0,
+      r1,
+      Cout,
+      TH,
+      TW4,
+      T,
+      eXi * 4,
+      scr(),
+    ]),
+  ]);
+  // S_xi [Ci4 x Co8] = V_xi [Ci4 x T] E_xi^T [T x Co8], one call per position and block of rows.
+  const rowParts = work < PARALLEL_MIN ? 1 : Math.min(Ci4 / 4, 2);
+  const items: number[][] = [];
+  for (let xi = 0; xi < 16; xi++)
+    for (const [r0, r1] of splitRange(Ci4 / 4, rowParts))
+      items.push([
+        FN.gemm,
+        (vAt + xi * vXi + r0 * 4 * T) * 4,
+        (eAt + xi * eXi) * 4,
+        (sAt + xi * Ci4 * Co8 + r0 * 4 * Co8) * 4,
+        (r1 - r0) * 4,
+        Co8,
+        T,
+        KC,
+        Co8,
+      ]);
+  runParallel(items);
+  // dW = G^T S G, S at position xi = 4i + j: G^T rows (1, 1/2, 1/2, 0), (0, 1/2, -1/2, 0), (0, 1/2, 1/2, 1).
+  const dw = empty(weightShape, 'float32');
+  const out = buf(dw);
+  const s = new Float64Array(16);
+  const r = new Float64Array(12);
+  for (let co = 0; co < Cout; co++)
+    for (let ci = 0; ci < Cin; ci++) {
+      for (let xi = 0; xi < 16; xi++) s[xi] = f32[sAt + xi * Ci4 * Co8 + ci * Co8 + co];
+      for (let j = 0; j < 4; j++) {
+        const [s0, s1, s2, s3] = [s[j], s[4 + j], s[8 + j], s[12 + j]];
+        r[j] = s0 + (s1 + s2) / 2;
+        r[4 + j] = (s1 - s2) / 2;
+        r[8 + j] = (s1 + s2) / 2 + s3;
+      }
+      const to = (co * Cin + ci) * 9;
+      for (let i = 0; i < 3; i++) {
+        const [r0, r1, r2, r3] = [r[4 * i], r[4 * i + 1], r[4 * i + 2], r[4 * i + 3]];
+        out[to + 3 * i] = r0 + (r1 + r2) / 2;
+        out[to + 3 * i + 1] = (r1 - r2) / 2;
+        out[to + 3 * i + 2] = (r1 + r2) / 2 + r3;
+      }
+    }
+  return dw;
+}

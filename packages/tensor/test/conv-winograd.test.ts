@@ -1,0 +1,116 @@
+// The Winograd F(2x2, 3x3) float32 convolution (src/cpu/conv-winograd.ts) against the float64
+// path (im2col, checked against textbook sums in conv.test.ts), on the edges the kernels handle:
+// odd output heights and widths (tiles cut by the output), tile rows that are not whole groups of
+// 4, channel counts that are not whole panels, one-sided and wide padding; and non-finite inputs,
+// which must reach only the windows that hold them, as in a direct sum.
+import { describe, expect, it } from 'vitest';
+import { useWinograd, useWinogradWeightGrad } from '../src/cpu/conv-winograd.js';
+import {
+  type ConvOptions,
+  conv2d,
+  convBackwardInput,
+  convBackwardWeight,
+  type Tensor,
+  tensor,
+} from '../src/index.js';
+import type { ConvAttrs } from '../src/ops/conv.js';
+import { expectClose, randomTensor, values } from './helpers.js';
+
+/** Attributes as the kernels see them. */
+function attrs(pad: [number, number], extra: Partial<ConvAttrs> = {}): ConvAttrs {
+  return { stride: [1, 1], dilation: [1, 1], padBefore: pad, padAfter: pad, groups: 1, ...extra };
+}
+
+const cases: { x: number[]; w: number[]; opts: ConvOptions }[] = [
+  { x: [2, 32, 9, 13], w: [20, 32, 3, 3], opts: { padding: 1 } },
+  { x: [3, 33, 7, 7], w: [18, 33, 3, 3], opts: { padding: [0, 2] } },
+  { x: [1, 32, 5, 30], w: [24, 32, 3, 3], opts: {} },
+  { x: [2, 36, 6, 6], w: [17, 36, 3, 3], opts: { padding: 1 } },
+  { x: [1, 40, 3, 3], w: [40, 40, 3, 3], opts: { padding: 2 } },
+  { x: [2, 16, 12, 17], w: [16, 16, 3, 3], opts: { padding: 'same' } },
+];
+
+describe('Winograd convolution (float32, 3x3, stride 1, 16+ channels)', () => {
+  it('takes these shapes, and not small, strided, dilated, grouped or other kernels', () => {
+    expect(useWinograd([2, 16, 8, 8], [16, 16, 3, 3], attrs([1, 1]))).toBe(true);
+    expect(useWinogradWeightGrad([2, 32, 8, 8], [16, 32, 3, 3], attrs([1, 1]))).toBe(true);
+    expect(useWinogradWeightGrad([2, 16, 8, 8], [16, 16, 3, 3], attrs([1, 1]))).toBe(false);
+    expect(useWinograd([2, 8, 8, 8], [16, 8, 3, 3], attrs([1, 1]))).toBe(false);
+    expect(useWinograd([2, 16, 8, 8], [8, 16, 3, 3], attrs([1, 1]))).toBe(false);
+    expect(useWinograd([2, 16, 8, 8], [16, 16, 5, 5], attrs([1, 1]))).toBe(false);
+    expect(useWinograd([2, 16, 8, 8], [16, 16, 3, 3], attrs([1, 1], { stride: [1, 2] }))).toBe(false);
+    expect(useWinograd([2, 16, 8, 8], [16, 16, 3, 3], attrs([1, 1], { dilation: [2, 2] }))).toBe(false);
+    expect(useWinograd([2, 16, 8, 8], [16, 8, 3, 3], attrs([1, 1], { groups: 2 }))).toBe(false);
+    expect(useWinograd([2, 16, 8], [16, 16, 3], { ...attrs([1, 1]), stride: [1], dilation: [1] })).toBe(
+      false,
+    );
+    expect(useWinograd([2, 16, 8, 8], [16, 16, 3, 3], attrs([-1, 0]))).toBe(false);
+  });
+
+  it('forward, input and weight gradients match the float64 path', () => {
+    cases.forEach(({ x: xs, w: ws, opts }, i) => {
+      const x = randomTensor(xs, 'float32', 150 + i);
+      const w = randomTensor(ws, 'float32', 160 + i);
+      const b = randomTensor([ws[0]], 'float32', 170 + i);
+      const [x64, w64, b64] = [x, w, b].map((t) => t.cast('float64'));
+      const y = conv2d(x, w, b, opts);
+      const tol = { atol: 1e-4, rtol: 1e-4 };
+      expectClose(values(y), values(conv2d(x64, w64, b64, opts)), tol);
+      const dy = randomTensor([...y.shape], 'float32', 180 + i);
+      const dy64 = dy.cast('float64');
+      expectClose(
+        values(convBackwardInput(dy, w, xs, opts)),
+        values(convBackwardInput(dy64, w64, xs, opts)),
+        tol,
+      );
+      // float32 products summed over every tile of every image: a few 1e-4 of rounding.
+      expectClose(
+        values(convBackwardWeight(x, dy, ws, opts)),
+        values(convBackwardWeight(x64, dy64, ws, opts)),
+        { atol: 1e-3, rtol: 1e-4 },
+      );
+    });
+  });
+
+  it('a NaN or an infinity reaches only the outputs whose windows hold it', () => {
+    const xs = [1, 32, 6, 7];
+    const ws = [16, 32, 3, 3];
+    const v = values(randomTensor(xs, 'float64', 9));
+    v[3 * 42 + 2 * 7 + 3] = Number.NaN;
+    v[5 * 42 + 5 * 7 + 6] = Number.POSITIVE_INFINITY;
+    const x = tensor(v, { shape: xs, dtype: 'float32' });
+    const w = randomTensor(ws, 'float32', 10);
+    const check = (a: Tensor, b: Tensor) => {
+      const got = values(a);
+      const want = values(b);
+      expect(want.some((e) => !Number.isFinite(e))).toBe(true);
+      want.forEach((e, k) => {
+        if (Number.isFinite(e)) expect(got[k]).toBeCloseTo(e, 3);
+        else expect(got[k]).toBe(e);
+      });
+    };
+    const y = conv2d(x, w, { padding: 1 });
+    check(y, conv2d(x.cast('float64'), w.cast('float64'), { padding: 1 }));
+    // The infinity stays infinite (the transforms would make NaN of it) and the NaN stays local.
+    expect(values(y).some((e) => Math.abs(e) === Number.POSITIVE_INFINITY)).toBe(true);
+    expect(values(y).some((e) => Number.isNaN(e))).toBe(true);
+    const dy = randomTensor([...y.shape], 'float32', 11);
+    check(
+      convBackwardWeight(x, dy, ws, { padding: 1 }),
+      convBackwardWeight(x.cast('float64'), dy.cast('float64'), ws, { padding: 1 }),
+    );
+    // A non-finite output gradient, through the input and weight gradients.
+    const g = values(dy);
+    g[7 * 42 + 3 * 7 + 1] = Number.NEGATIVE_INFINITY;
+    const dyBad = tensor(g, { shape: [...y.shape], dtype: 'float32' });
+    const x2 = randomTensor(xs, 'float32', 12);
+    check(
+      convBackwardInput(dyBad, w, xs, { padding: 1 }),
+      convBackwardInput(dyBad.cast('float64'), w.cast('float64'), xs, { padding: 1 }),
+    );
+    check(
+      convBackwardWeight(x2, dyBad, ws, { padding: 1 }),
+      convBackwardWeight(x2.cast('float64'), dyBad.cast('float64'), ws, { padding: 1 }),
+    );
+  });
+});
