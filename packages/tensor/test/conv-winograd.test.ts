@@ -1,8 +1,9 @@
 // The Winograd F(2x2, 3x3) float32 convolution (src/cpu/conv-winograd.ts) against the float64
 // path (im2col, checked against textbook sums in conv.test.ts), on the edges the kernels handle:
 // odd output heights and widths (tiles cut by the output), tile rows that are not whole groups of
-// 4, channel counts that are not whole panels, one-sided and wide padding; and non-finite inputs,
-// which must reach only the windows that hold them, as in a direct sum.
+// 4, channel counts that are not whole panels, one-sided and wide padding, several blocks of tile
+// rows per work item; and non-finite inputs, which must reach only the windows that hold them, as
+// in a direct sum.
 import { describe, expect, it } from 'vitest';
 import { useWinograd, useWinogradWeightGrad } from '../src/cpu/conv-winograd.js';
 import {
@@ -28,6 +29,8 @@ const cases: { x: number[]; w: number[]; opts: ConvOptions }[] = [
   { x: [2, 36, 6, 6], w: [17, 36, 3, 3], opts: { padding: 1 } },
   { x: [1, 40, 3, 3], w: [40, 40, 3, 3], opts: { padding: 2 } },
   { x: [2, 16, 12, 17], w: [16, 16, 3, 3], opts: { padding: 'same' } },
+  // Wide rows and many channels: the forward runs its tile rows in several cache-sized blocks.
+  { x: [2, 64, 9, 64], w: [64, 64, 3, 3], opts: { padding: 1 } },
 ];
 
 describe('Winograd convolution (float32, 3x3, stride 1, 16+ channels)', () => {

@@ -83,7 +83,8 @@ export type RowPadding = Pick<Geo, 'H' | 'W' | 'Hp' | 'Wp' | 'padT' | 'padL'>;
 /**
  * Stages contiguous [N, C, H, W] float32 data at word `at` as [N][C][Hp][Wp] (padRows), by
  * planes on the threads; the source goes first to word `tmp` (its room, N*C*H*W words, is free
- * again afterwards).
+ * again afterwards). With `flags` (a word address with room for one word per work item, at most
+ * 2 * 256) it also says whether every value is finite.
  */
 export function stageInput(
   f32: Float32Array,
@@ -92,10 +93,11 @@ export function stageInput(
   data: Float32Array,
   g: RowPadding,
   planes: number,
-) {
+  flags = 0,
+): boolean {
   f32.set(data, tmp);
-  runParallel(
-    splitRange(planes, data.length < PARALLEL_MIN ? 1 : 2 * activeThreads()).map(([p0, p1]) => [
+  const items = splitRange(planes, data.length < PARALLEL_MIN ? 1 : 2 * activeThreads()).map(
+    ([p0, p1], i) => [
       FN.padRows,
       tmp * 4,
       at * 4,
@@ -107,8 +109,12 @@ export function stageInput(
       g.Wp,
       g.padT,
       g.padL,
-    ]),
+      flags ? (flags + i) * 4 : 0,
+    ],
   );
+  if (flags) f32.fill(0, flags, flags + items.length);
+  runParallel(items);
+  return !flags || new Int32Array(f32.buffer, flags * 4, items.length).every((b) => b === 0);
 }
 
 /** Calls below this many multiply-adds run as one item (waking workers costs more). */

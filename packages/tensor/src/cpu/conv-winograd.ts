@@ -1,4 +1,4 @@
-// Winograd F(2x2, 3x3) convolution (wasm/gemm.wat: wgInput, wgOutput, wgGrad, and gemm) for
+// Winograd F(2x2, 3x3) convolution (wasm/gemm.wat: wgForward, wgInput, wgOutput, wgGrad, gemm) for
 // float32 3x3 convolutions with stride 1, no dilation and one group: each 2x2 block of outputs
 // (a tile) is A^T [(G g G^T) . (B^T d B)] A over a 4x4 input patch d, so the sum over input
 // channels becomes 16 matrix products (one per position of the transformed tile) of
@@ -15,7 +15,7 @@ import { buf, empty, readContiguous } from './backend.js';
 import { stageInput } from './conv-direct.js';
 import { KC } from './gemm.js';
 import { activeThreads, runParallel, splitRange } from './threads.js';
-import { reserve, wasm } from './wasm.js';
+import { reserve } from './wasm.js';
 import { FN } from './worker-source.js';
 
 /** Calls below this many multiply-adds run as one item (waking workers costs more). */
@@ -115,17 +115,26 @@ function planeItems(count: number, work: number, item: (i0: number, i1: number) 
 }
 
 /**
- * Whether the float32 values at word `at` are all finite (checked in WebAssembly: a JavaScript
- * loop over the inputs took 4 ns a value). The transforms mix the values of a 4x4 patch, so a
- * NaN or an infinity would reach all four outputs of each tile it touches (and inf - inf makes
- * NaN where a direct sum gives inf): non-finite data takes the other paths, which keep to each
- * window.
+ * Whether every value is finite. The transforms mix the values of a 4x4 patch, so a NaN or an
+ * infinity would reach all four outputs of each tile it touches (and inf - inf makes NaN where a
+ * direct sum gives inf): non-finite data takes the other paths, which keep to each window. Inputs
+ * are checked as padRows stages them (stageInput's flags), weights and biases here.
  */
-const finite = (at: number, n: number): boolean => wasm().nonFinite(at * 4, n) === 0;
+function allFinite(a: Float32Array): boolean {
+  for (let i = 0; i < a.length; i++) if (a[i] - a[i] !== 0) return false;
+  return true;
+}
+
+/**
+ * Bytes of transformed input and products one block of tile rows may take (per work item): about
+ * a quarter of a 2 MiB L2, so they stay in cache between the transforms and the products.
+ */
+const BLOCK_BYTES = 512 << 10;
 
 /**
  * y = conv(x, w) + bias for a Winograd-eligible convolution, or undefined where x, w or the bias
- * hold a non-finite value (the caller takes another path).
+ * hold a non-finite value (the caller takes another path). Work items are ranges of tile rows;
+ * each runs its blocks through the transforms and products in its own scratch (wgForward).
  */
 export function convWinogradForward(
   x: Tensor,
@@ -133,78 +142,54 @@ export function convWinogradForward(
   bias: Tensor | undefined,
   a: ConvAttrs,
 ): Tensor | undefined {
+  const wData = readContiguous(w) as Float32Array;
+  const bData = bias ? (readContiguous(bias) as Float32Array) : undefined;
+  if (!allFinite(wData) || (bData && !allFinite(bData))) return undefined;
   const g = geometry(x.shape, w.shape, a);
   const { N, Cin, Cout, OH, OW, TH, TW4, T } = g;
-  const Tp = up(T, 8);
   const Cp = up(Cout, 4);
+  const rows = Math.max(1, Math.floor(BLOCK_BYTES / (64 * (Cin + Cp) * TW4)));
+  const np = up(rows * TW4, 8);
+  const vXi = spread(np * Cin);
+  const mXi = spread(Cp * np);
+  const work = 16 * Cout * Cin * T;
+  const ranges = splitRange(N * TH, work < PARALLEL_MIN ? 1 : 2 * activeThreads());
   const xWords = N * Cin * g.Hp * g.Wp;
   const uAt = xWords;
-  const vXi = spread(Tp * Cin);
-  const mXi = spread(Cp * Tp);
-  const vAt = uAt + 16 * Cp * Cin;
-  const mAt = vAt + 16 * vXi;
-  const bAt = mAt + 16 * mXi;
+  const bAt = uAt + 16 * Cp * Cin;
   const yAt = bAt + Cp;
   const yWords = N * Cout * OH * OW;
+  const scratchAt = up(yAt + yWords, 16);
   const xData = readContiguous(x) as Float32Array;
-  const wData = readContiguous(w);
-  const { f32 } = reserve(Math.max(yAt + yWords, xWords + xData.length));
-  stageInput(f32, 0, xWords, xData, g, N * Cin);
-  if (!finite(xWords, xData.length)) return undefined;
+  const flags = scratchAt + Math.max(ranges.length * 16 * (vXi + mXi), xData.length);
+  const { f32 } = reserve(flags + 512);
+  // The raw input goes to the scratch first (stageInput), then padded rows from word 0.
+  if (!stageInput(f32, 0, scratchAt, xData, g, N * Cin, flags)) return undefined;
   transformWeights(f32, uAt, wData, Cout, Cin, Cp);
   f32.fill(0, bAt, yAt);
-  if (bias) f32.set(readContiguous(bias), bAt);
-  if (!finite(uAt, 16 * Cp * Cin) || !finite(bAt, Cout)) return undefined;
-  const work = 16 * Cout * Cin * T;
+  if (bData) f32.set(bData, bAt);
   runParallel(
-    planeItems(N * TH, work, (r0, r1) => [
-      FN.wgInput,
+    ranges.map(([r0, r1], i) => [
+      FN.wgForward,
       0,
-      vAt * 4,
+      uAt * 4,
+      bAt * 4,
+      yAt * 4,
       r0,
       r1,
+      rows,
+      (scratchAt + i * 16 * (vXi + mXi)) * 4,
+      (scratchAt + i * 16 * (vXi + mXi) + 16 * vXi) * 4,
       Cin,
+      Cout,
+      Cp,
       TH,
       TW4,
       g.Hp,
       g.Wp,
-      T,
-      vXi * 4,
-      0,
-      0,
-    ]),
-  );
-  // The 16 products M_xi [Cp x Tp] = U_xi [Cp x Cin] V_xi [Cin x Tp], by blocks of tiles.
-  const colParts = work < PARALLEL_MIN ? 1 : 2;
-  const items: number[][] = [];
-  for (let xi = 0; xi < 16; xi++)
-    for (const [q0, q1] of splitRange(Tp / 8, colParts))
-      items.push([
-        FN.gemm,
-        (uAt + xi * Cp * Cin) * 4,
-        (vAt + xi * vXi + q0 * 8 * Cin) * 4,
-        (mAt + xi * mXi + q0 * 8) * 4,
-        Cp,
-        (q1 - q0) * 8,
-        Cin,
-        KC,
-        Tp,
-      ]);
-  runParallel(items);
-  runParallel(
-    planeItems(N * Cout, work, (p0, p1) => [
-      FN.wgOutput,
-      mAt * 4,
-      bAt * 4,
-      yAt * 4,
-      p0,
-      p1,
-      Cout,
-      TH,
-      TW4,
       OH,
       OW,
-      Tp,
+      vXi * 4,
       mXi * 4,
     ]),
   );
@@ -228,22 +213,30 @@ function transformWeights(
 ) {
   f32.fill(0, at, at + 16 * Cp * Cin);
   const gg = new Float64Array(12);
+  const step = Cp * Cin;
   for (let co = 0; co < Cout; co++)
     for (let ci = 0; ci < Cin; ci++) {
       const src = (co * Cin + ci) * 9;
-      // G g (4x3): rows g0, (g0 + g1 + g2)/2, (g0 - g1 + g2)/2, g2
+      // G g (4x3), by columns: g0, (g0 + g1 + g2)/2, (g0 - g1 + g2)/2, g2 of each column
       for (let c = 0; c < 3; c++) {
-        const [g0, g1, g2] = [w[src + c], w[src + 3 + c], w[src + 6 + c]];
+        const g0 = w[src + c];
+        const g1 = w[src + 3 + c];
+        const g2 = w[src + 6 + c];
         gg[c] = g0;
         gg[3 + c] = (g0 + g1 + g2) / 2;
         gg[6 + c] = (g0 - g1 + g2) / 2;
         gg[9 + c] = g2;
       }
-      const base = at + ((co >> 2) * Cin + ci) * 4 + (co & 3);
-      for (let i = 0; i < 4; i++) {
-        const [h0, h1, h2] = [gg[3 * i], gg[3 * i + 1], gg[3 * i + 2]];
-        const row = [h0, (h0 + h1 + h2) / 2, (h0 - h1 + h2) / 2, h2];
-        for (let j = 0; j < 4; j++) f32[base + (4 * i + j) * Cp * Cin] = row[j];
+      // (G g) G^T, row i: h0, (h0 + h1 + h2)/2, (h0 - h1 + h2)/2, h2
+      let to = at + ((co >> 2) * Cin + ci) * 4 + (co & 3);
+      for (let i = 0; i < 12; i += 3, to += 4 * step) {
+        const h0 = gg[i];
+        const h1 = gg[i + 1];
+        const h2 = gg[i + 2];
+        f32[to] = h0;
+        f32[to + step] = (h0 + h1 + h2) / 2;
+        f32[to + 2 * step] = (h0 - h1 + h2) / 2;
+        f32[to + 3 * step] = h2;
       }
     }
 }
@@ -272,12 +265,12 @@ export function convWinogradWeightGrad(
   const tmp = sAt + 16 * Ci4 * Co8;
   const xData = readContiguous(x) as Float32Array;
   const dyData = readContiguous(dy) as Float32Array;
-  const { f32 } = reserve(tmp + Math.max(xData.length, dyData.length, 4 * 512 * activeThreads()));
-  stageInput(f32, 0, tmp, xData, g, N * Cin);
-  if (!finite(tmp, xData.length)) return undefined;
+  const flags = tmp + Math.max(xData.length, dyData.length, 4 * 512 * activeThreads());
+  const { f32 } = reserve(flags + 512);
+  if (!stageInput(f32, 0, tmp, xData, g, N * Cin, flags)) return undefined;
   // dY padded with zeros to whole tiles: tiles past the output contribute nothing.
-  stageInput(f32, dyAt, tmp, dyData, { H: OH, W: OW, Hp: 2 * TH, Wp: 2 * TW4, padT: 0, padL: 0 }, N * Cout);
-  if (!finite(tmp, dyData.length)) return undefined;
+  const dyRows = { H: OH, W: OW, Hp: 2 * TH, Wp: 2 * TW4, padT: 0, padL: 0 };
+  if (!stageInput(f32, dyAt, tmp, dyData, dyRows, N * Cout, flags)) return undefined;
   const work = 16 * Cout * Cin * T;
   // Each item transposes its channel blocks through 2 KiB of scratch (free room at tmp now).
   let scratch = tmp;
@@ -301,6 +294,7 @@ export function convWinogradWeightGrad(
       vXi * 4,
       1,
       scr(),
+      0,
     ]),
     ...planeItems(N * TH, work, (r0, r1) => [
       FN.wgGrad,
@@ -336,20 +330,28 @@ export function convWinogradWeightGrad(
   // dW = G^T S G, S at position xi = 4i + j: G^T rows (1, 1/2, 1/2, 0), (0, 1/2, -1/2, 0), (0, 1/2, 1/2, 1).
   const dw = empty(weightShape, 'float32');
   const out = buf(dw);
-  const s = new Float64Array(16);
   const r = new Float64Array(12);
+  const step = Ci4 * Co8;
   for (let co = 0; co < Cout; co++)
     for (let ci = 0; ci < Cin; ci++) {
-      for (let xi = 0; xi < 16; xi++) s[xi] = f32[sAt + xi * Ci4 * Co8 + ci * Co8 + co];
+      const from = sAt + ci * Co8 + co;
+      // G^T S (3x4), by columns j
       for (let j = 0; j < 4; j++) {
-        const [s0, s1, s2, s3] = [s[j], s[4 + j], s[8 + j], s[12 + j]];
+        const s0 = f32[from + j * step];
+        const s1 = f32[from + (4 + j) * step];
+        const s2 = f32[from + (8 + j) * step];
+        const s3 = f32[from + (12 + j) * step];
         r[j] = s0 + (s1 + s2) / 2;
         r[4 + j] = (s1 - s2) / 2;
         r[8 + j] = (s1 + s2) / 2 + s3;
       }
+      // (G^T S) G, row i
       const to = (co * Cin + ci) * 9;
       for (let i = 0; i < 3; i++) {
-        const [r0, r1, r2, r3] = [r[4 * i], r[4 * i + 1], r[4 * i + 2], r[4 * i + 3]];
+        const r0 = r[4 * i];
+        const r1 = r[4 * i + 1];
+        const r2 = r[4 * i + 2];
+        const r3 = r[4 * i + 3];
         out[to + 3 * i] = r0 + (r1 + r2) / 2;
         out[to + 3 * i + 1] = (r1 - r2) / 2;
         out[to + 3 * i + 2] = (r1 + r2) / 2 + r3;

@@ -30,7 +30,7 @@ export interface WasmKernels {
   wgInput: (...args: number[]) => void;
   wgOutput: (...args: number[]) => void;
   wgGrad: (...args: number[]) => void;
-  nonFinite: (p: number, n: number) => number;
+  wgForward: (...args: number[]) => void;
 }
 
 /** The compiled module, its memory and this thread's instance. */

@@ -71,7 +71,7 @@
 
   ;; C[mp x np] = Ap[mp x k] * Bp[k x np]; mp a multiple of 4, np of 8. Byte addresses; C rows are
   ;; ldw words apart (np for a whole C, more when a thread computes a column block of a wider one).
-  (func (export "gemm") (param $a i32) (param $b i32) (param $c i32) (param $mp i32) (param $np i32) (param $k i32) (param $kcMax i32) (param $ldw i32)
+  (func $gemm (export "gemm") (param $a i32) (param $b i32) (param $c i32) (param $mp i32) (param $np i32) (param $k i32) (param $kcMax i32) (param $ldw i32)
     (local $k0 i32) (local $kc i32) (local $q i32) (local $p i32) (local $bp i32) (local $ldc i32)
     (local.set $ldc (i32.shl (local.get $ldw) (i32.const 2)))
     (loop $kblock
@@ -884,11 +884,13 @@
     (br $s))))
 
 ;; Stages planes [p0, p1) of contiguous [planes][H][W] data at src as [planes][Hp][Wp] at dst:
-;; row iy of a plane goes to row padT + iy from column padL, everything else is zero.
+;; row iy of a plane goes to row padT + iy from column padL, everything else is zero. Where flag is
+;; not 0, the i32 there is set to 1 if a copied value is NaN or infinite (x - x is not 0).
 (func (export "padRows")
   (param $src i32) (param $dst i32) (param $p0 i32) (param $p1 i32)
-  (param $H i32) (param $W i32) (param $Hp i32) (param $Wp i32) (param $padT i32) (param $padL i32)
+  (param $H i32) (param $W i32) (param $Hp i32) (param $Wp i32) (param $padT i32) (param $padL i32) (param $flag i32)
   (local $r i32) (local $iy i32) (local $row i32) (local $from i32) (local $i i32) (local $rowBytes i32)
+  (local $v v128) (local $bad v128)
   (local.set $rowBytes (i32.shl (local.get $Wp) (i32.const 2)))
   (local.set $row (i32.add (local.get $dst) (i32.mul (i32.mul (local.get $p0) (local.get $Hp)) (local.get $rowBytes))))
   (block $pdone (loop $ploop
@@ -905,14 +907,17 @@
           (local.set $i (i32.const 0))
           (block $cdone (loop $copy4
             (br_if $cdone (i32.gt_s (i32.add (local.get $i) (i32.const 4)) (local.get $W)))
-            (v128.store (i32.add (local.get $row) (i32.shl (i32.add (local.get $padL) (local.get $i)) (i32.const 2)))
-              (v128.load (i32.add (local.get $from) (i32.shl (local.get $i) (i32.const 2)))))
+            (local.set $v (v128.load (i32.add (local.get $from) (i32.shl (local.get $i) (i32.const 2)))))
+            (v128.store (i32.add (local.get $row) (i32.shl (i32.add (local.get $padL) (local.get $i)) (i32.const 2))) (local.get $v))
+            (local.set $bad (v128.or (local.get $bad) (f32x4.ne (f32x4.sub (local.get $v) (local.get $v)) (v128.const f32x4 0 0 0 0))))
             (local.set $i (i32.add (local.get $i) (i32.const 4)))
             (br $copy4)))
           (block $cdone (loop $copy1
             (br_if $cdone (i32.ge_s (local.get $i) (local.get $W)))
+            (local.set $v (f32x4.splat (f32.load (i32.add (local.get $from) (i32.shl (local.get $i) (i32.const 2))))))
             (f32.store (i32.add (local.get $row) (i32.shl (i32.add (local.get $padL) (local.get $i)) (i32.const 2)))
-              (f32.load (i32.add (local.get $from) (i32.shl (local.get $i) (i32.const 2)))))
+              (f32x4.extract_lane 0 (local.get $v)))
+            (local.set $bad (v128.or (local.get $bad) (f32x4.ne (f32x4.sub (local.get $v) (local.get $v)) (v128.const f32x4 0 0 0 0))))
             (local.set $i (i32.add (local.get $i) (i32.const 1)))
             (br $copy1)))
           (call $zero (i32.add (local.get $row) (i32.shl (i32.add (local.get $padL) (local.get $W)) (i32.const 2)))
@@ -922,7 +927,9 @@
       (local.set $r (i32.add (local.get $r) (i32.const 1)))
       (br $rloop)))
     (local.set $p0 (i32.add (local.get $p0) (i32.const 1)))
-    (br $ploop))))
+    (br $ploop)))
+  (if (i32.and (i32.ne (local.get $flag) (i32.const 0)) (v128.any_true (local.get $bad)))
+    (then (i32.store (local.get $flag) (i32.const 1)))))
 
 ;; Interleaves channels by eights for images [n0, n1) of contiguous [N][C][S] data at src:
 ;; dst[n][b][s][c] = src[n][8b + c][s] for the ceil(C/8) blocks b, zero where 8b + c >= C. Four
@@ -1392,24 +1399,6 @@
     (local.set $g (i32.add (local.get $g) (i32.const 8)))
     (br $l))))
 
-;; 1 if any of the n float32 values at p is NaN or infinite (then x - x is NaN, not 0), else 0.
-(func (export "nonFinite") (param $p i32) (param $n i32) (result i32)
-  (local $end i32) (local $acc v128) (local $v v128)
-  (local.set $end (i32.add (local.get $p) (i32.shl (local.get $n) (i32.const 2))))
-  (block $done (loop $vec
-    (br_if $done (i32.gt_u (i32.add (local.get $p) (i32.const 16)) (local.get $end)))
-    (local.set $v (v128.load (local.get $p)))
-    (local.set $acc (v128.or (local.get $acc) (f32x4.ne (f32x4.sub (local.get $v) (local.get $v)) (v128.const f32x4 0 0 0 0))))
-    (local.set $p (i32.add (local.get $p) (i32.const 16)))
-    (br $vec)))
-  (block $done (loop $one
-    (br_if $done (i32.ge_u (local.get $p) (local.get $end)))
-    (local.set $v (f32x4.splat (f32.load (local.get $p))))
-    (local.set $acc (v128.or (local.get $acc) (f32x4.ne (f32x4.sub (local.get $v) (local.get $v)) (v128.const f32x4 0 0 0 0))))
-    (local.set $p (i32.add (local.get $p) (i32.const 4)))
-    (br $one)))
-  (v128.any_true (local.get $acc)))
-
 ;; Winograd F(2x2, 3x3) convolution (conv-winograd.ts): a 3x3 stride-1 convolution as 16
 ;; products of [channels x tiles] matrices, one per position xi = 4i + j of the transformed 4x4
 ;; tile, with 16 multiplies per 2x2 outputs and input channel where the direct sum takes 36.
@@ -1427,9 +1416,9 @@
 ;; transposed there: per-lane stores took 3x as long). Per row of a 4-tile group:
 ;; three vector loads, then even/odd lanes give columns 0 and 1 and shifted ones columns 2 and 3;
 ;; (d B) per row, then B^T combines rows 1 and 2 first (V1, V2), then 0 and 3.
-(func (export "wgInput")
+(func $wgInput (export "wgInput")
   (param $src i32) (param $dst i32) (param $r0 i32) (param $r1 i32) (param $C i32) (param $TH i32) (param $TW4 i32)
-  (param $Hp i32) (param $Wp i32) (param $T i32) (param $xiBytes i32) (param $wgrad i32) (param $scr i32)
+  (param $Hp i32) (param $Wp i32) (param $T i32) (param $xiBytes i32) (param $wgrad i32) (param $scr i32) (param $tBase i32)
   (local $n i32) (local $ty i32) (local $gx i32) (local $row i32) (local $t i32) (local $c i32) (local $c0 i32) (local $c1 i32) (local $cb i32) (local $at i32) (local $p i32)
   (local $a v128) (local $b v128) (local $cc v128) (local $e0 v128) (local $o0 v128) (local $e1 v128) (local $o1 v128)
   (local $x0 v128) (local $x1 v128) (local $x2 v128) (local $x3 v128)
@@ -1449,7 +1438,7 @@
     (br_if $bdone (i32.ge_s (local.get $c0) (local.get $C)))
     (local.set $c1 (i32.add (local.get $c0) (local.get $cb)))
     (if (i32.gt_s (local.get $c1) (local.get $C)) (then (local.set $c1 (local.get $C))))
-    (local.set $t (i32.mul (local.get $r0) (local.get $TW4)))
+    (local.set $t (i32.sub (i32.mul (local.get $r0) (local.get $TW4)) (local.get $tBase)))
     (local.set $gx (i32.const 0))
     (block $gdone (loop $gloop
       (br_if $gdone (i32.ge_s (local.get $gx) (local.get $TW4)))
@@ -1787,28 +1776,34 @@
     (local.set $r0 (i32.add (local.get $r0) (i32.const 1)))
     (br $rloop))))
 
-;; Y = A^T M A + bias for planes [p0, p1) (plane = n*C + co) into the output [planes][OH][OW]
-;; at y: M at position xi of (co, t) is m + xi*xiBytes + (co*ldm + t)*4 (the forward's products,
-;; rows of ldm tiles). Four tiles per vector; their 2x2 outputs are interleaved into two rows of 8
-;; (fewer where a row ends: OW or OH cut the last tiles).
-(func (export "wgOutput")
-  (param $m i32) (param $bias i32) (param $y i32) (param $p0 i32) (param $p1 i32) (param $C i32) (param $TH i32) (param $TW4 i32)
-  (param $OH i32) (param $OW i32) (param $ldm i32) (param $xiBytes i32)
-  (local $ty i32) (local $gx i32) (local $t i32) (local $at i32) (local $out i32) (local $left i32) (local $bv v128)
+;; Y = A^T M A + bias for tile rows [r0, r1) (r = n*TH + ty) and every channel co into the
+;; output [N][C][OH][OW] at y: M at position xi of (co, t) is m + xi*xiBytes + (co*ldm + t - tBase)*4
+;; (the products, rows of ldm tiles). Four tiles per vector; their 2x2 outputs are interleaved into
+;; two rows of 8 (fewer where a row ends: OW or OH cut the last tiles). Channels are the outer
+;; loop, so each output plane is written as one run: with channels inner, 64 planes written 256
+;; bytes at a time took 3x as long (more write streams than the prefetcher follows).
+(func $wgOutput (export "wgOutput")
+  (param $m i32) (param $bias i32) (param $y i32) (param $r0 i32) (param $r1 i32) (param $C i32) (param $TH i32) (param $TW4 i32)
+  (param $OH i32) (param $OW i32) (param $ldm i32) (param $xiBytes i32) (param $tBase i32)
+  (local $r i32) (local $n i32) (local $ty i32) (local $co i32) (local $gx i32) (local $t i32) (local $at i32) (local $out i32) (local $left i32) (local $bv v128)
   (local $m0 v128) (local $m1 v128) (local $m2 v128) (local $m3 v128)
   (local $s00 v128) (local $s01 v128) (local $s02 v128) (local $s03 v128) (local $s10 v128) (local $s11 v128) (local $s12 v128) (local $s13 v128)
   (local $y00 v128) (local $y01 v128) (local $y10 v128) (local $y11 v128)
-  (block $pdone (loop $ploop
-    (br_if $pdone (i32.ge_s (local.get $p0) (local.get $p1)))
-    (local.set $bv (v128.load32_splat (i32.add (local.get $bias) (i32.shl (i32.rem_u (local.get $p0) (local.get $C)) (i32.const 2)))))
-    (local.set $t (i32.mul (i32.mul (i32.div_u (local.get $p0) (local.get $C)) (local.get $TH)) (local.get $TW4)))
-    (local.set $ty (i32.const 0))
-    (block $ydone (loop $yloop
-      (br_if $ydone (i32.ge_s (local.get $ty) (local.get $TH)))
+  (block $cdone (loop $cloop
+    (br_if $cdone (i32.ge_s (local.get $co) (local.get $C)))
+    (local.set $bv (v128.load32_splat (i32.add (local.get $bias) (i32.shl (local.get $co) (i32.const 2)))))
+    (local.set $r (local.get $r0))
+    (block $rdone (loop $rloop
+      (br_if $rdone (i32.ge_s (local.get $r) (local.get $r1)))
+      (local.set $n (i32.div_u (local.get $r) (local.get $TH)))
+      (local.set $ty (i32.rem_u (local.get $r) (local.get $TH)))
+      (local.set $t (i32.sub (i32.mul (local.get $r) (local.get $TW4)) (local.get $tBase)))
       (local.set $gx (i32.const 0))
       (block $gdone (loop $gloop
         (br_if $gdone (i32.ge_s (local.get $gx) (local.get $TW4)))
-        (local.set $at (i32.add (local.get $m) (i32.shl (i32.add (i32.mul (i32.rem_u (local.get $p0) (local.get $C)) (local.get $ldm)) (local.get $t)) (i32.const 2))))
+        ;; groups past the output's width (TW4 > TW) have nothing to store
+        (br_if $gdone (i32.le_s (local.get $OW) (i32.shl (local.get $gx) (i32.const 1))))
+        (local.set $at (i32.add (local.get $m) (i32.shl (i32.add (i32.mul (local.get $co) (local.get $ldm)) (local.get $t)) (i32.const 2))))
         (local.set $m0 (v128.load (i32.add (local.get $at) (i32.mul (local.get $xiBytes) (i32.const 0)))))
         (local.set $m1 (v128.load (i32.add (local.get $at) (i32.mul (local.get $xiBytes) (i32.const 4)))))
         (local.set $m2 (v128.load (i32.add (local.get $at) (i32.mul (local.get $xiBytes) (i32.const 8)))))
@@ -1838,7 +1833,7 @@
         (local.set $y10 (f32x4.add (f32x4.add (f32x4.add (local.get $s10) (local.get $s11)) (local.get $s12)) (local.get $bv)))
         (local.set $y11 (f32x4.add (f32x4.sub (f32x4.sub (local.get $s11) (local.get $s12)) (local.get $s13)) (local.get $bv)))
         (local.set $left (i32.sub (local.get $OW) (i32.shl (local.get $gx) (i32.const 1))))
-        (local.set $out (i32.add (local.get $y) (i32.shl (i32.add (i32.mul (i32.add (i32.mul (local.get $p0) (local.get $OH))
+        (local.set $out (i32.add (local.get $y) (i32.shl (i32.add (i32.mul (i32.add (i32.mul (i32.add (i32.mul (local.get $n) (local.get $C)) (local.get $co)) (local.get $OH))
           (i32.shl (local.get $ty) (i32.const 1))) (local.get $OW)) (i32.shl (local.get $gx) (i32.const 1))) (i32.const 2))))
         (if (i32.ge_s (local.get $left) (i32.const 8))
           (then
@@ -1861,13 +1856,44 @@
                   (then (call $putLanes (i32.add (local.get $out) (i32.const 16)) (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $y10) (local.get $y11)) (i32.sub (local.get $left) (i32.const 4)))))))))
         (local.set $t (i32.add (local.get $t) (i32.const 4)))
         (local.set $gx (i32.add (local.get $gx) (i32.const 4)))
-        (br_if $gloop (i32.gt_s (local.get $OW) (i32.shl (local.get $gx) (i32.const 1))))
-        ;; groups past the output's width (TW4 > TW) are skipped
-        (local.set $t (i32.add (local.get $t) (i32.sub (local.get $TW4) (local.get $gx))))))
-      (local.set $ty (i32.add (local.get $ty) (i32.const 1)))
-      (br $yloop)))
-    (local.set $p0 (i32.add (local.get $p0) (i32.const 1)))
-    (br $ploop))))
+        (br $gloop)))
+      (local.set $r (i32.add (local.get $r) (i32.const 1)))
+      (br $rloop)))
+    (local.set $co (i32.add (local.get $co) (i32.const 1)))
+    (br $cloop))))
+
+;; The forward convolution for tile rows [r0, r1), by blocks of `rows` tile rows small enough for
+;; their transformed input and products to stay in cache (vs, ms: this item's scratch, positions
+;; vXi and mXi bytes apart): per block, V = B^T d B (wgInput), the 16 products M_xi = U_xi V_xi
+;; (gemm; U at u, Cp x Cin per position, as A panels), then Y = A^T M A + bias (wgOutput). One
+;; pass over memory where three separate passes wrote and read V and M (16 values per tile and
+;; channel) through it.
+(func (export "wgForward")
+  (param $src i32) (param $u i32) (param $bias i32) (param $y i32) (param $r0 i32) (param $r1 i32) (param $rows i32)
+  (param $vs i32) (param $ms i32) (param $Cin i32) (param $Cout i32) (param $Cp i32) (param $TH i32) (param $TW4 i32)
+  (param $Hp i32) (param $Wp i32) (param $OH i32) (param $OW i32) (param $vXi i32) (param $mXi i32)
+  (local $b1 i32) (local $np i32) (local $xi i32)
+  (block $done (loop $block
+    (br_if $done (i32.ge_s (local.get $r0) (local.get $r1)))
+    (local.set $b1 (i32.add (local.get $r0) (local.get $rows)))
+    (if (i32.gt_s (local.get $b1) (local.get $r1)) (then (local.set $b1 (local.get $r1))))
+    ;; the block's tiles, rounded up to whole 8-column panels (the extra columns are not read)
+    (local.set $np (i32.and (i32.add (i32.mul (i32.sub (local.get $b1) (local.get $r0)) (local.get $TW4)) (i32.const 7)) (i32.const -8)))
+    (call $wgInput (local.get $src) (local.get $vs) (local.get $r0) (local.get $b1) (local.get $Cin) (local.get $TH) (local.get $TW4)
+      (local.get $Hp) (local.get $Wp) (i32.const 0) (local.get $vXi) (i32.const 0) (i32.const 0) (i32.mul (local.get $r0) (local.get $TW4)))
+    (local.set $xi (i32.const 0))
+    (loop $products
+      (call $gemm
+        (i32.add (local.get $u) (i32.shl (i32.mul (local.get $xi) (i32.mul (local.get $Cp) (local.get $Cin))) (i32.const 2)))
+        (i32.add (local.get $vs) (i32.mul (local.get $xi) (local.get $vXi)))
+        (i32.add (local.get $ms) (i32.mul (local.get $xi) (local.get $mXi)))
+        (local.get $Cp) (local.get $np) (local.get $Cin) (i32.const 256) (local.get $np))
+      (local.set $xi (i32.add (local.get $xi) (i32.const 1)))
+      (br_if $products (i32.lt_s (local.get $xi) (i32.const 16))))
+    (call $wgOutput (local.get $ms) (local.get $bias) (local.get $y) (local.get $r0) (local.get $b1) (local.get $Cout) (local.get $TH) (local.get $TW4)
+      (local.get $OH) (local.get $OW) (local.get $np) (local.get $mXi) (i32.mul (local.get $r0) (local.get $TW4)))
+    (local.set $r0 (local.get $b1))
+    (br $block))))
 
 ;; E = A dY A^T (4x4 from a 2x2 tile of the output gradient) for tile rows [r0, r1) and every
 ;; channel co of dY staged as [N][C][2TH][2TW4] (zeros past OH, OW), channels inner by blocks of 8: position xi of (co, t) goes to
