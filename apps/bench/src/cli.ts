@@ -272,7 +272,7 @@ if (values.profile) {
 const started = new Date();
 out(`# softpool benchmarks${smoke ? ' (smoke: tiny sizes, 1 iteration)' : ''}\n`);
 out(
-  `${started.toISOString()} · ${cpus()[0]?.model ?? 'unknown CPU'} · ${cpus().length} cores · Node ${process.version} · softpool-cpu: ${maxThreads} threads${sp.cpuInfo().relaxedSimd ? ', relaxed SIMD' : ', no relaxed SIMD'}`,
+  `${started.toISOString()} · ${cpus()[0]?.model ?? 'unknown CPU'} · ${cpus().length} cores · Node ${process.version} · softpool-cpu: ${maxThreads} threads${sp.cpuInfo().relaxedSimd ? ', relaxed SIMD' : ', no relaxed SIMD'}${sp.cpuInfo().winograd ? '' : ', no Winograd (SOFTPOOL_WINOGRAD=0)'}`,
 );
 for (const b of ourBackends) await runOurs(b);
 for (const p of peers) await runPeer(p);
@@ -293,6 +293,7 @@ const machine = {
   tfjsWebgpuAdapter: tfjsAdapter() ?? null,
   cpuThreads: threadCounts,
   cpuRelaxedSimd: sp.cpuInfo().relaxedSimd,
+  cpuWinograd: sp.cpuInfo().winograd,
   pytorch: torchLabel ?? null,
   copyBandwidthGBps: bandwidth,
 };

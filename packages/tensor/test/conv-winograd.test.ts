@@ -4,6 +4,8 @@
 // 4, channel counts that are not whole panels, one-sided and wide padding, several blocks of tile
 // rows per work item; and non-finite inputs, which must reach only the windows that hold them, as
 // in a direct sum.
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { useWinograd, useWinogradWeightGrad } from '../src/cpu/conv-winograd.js';
 import {
@@ -11,6 +13,7 @@ import {
   conv2d,
   convBackwardInput,
   convBackwardWeight,
+  cpuInfo,
   type Tensor,
   tensor,
 } from '../src/index.js';
@@ -116,4 +119,41 @@ describe('Winograd convolution (float32, 3x3, stride 1, 16+ channels)', () => {
       convBackwardWeight(x2.cast('float64'), dyBad.cast('float64'), ws, { padding: 1 }),
     );
   });
+});
+
+describe('SOFTPOOL_WINOGRAD', () => {
+  // The setting is read once per process, so each case runs a fresh one.
+  const index = fileURLToPath(new URL('../src/index.ts', import.meta.url));
+  const script = `
+const sp = await import(${JSON.stringify(index)});
+const { randomTensor } = await import(${JSON.stringify(fileURLToPath(new URL('./helpers.ts', import.meta.url)))});
+const y = sp.conv2d(randomTensor([2, 16, 9, 9], 'float32', 3), randomTensor([16, 16, 3, 3], 'float32', 4), { padding: 1 });
+console.log(JSON.stringify({ winograd: sp.cpuInfo().winograd, bits: Buffer.from(y.dataSync().buffer).toString('hex') }));
+`;
+  function run(env: Record<string, string>) {
+    const { SOFTPOOL_WINOGRAD: _, ...rest } = process.env;
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      env: { ...rest, ...env },
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
+    return { ...r, out: r.status === 0 ? JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '{}') : undefined };
+  }
+
+  it('=0 turns Winograd off (other rounding), =1 and unset leave it on', () => {
+    expect(cpuInfo().winograd).toBe(true);
+    const unset = run({});
+    const on = run({ SOFTPOOL_WINOGRAD: '1' });
+    const off = run({ SOFTPOOL_WINOGRAD: '0' });
+    expect(unset.out.winograd).toBe(true);
+    expect(on.out).toEqual(unset.out);
+    expect(off.out.winograd).toBe(false);
+    expect(off.out.bits).not.toBe(on.out.bits);
+  }, 240_000);
+
+  it('refuses other values', () => {
+    const r = run({ SOFTPOOL_WINOGRAD: 'fast' });
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/SOFTPOOL_WINOGRAD: must be 0 \(no Winograd convolutions\) or 1, got fast/);
+  }, 120_000);
 });

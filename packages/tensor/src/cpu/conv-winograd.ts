@@ -15,7 +15,7 @@ import { buf, empty, readContiguous } from './backend.js';
 import { stageInput } from './conv-direct.js';
 import { KC } from './gemm.js';
 import { activeThreads, runParallel, splitRange } from './threads.js';
-import { reserve } from './wasm.js';
+import { reserve, winogradAllowed } from './wasm.js';
 import { FN } from './worker-source.js';
 
 /** Calls below this many multiply-adds run as one item (waking workers costs more). */
@@ -83,6 +83,7 @@ function geometry(xShape: readonly number[], wShape: readonly number[], a: ConvA
  */
 export function useWinograd(xShape: readonly number[], wShape: readonly number[], a: ConvAttrs): boolean {
   return (
+    winogradAllowed() &&
     xShape.length === 4 &&
     wShape[2] === 3 &&
     wShape[3] === 3 &&

@@ -6,7 +6,7 @@
 // for any thread count. Workers start asynchronously: until they are up, the calling thread
 // simply claims every item itself.
 import { ArgumentError, BackendError } from '../errors.js';
-import { wasmState } from './wasm.js';
+import { wasmState, winogradAllowed } from './wasm.js';
 import { ARITY, CONTROL, FN, FN_NAMES, MAX_ITEMS, SLOT, workerSource } from './worker-source.js';
 
 /** The part of Node's Worker and the Web Worker this file uses. */
@@ -135,9 +135,19 @@ export function activeThreads(): number {
  * await threadsReady();
  * cpuInfo(); // { threads: 2, sharedMemory: true, relaxedSimd: true }
  */
-export function cpuInfo(): { threads: number; sharedMemory: boolean; relaxedSimd: boolean } {
+export function cpuInfo(): {
+  threads: number;
+  sharedMemory: boolean;
+  relaxedSimd: boolean;
+  winograd: boolean;
+} {
   const { shared, relaxed } = wasmState();
-  return { threads: activeThreads(), sharedMemory: shared, relaxedSimd: relaxed };
+  return {
+    threads: activeThreads(),
+    sharedMemory: shared,
+    relaxedSimd: relaxed,
+    winograd: winogradAllowed(),
+  };
 }
 
 /** Stops the worker threads (a later parallel call starts them again). */

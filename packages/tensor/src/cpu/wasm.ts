@@ -75,6 +75,24 @@ function useRelaxed(bytes: Uint8Array<ArrayBuffer>): boolean {
   return env !== '0' && WebAssembly.validate(bytes);
 }
 
+let winogradSetting: boolean | undefined;
+
+/**
+ * Whether Winograd convolutions may run: unless SOFTPOOL_WINOGRAD=0 asks for the direct sums
+ * (their rounding, and the results of versions before them), as TensorFlow's
+ * TF_ENABLE_WINOGRAD_NONFUSED does. Read once; other values are refused.
+ */
+export function winogradAllowed(): boolean {
+  if (winogradSetting === undefined) {
+    const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env
+      ?.SOFTPOOL_WINOGRAD;
+    if (env !== undefined && env !== '0' && env !== '1')
+      throw new ArgumentError(`SOFTPOOL_WINOGRAD: must be 0 (no Winograd convolutions) or 1, got ${env}`);
+    winogradSetting = env !== '0';
+  }
+  return winogradSetting;
+}
+
 /** The kernels, compiled on first use (the bytes are small enough for synchronous compilation). */
 export function wasmState(): WasmState {
   if (!state) {
