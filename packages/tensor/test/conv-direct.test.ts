@@ -4,17 +4,9 @@
 // of 8, padding on one side only, 1x1 and whole-input kernels, 1-D.
 import { describe, expect, it } from 'vitest';
 import { useDirect } from '../src/cpu/conv-direct.js';
-import {
-  type ConvOptions,
-  conv1d,
-  conv2d,
-  convBackwardInput,
-  convBackwardWeight,
-  type Tensor,
-  tensor,
-} from '../src/index.js';
+import { type ConvOptions, conv2d, convBackwardWeight, type Tensor, tensor } from '../src/index.js';
 import type { ConvAttrs } from '../src/ops/conv.js';
-import { expectClose, randomTensor, values } from './helpers.js';
+import { expectConvMatchesFloat64, randomTensor, values } from './helpers.js';
 
 const cases: { x: number[]; w: number[]; opts: ConvOptions }[] = [
   { x: [2, 3, 13], w: [5, 3, 4], opts: { padding: 3 } },
@@ -43,34 +35,7 @@ describe('direct convolution (float32, stride 1, few channels)', () => {
     expect(useDirect([1, 2, 4, 4, 4], [4, 2, 3, 3, 3], attrs(3))).toBe(false);
   });
 
-  it('forward, input and weight gradients match the float64 path', () => {
-    cases.forEach(({ x: xs, w: ws, opts }, i) => {
-      const x = randomTensor(xs, 'float32', 70 + i);
-      const w = randomTensor(ws, 'float32', 80 + i);
-      const b = randomTensor([ws[0]], 'float32', 90 + i);
-      const [x64, w64, b64] = [x, w, b].map((t) => t.cast('float64'));
-      const conv = xs.length === 3 ? conv1d : conv2d;
-      const y = conv(x, w, b, opts);
-      const y64 = conv(x64, w64, b64, opts);
-      expect(y.shape).toEqual(y64.shape);
-      const tol = { atol: 1e-4, rtol: 1e-4 };
-      expectClose(values(y), values(y64), tol);
-      const dy = randomTensor([...y.shape], 'float32', 100 + i);
-      const dy64 = dy.cast('float64');
-      expectClose(
-        values(convBackwardInput(dy, w, xs, opts)),
-        values(convBackwardInput(dy64, w64, xs, opts)),
-        tol,
-      );
-      // A weight gradient sums N*OH*OW products (up to 3920 here, of values up to 9) in float32
-      // within each image: its rounding reaches a few 1e-4.
-      expectClose(
-        values(convBackwardWeight(x, dy, ws, opts)),
-        values(convBackwardWeight(x64, dy64, ws, opts)),
-        { atol: 1e-3, rtol: 1e-4 },
-      );
-    });
-  });
+  it('forward, input and weight gradients match the float64 path', () => expectConvMatchesFloat64(cases, 70));
 
   it('a non-finite input reaches only the outputs whose windows hold it', () => {
     // The last column of a row: the vector lanes past the output row must not spread it.

@@ -18,7 +18,7 @@ import {
   tensor,
 } from '../src/index.js';
 import type { ConvAttrs } from '../src/ops/conv.js';
-import { expectClose, randomTensor, values } from './helpers.js';
+import { expectConvMatchesFloat64, randomTensor, values } from './helpers.js';
 
 /** Attributes as the kernels see them. */
 function attrs(pad: [number, number], extra: Partial<ConvAttrs> = {}): ConvAttrs {
@@ -53,30 +53,8 @@ describe('Winograd convolution (float32, 3x3, stride 1, 16+ channels)', () => {
     expect(useWinograd([2, 16, 8, 8], [16, 16, 3, 3], attrs([-1, 0]))).toBe(false);
   });
 
-  it('forward, input and weight gradients match the float64 path', () => {
-    cases.forEach(({ x: xs, w: ws, opts }, i) => {
-      const x = randomTensor(xs, 'float32', 150 + i);
-      const w = randomTensor(ws, 'float32', 160 + i);
-      const b = randomTensor([ws[0]], 'float32', 170 + i);
-      const [x64, w64, b64] = [x, w, b].map((t) => t.cast('float64'));
-      const y = conv2d(x, w, b, opts);
-      const tol = { atol: 1e-4, rtol: 1e-4 };
-      expectClose(values(y), values(conv2d(x64, w64, b64, opts)), tol);
-      const dy = randomTensor([...y.shape], 'float32', 180 + i);
-      const dy64 = dy.cast('float64');
-      expectClose(
-        values(convBackwardInput(dy, w, xs, opts)),
-        values(convBackwardInput(dy64, w64, xs, opts)),
-        tol,
-      );
-      // float32 products summed over every tile of every image: a few 1e-4 of rounding.
-      expectClose(
-        values(convBackwardWeight(x, dy, ws, opts)),
-        values(convBackwardWeight(x64, dy64, ws, opts)),
-        { atol: 1e-3, rtol: 1e-4 },
-      );
-    });
-  });
+  it('forward, input and weight gradients match the float64 path', () =>
+    expectConvMatchesFloat64(cases, 150));
 
   it('a NaN or an infinity reaches only the outputs whose windows hold it', () => {
     const xs = [1, 32, 6, 7];

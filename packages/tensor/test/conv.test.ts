@@ -9,7 +9,15 @@ import {
   ShapeError,
   tensor,
 } from '../src/index.js';
-import { expectClose, randomTensor, ravel, sizeOf, unravel, values } from './helpers.js';
+import {
+  expectClose,
+  expectConvMatchesFloat64,
+  randomTensor,
+  ravel,
+  sizeOf,
+  unravel,
+  values,
+} from './helpers.js';
 
 interface Geo {
   stride: number[];
@@ -155,28 +163,8 @@ describe('float32 im2col packing (wasm/gemm.wat im2col)', () => {
     { x: [1, 2, 4, 5, 10], w: [36, 2, 3, 3, 3], opts: { padding: 1 } },
     { x: [3, 2, 6, 20], w: [33, 2, 1, 5], opts: { stride: [1, 2], padding: [0, 2] } },
   ];
-  it('forward, input and weight gradients match the float64 path', () => {
-    cases.forEach(({ x: xs, w: ws, opts }, i) => {
-      const x = randomTensor(xs, 'float32', 110 + i);
-      const w = randomTensor(ws, 'float32', 120 + i);
-      const [x64, w64] = [x, w].map((t) => t.cast('float64'));
-      const fwd = xs.length === 4 ? conv2d : conv3d;
-      const y = fwd(x, w, opts);
-      expectClose(values(y), values(fwd(x64, w64, opts)), { atol: 1e-4, rtol: 1e-4 });
-      const dy = randomTensor([...y.shape], 'float32', 130 + i);
-      const dy64 = dy.cast('float64');
-      expectClose(
-        values(convBackwardInput(dy, w, xs, opts)),
-        values(convBackwardInput(dy64, w64, xs, opts)),
-        { atol: 1e-4, rtol: 1e-4 },
-      );
-      expectClose(
-        values(convBackwardWeight(x, dy, ws, opts)),
-        values(convBackwardWeight(x64, dy64, ws, opts)),
-        { atol: 1e-3, rtol: 1e-4 },
-      );
-    });
-  });
+  it('forward, input and weight gradients match the float64 path', () =>
+    expectConvMatchesFloat64(cases, 110));
 });
 
 describe('conv backward primitives', () => {

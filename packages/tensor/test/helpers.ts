@@ -1,6 +1,16 @@
 // Test helpers: reference implementations over plain arrays, and tolerant comparisons.
 import { expect } from 'vitest';
-import { type DType, type Tensor, tensor } from '../src/index.js';
+import {
+  type ConvOptions,
+  conv1d,
+  conv2d,
+  conv3d,
+  convBackwardInput,
+  convBackwardWeight,
+  type DType,
+  type Tensor,
+  tensor,
+} from '../src/index.js';
 
 /** Deterministic pseudo-random values (tests must not depend on the library's own RNG). */
 export function lcg(seed: number): () => number {
@@ -72,3 +82,41 @@ export function values(t: Tensor): number[] {
 
 /** Rounds to float32 precision, for comparing float32 results with a float64 reference. */
 export const f32 = (v: number): number => Math.fround(v);
+
+/**
+ * float32 convolutions (forward with a bias, input and weight gradients) against the float64 path
+ * on each case, with random data seeded from `seed`. The weight gradient sums N*OH*OW products in
+ * float32 (up to a few thousand, of values up to 9): its rounding reaches a few 1e-4.
+ */
+export function expectConvMatchesFloat64(
+  cases: { x: number[]; w: number[]; opts: ConvOptions }[],
+  seed: number,
+): void {
+  cases.forEach(({ x: xs, w: ws, opts }, i) => {
+    const x = randomTensor(xs, 'float32', seed + 4 * i);
+    const w = randomTensor(ws, 'float32', seed + 4 * i + 1);
+    const b = randomTensor([ws[0]], 'float32', seed + 4 * i + 2);
+    const [x64, w64, b64] = [x, w, b].map((t) => t.cast('float64'));
+    const conv = [conv1d, conv2d, conv3d][xs.length - 3];
+    const y = conv(x, w, b, opts);
+    const y64 = conv(x64, w64, b64, opts);
+    expect(y.shape).toEqual(y64.shape);
+    const tol = { atol: 1e-4, rtol: 1e-4 };
+    expectClose(values(y), values(y64), tol);
+    const dy = randomTensor([...y.shape], 'float32', seed + 4 * i + 3);
+    const dy64 = dy.cast('float64');
+    expectClose(
+      values(convBackwardInput(dy, w, xs, opts)),
+      values(convBackwardInput(dy64, w64, xs, opts)),
+      tol,
+    );
+    expectClose(
+      values(convBackwardWeight(x, dy, ws, opts)),
+      values(convBackwardWeight(x64, dy64, ws, opts)),
+      {
+        atol: 1e-3,
+        rtol: 1e-4,
+      },
+    );
+  });
+}
