@@ -109,17 +109,17 @@ export function useWinogradWeightGrad(
   return useWinograd(xShape, wShape, a) && xShape[1] >= 32;
 }
 
-/** Items for [0, count) (planes, or tile rows) split over the threads when the work is worth it. */
-function planeItems(count: number, work: number, item: (i0: number, i1: number) => number[]): number[][] {
-  const parts = work < PARALLEL_MIN ? 1 : 2 * activeThreads();
-  return splitRange(count, parts).map(([i0, i1]) => item(i0, i1));
+/** Ranges of tile rows [0, rows), split over the threads when the work is worth it. */
+function rowRanges(rows: number, work: number): [number, number][] {
+  return splitRange(rows, work < PARALLEL_MIN ? 1 : 2 * activeThreads());
 }
 
 /**
  * Whether every value is finite. The transforms mix the values of a 4x4 patch, so a NaN or an
  * infinity would reach all four outputs of each tile it touches (and inf - inf makes NaN where a
  * direct sum gives inf): non-finite data takes the other paths, which keep to each window. Inputs
- * are checked as padRows stages them (stageInput's flags), weights and biases here.
+ * are checked as padRows stages them (stageInput's flags), weights here; the bias is added after
+ * the transforms, as in a direct sum.
  */
 function allFinite(a: Float32Array): boolean {
   for (let i = 0; i < a.length; i++) if (a[i] - a[i] !== 0) return false;
@@ -133,8 +133,8 @@ function allFinite(a: Float32Array): boolean {
 const BLOCK_BYTES = 512 << 10;
 
 /**
- * y = conv(x, w) + bias for a Winograd-eligible convolution, or undefined where x, w or the bias
- * hold a non-finite value (the caller takes another path). Work items are ranges of tile rows;
+ * y = conv(x, w) + bias for a Winograd-eligible convolution, or undefined where x or w hold a
+ * non-finite value (the caller takes another path). Work items are ranges of tile rows;
  * each runs its blocks through the transforms and products in its own scratch (wgForward).
  */
 export function convWinogradForward(
@@ -144,8 +144,7 @@ export function convWinogradForward(
   a: ConvAttrs,
 ): Tensor | undefined {
   const wData = readContiguous(w) as Float32Array;
-  const bData = bias ? (readContiguous(bias) as Float32Array) : undefined;
-  if (!allFinite(wData) || (bData && !allFinite(bData))) return undefined;
+  if (!allFinite(wData)) return undefined;
   const g = geometry(x.shape, w.shape, a);
   const { N, Cin, Cout, OH, OW, TH, TW4, T } = g;
   const Cp = up(Cout, 4);
@@ -154,7 +153,7 @@ export function convWinogradForward(
   const vXi = spread(np * Cin);
   const mXi = spread(Cp * np);
   const work = 16 * Cout * Cin * T;
-  const ranges = splitRange(N * TH, work < PARALLEL_MIN ? 1 : 2 * activeThreads());
+  const ranges = rowRanges(N * TH, work);
   const xWords = N * Cin * g.Hp * g.Wp;
   const uAt = xWords;
   const bAt = uAt + 16 * Cp * Cin;
@@ -168,7 +167,7 @@ export function convWinogradForward(
   if (!stageInput(f32, 0, scratchAt, xData, g, N * Cin, flags)) return undefined;
   transformWeights(f32, uAt, wData, Cout, Cin, Cp);
   f32.fill(0, bAt, yAt);
-  if (bData) f32.set(bData, bAt);
+  if (bias) f32.set(readContiguous(bias), bAt);
   runParallel(
     ranges.map(([r0, r1], i) => [
       FN.wgForward,
@@ -279,8 +278,9 @@ export function convWinogradWeightGrad(
     scratch += 512;
     return (scratch - 512) * 4;
   };
+  const ranges = rowRanges(N * TH, work);
   runParallel([
-    ...planeItems(N * TH, work, (r0, r1) => [
+    ...ranges.map(([r0, r1]) => [
       FN.wgInput,
       0,
       vAt * 4,
@@ -297,19 +297,7 @@ export function convWinogradWeightGrad(
       scr(),
       0,
     ]),
-    ...planeItems(N * TH, work, (r0, r1) => [
-      FN.wgGrad,
-      dyAt * 4,
-      eAt * 4,
-      r0,
-      r1,
-      Cout,
-      TH,
-      TW4,
-      T,
-      eXi * 4,
-      scr(),
-    ]),
+    ...ranges.map(([r0, r1]) => [FN.wgGrad, dyAt * 4, eAt * 4, r0, r1, Cout, TH, TW4, T, eXi * 4, scr()]),
   ]);
   // S_xi [Ci4 x Co8] = V_xi [Ci4 x T] E_xi^T [T x Co8], one call per position and block of rows.
   const rowParts = work < PARALLEL_MIN ? 1 : Math.min(Ci4 / 4, 2);

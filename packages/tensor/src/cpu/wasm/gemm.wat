@@ -1407,15 +1407,16 @@
 ;; values nobody stores, or read zeros in the weight gradient).
 
 ;; V = B^T d B for the tiles of tile rows [r0, r1) (r = n*TH + ty) and every channel c of the
-;; staged input (rows padded as padRows writes them: [N][C][Hp][Wp], tile (ty, tx) reads rows
-;; 2ty..2ty+3, columns 2tx..2tx+3). Channels are the inner loop, so the stores of a 4-tile group
-;; fill whole cache lines of each position's block while they are in cache (a loop over planes
-;; wrote half lines 1 KiB apart and took 3-4x as long). Position xi of (c, t) goes to dst + xi*xiBytes + (wgrad = 0, gemm B panels for the
-;; forward) ((t >> 3)*C + c)*32 + (t & 7)*4, or (wgrad = 1, gemm A panels for the weight gradient)
-;; ((c >> 2)*T + t)*16 + (c & 3)*4 (4 channels' vectors go to `scr`, 1 KiB per item, and are
-;; transposed there: per-lane stores took 3x as long). Per row of a 4-tile group:
-;; three vector loads, then even/odd lanes give columns 0 and 1 and shifted ones columns 2 and 3;
-;; (d B) per row, then B^T combines rows 1 and 2 first (V1, V2), then 0 and 3.
+;; staged input (rows padded as padRows writes them: [N][C][Hp][Wp]; tile (ty, tx) reads rows
+;; 2ty..2ty+3, columns 2tx..2tx+3). Position xi of (c, t), t counted from tile tBase, goes to
+;; dst + xi*xiBytes + ((t >> 3)*C + c)*32 + (t & 7)*4 (wgrad = 0: gemm B panels for the forward)
+;; or ((c >> 2)*T + t)*16 + (c & 3)*4 (wgrad = 1: gemm A panels for the weight gradient; blocks of
+;; 4 channels' vectors go to `scr`, 1 KiB per item, and are transposed from there: per-lane stores
+;; took 3x as long). Channels are the inner loop (by blocks of 4 for the weight gradient), so the
+;; stores of a 4-tile group fill whole cache lines of each position's block while they are in
+;; cache (a loop over planes wrote half lines 1 KiB apart and took 3-4x as long). Per row of a
+;; group: three vector loads, even and odd lanes give columns 0 and 1, shifted ones 2 and 3; d B per
+;; row, then B^T combines the rows.
 (func $wgInput (export "wgInput")
   (param $src i32) (param $dst i32) (param $r0 i32) (param $r1 i32) (param $C i32) (param $TH i32) (param $TW4 i32)
   (param $Hp i32) (param $Wp i32) (param $T i32) (param $xiBytes i32) (param $wgrad i32) (param $scr i32) (param $tBase i32)
@@ -1896,9 +1897,10 @@
     (br $block))))
 
 ;; E = A dY A^T (4x4 from a 2x2 tile of the output gradient) for tile rows [r0, r1) and every
-;; channel co of dY staged as [N][C][2TH][2TW4] (zeros past OH, OW), channels inner by blocks of 8: position xi of (co, t) goes to
-;; dst + xi*xiBytes + ((co >> 3)*T + t)*32 + (co & 7)*4, gemm B panels over the tiles (8 channels'
-;; vectors go to `scr`, 2 KiB per item, and are transposed from there).
+;; channel co of dY staged as [N][C][2TH][2TW4] (zeros past OH and OW): position xi of (co, t) goes
+;; to dst + xi*xiBytes + ((co >> 3)*T + t)*32 + (co & 7)*4, gemm B panels over the tiles. Channels
+;; are the inner loop by blocks of 8, whose vectors go to `scr` (2 KiB per item) and are transposed
+;; from there into the panels.
 (func (export "wgGrad")
   (param $src i32) (param $dst i32) (param $r0 i32) (param $r1 i32) (param $C i32) (param $TH i32) (param $TW4 i32)
   (param $T i32) (param $xiBytes i32) (param $scr i32)
