@@ -56,6 +56,30 @@ describe('Winograd convolution (float32, 3x3, stride 1, 16+ channels)', () => {
   it('forward, input and weight gradients match the float64 path', () =>
     expectConvMatchesFloat64(cases, 150));
 
+  it('strided and expanded operands give the bits of their contiguous copies (Winograd and direct)', () => {
+    // Staging writes views into WebAssembly memory in one pass (no intermediate copy).
+    const bits = (t: Tensor) => Buffer.from(t.dataSync().buffer).toString('hex');
+    const x = randomTensor([2, 9, 13, 32], 'float32', 20).permute([0, 3, 1, 2]);
+    const xc = x.contiguous();
+    expect(x.isContiguous).toBe(false);
+    for (const ws of [
+      [24, 32, 3, 3],
+      [8, 32, 3, 3],
+    ]) {
+      const w = randomTensor(ws, 'float32', 21);
+      const y = conv2d(x, w, { padding: 1 });
+      expect(bits(y)).toBe(bits(conv2d(xc, w, { padding: 1 })));
+      const dy = randomTensor([1, ws[0], 1, 13], 'float32', 22).expand([2, ws[0], 9, 13]);
+      const dyc = dy.contiguous();
+      expect(bits(convBackwardWeight(x, dy, ws, { padding: 1 }))).toBe(
+        bits(convBackwardWeight(xc, dyc, ws, { padding: 1 })),
+      );
+      expect(bits(convBackwardInput(dy, w, [2, 32, 9, 13], { padding: 1 }))).toBe(
+        bits(convBackwardInput(dyc, w, [2, 32, 9, 13], { padding: 1 })),
+      );
+    }
+  });
+
   it('a NaN or an infinity reaches only the outputs whose windows hold it', () => {
     const xs = [1, 32, 6, 7];
     const ws = [16, 32, 3, 3];

@@ -111,6 +111,16 @@ export function broadcastOperand(t: Tensor, shape: readonly number[]): Operand {
   return { data: buf(t), offset: t.offset, strides };
 }
 
+/**
+ * Writes the elements of `t` in row-major order into `dst` from index `at` (one pass, also for
+ * strided views: no intermediate copy, as readContiguous would make).
+ */
+export function writeContiguous(t: Tensor, dst: TypedArray, at: number): void {
+  if (t.isContiguous) dst.set(buf(t).subarray(t.offset, t.offset + t.size), at);
+  else
+    mapStrided('x1', { data: dst, offset: at, strides: contiguousStrides(t.shape) }, [operand(t)], t.shape);
+}
+
 /** The elements of `t` in row-major order: a subarray when contiguous, else a packed copy. */
 export function readContiguous(t: Tensor): TypedArray {
   const data = buf(t);

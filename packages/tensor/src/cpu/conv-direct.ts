@@ -8,7 +8,7 @@
 // thread count.
 import type { ConvAttrs } from '../ops/conv.js';
 import type { Tensor } from '../tensor.js';
-import { buf, empty, readContiguous } from './backend.js';
+import { buf, empty, readContiguous, writeContiguous } from './backend.js';
 import { activeThreads, runParallel, splitRange } from './threads.js';
 import { reserve } from './wasm.js';
 import { FN } from './worker-source.js';
@@ -81,37 +81,35 @@ export function useDirect(xShape: readonly number[], wShape: readonly number[], 
 export type RowPadding = Pick<Geo, 'H' | 'W' | 'Hp' | 'Wp' | 'padT' | 'padL'>;
 
 /**
- * Stages contiguous [N, C, H, W] float32 data at word `at` as [N][C][Hp][Wp] (padRows), by
- * planes on the threads; the source goes first to word `tmp` (its room, N*C*H*W words, is free
- * again afterwards). With `flags` (a word address with room for one word per work item, at most
+ * Stages a float32 [N, C, H, W] tensor at word `at` as [N][C][Hp][Wp] (padRows), by planes on the
+ * threads; its elements go first to word `tmp` (their room, N*C*H*W words, is free again
+ * afterwards). With `flags` (a word address with room for one word per work item, at most
  * 2 * 256) it also says whether every value is finite.
  */
 export function stageInput(
   f32: Float32Array,
   at: number,
   tmp: number,
-  data: Float32Array,
+  x: Tensor,
   g: RowPadding,
   planes: number,
   flags = 0,
 ): boolean {
-  f32.set(data, tmp);
-  const items = splitRange(planes, data.length < PARALLEL_MIN ? 1 : 2 * activeThreads()).map(
-    ([p0, p1], i) => [
-      FN.padRows,
-      tmp * 4,
-      at * 4,
-      p0,
-      p1,
-      g.H,
-      g.W,
-      g.Hp,
-      g.Wp,
-      g.padT,
-      g.padL,
-      flags ? (flags + i) * 4 : 0,
-    ],
-  );
+  writeContiguous(x, f32, tmp);
+  const items = splitRange(planes, x.size < PARALLEL_MIN ? 1 : 2 * activeThreads()).map(([p0, p1], i) => [
+    FN.padRows,
+    tmp * 4,
+    at * 4,
+    p0,
+    p1,
+    g.H,
+    g.W,
+    g.Hp,
+    g.Wp,
+    g.padT,
+    g.padL,
+    flags ? (flags + i) * 4 : 0,
+  ]);
   if (flags) f32.fill(0, flags, flags + items.length);
   runParallel(items);
   return !flags || new Int32Array(f32.buffer, flags * 4, items.length).every((b) => b === 0);
@@ -131,9 +129,8 @@ export function convDirectForward(x: Tensor, w: Tensor, bias: Tensor | undefined
   const bAt = wAt + blocks * taps * CB;
   const yAt = bAt + blocks * CB;
   const yWords = N * Cout * OH * OW;
-  const xData = readContiguous(x) as Float32Array;
-  const { f32 } = reserve(Math.max(yAt + yWords, xWords + xData.length));
-  stageInput(f32, 0, xWords, xData, g, N * Cin);
+  const { f32 } = reserve(Math.max(yAt + yWords, xWords + x.size));
+  stageInput(f32, 0, xWords, x, g, N * Cin);
   // Weights as [block][ci][ky][kx][8 channels], zero past Cout; the bias as [block][8].
   f32.fill(0, wAt, yAt);
   const wd = readContiguous(w);
@@ -196,16 +193,14 @@ export function convDirectWeightGrad(
   // float64 totals, 64 words per tap group (8-byte aligned), zeroed below.
   const accAt = dwAt + Cout * Cin * KV + ((dwAt + Cout * Cin * KV) & 1);
   const tmp = accAt + blocks * Cin * groups * 64;
-  const xData = readContiguous(x) as Float32Array;
-  const dyData = readContiguous(dy) as Float32Array;
-  const { f32 } = reserve(tmp + Math.max(xData.length, dyData.length));
-  stageInput(f32, 0, tmp, xData, g, N * Cin);
-  f32.set(dyData, tmp);
+  const { f32 } = reserve(tmp + Math.max(x.size, dy.size));
+  stageInput(f32, 0, tmp, x, g, N * Cin);
+  writeContiguous(dy, f32, tmp);
   f32.fill(0, accAt, tmp);
   const work = N * Cout * S * Cin * KV;
   const threads = work < PARALLEL_MIN ? 1 : activeThreads();
   runParallel(
-    splitRange(N, dyData.length < PARALLEL_MIN ? 1 : 2 * threads).map(([n0, n1]) => [
+    splitRange(N, dy.size < PARALLEL_MIN ? 1 : 2 * threads).map(([n0, n1]) => [
       FN.interleave8,
       tmp * 4,
       dyAt * 4,

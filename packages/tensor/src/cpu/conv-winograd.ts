@@ -160,11 +160,10 @@ export function convWinogradForward(
   const yAt = bAt + Cp;
   const yWords = N * Cout * OH * OW;
   const scratchAt = up(yAt + yWords, 16);
-  const xData = readContiguous(x) as Float32Array;
-  const flags = scratchAt + Math.max(ranges.length * 16 * (vXi + mXi), xData.length);
+  const flags = scratchAt + Math.max(ranges.length * 16 * (vXi + mXi), x.size);
   const { f32 } = reserve(flags + 512);
   // The raw input goes to the scratch first (stageInput), then padded rows from word 0.
-  if (!stageInput(f32, 0, scratchAt, xData, g, N * Cin, flags)) return undefined;
+  if (!stageInput(f32, 0, scratchAt, x, g, N * Cin, flags)) return undefined;
   transformWeights(f32, uAt, wData, Cout, Cin, Cp);
   f32.fill(0, bAt, yAt);
   if (bias) f32.set(readContiguous(bias), bAt);
@@ -263,14 +262,12 @@ export function convWinogradWeightGrad(
   const eAt = vAt + 16 * vXi;
   const sAt = eAt + 16 * eXi;
   const tmp = sAt + 16 * Ci4 * Co8;
-  const xData = readContiguous(x) as Float32Array;
-  const dyData = readContiguous(dy) as Float32Array;
-  const flags = tmp + Math.max(xData.length, dyData.length, 4 * 512 * activeThreads());
+  const flags = tmp + Math.max(x.size, dy.size, 4 * 512 * activeThreads());
   const { f32 } = reserve(flags + 512);
-  if (!stageInput(f32, 0, tmp, xData, g, N * Cin, flags)) return undefined;
+  if (!stageInput(f32, 0, tmp, x, g, N * Cin, flags)) return undefined;
   // dY padded with zeros to whole tiles: tiles past the output contribute nothing.
   const dyRows = { H: OH, W: OW, Hp: 2 * TH, Wp: 2 * TW4, padT: 0, padL: 0 };
-  if (!stageInput(f32, dyAt, tmp, dyData, dyRows, N * Cout, flags)) return undefined;
+  if (!stageInput(f32, dyAt, tmp, dy, dyRows, N * Cout, flags)) return undefined;
   const work = 16 * Cout * Cin * T;
   // Each item transposes its channel blocks through 2 KiB of scratch (free room at tmp now).
   let scratch = tmp;
