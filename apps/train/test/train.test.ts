@@ -34,6 +34,8 @@ function runCli(args: string[]) {
   });
 }
 
+// Tests that start the CLI get minutes: each start takes seconds, and over a minute in all when
+// CI runs the packages' tests side by side on two cores.
 describe('flags', () => {
   it('rejects bad flags with a clear message and exit code 2', () => {
     const cases: [string[], RegExp][] = [
@@ -63,7 +65,7 @@ describe('flags', () => {
     const help = runCli(['--help']);
     expect(help.status).toBe(0);
     expect(help.stdout).toContain('Usage: softpool-train');
-  });
+  }, 180_000);
 
   it('missing or corrupt data and unwritable output directories fail cleanly, exit code 1, no files', () => {
     const r = runCli(['--data', '/nonexistent-dir', '--out', join(tmp(), 'x')]);
@@ -98,7 +100,7 @@ describe('flags', () => {
     const f = runCli(['--limit', '50', '--out', join(file, 'run')]);
     expect(f.status).toBe(1);
     expect(f.stderr).toMatch(/cannot write to output directory .*afile\/run \(ENOTDIR\)/);
-  });
+  }, 180_000);
 });
 
 describe('the command as typed', () => {
@@ -122,7 +124,7 @@ describe('the command as typed', () => {
     const bad = pnpm(['--epochs', '-1']);
     expect(bad.status).toBe(2);
     expect(bad.stderr).toContain("--epochs must be an integer >= 1 and <= 100000, got '-1'");
-  });
+  }, 180_000);
 
   it('--resume refuses a checkpoint trained differently, names each flag, allows more epochs', async () => {
     const dir = tmp();
