@@ -16,22 +16,26 @@ import { FN } from './worker-source.js';
 /** Output channels per kernel call (one accumulator each). */
 const CB = 8;
 
-interface Geo {
+/** A 2-D stride-1 convolution's sizes and its input staged with padded rows (padRows). */
+export interface StagedConv {
   N: number;
   Cin: number;
   Cout: number;
   H: number;
   W: number;
-  KH: number;
-  KW: number;
   padT: number;
   padL: number;
   OH: number;
   OW: number;
   /** Staged input rows: the top padding, the rows, the bottom padding. */
   Hp: number;
-  /** Staged input row length: the left padding, the row, zeros up to what the last vector reads. */
+  /** Staged input row length: the left padding, the row, zeros up to what the kernels read. */
   Wp: number;
+}
+
+interface Geo extends StagedConv {
+  KH: number;
+  KW: number;
 }
 
 /** The geometry of a 1-D or 2-D convolution, 1-D as height 1. */
@@ -78,7 +82,7 @@ export function useDirect(xShape: readonly number[], wShape: readonly number[], 
 }
 
 /** What padRows needs to know of a staged input: its rows, and the padded rows it becomes. */
-export type RowPadding = Pick<Geo, 'H' | 'W' | 'Hp' | 'Wp' | 'padT' | 'padL'>;
+export type RowPadding = Pick<StagedConv, 'H' | 'W' | 'Hp' | 'Wp' | 'padT' | 'padL'>;
 
 /**
  * Stages a float32 [N, C, H, W] tensor at word `at` as [N][C][Hp][Wp] (padRows), by planes on the

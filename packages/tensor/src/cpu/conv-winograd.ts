@@ -12,7 +12,7 @@
 import type { ConvAttrs } from '../ops/conv.js';
 import type { Tensor } from '../tensor.js';
 import { buf, empty, readContiguous } from './backend.js';
-import { stageInput } from './conv-direct.js';
+import { type StagedConv, stageInput } from './conv-direct.js';
 import { KC } from './gemm.js';
 import { activeThreads, runParallel, splitRange } from './threads.js';
 import { reserve, winogradAllowed } from './wasm.js';
@@ -30,24 +30,13 @@ const up = (n: number, m: number): number => Math.ceil(n / m) * m;
  */
 const spread = (words: number): number => up(words, 1024) + 16;
 
-interface Geo {
-  N: number;
-  Cin: number;
-  Cout: number;
-  H: number;
-  W: number;
-  padT: number;
-  padL: number;
-  OH: number;
-  OW: number;
+/** The staged input has rows 2*TH + 2 (a tile reads 4) and row length 2*TW4 + 4 (a group reads 12). */
+interface Geo extends StagedConv {
   /** Tile rows, and tile columns rounded up to whole groups of 4 (one vector of tiles). */
   TH: number;
   TW4: number;
   /** Tiles: N * TH * TW4 (a multiple of 4). */
   T: number;
-  /** The staged input: rows 2*TH + 2 (a tile reads 4), row length 2*TW4 + 4 (a group reads 12). */
-  Hp: number;
-  Wp: number;
 }
 
 function geometry(xShape: readonly number[], wShape: readonly number[], a: ConvAttrs): Geo {
