@@ -1399,6 +1399,7 @@
     (local.set $g (i32.add (local.get $g) (i32.const 8)))
     (br $l))))
 
+;; ---- From here to the end of the module: written by tools/gen-winograd-wat.py ----
 ;; Winograd F(2x2, 3x3) convolution (conv-winograd.ts): a 3x3 stride-1 convolution as 16
 ;; products of [channels x tiles] matrices, one per position xi = 4i + j of the transformed 4x4
 ;; tile, with 16 multiplies per 2x2 outputs and input channel where the direct sum takes 36.
