@@ -50,6 +50,36 @@ def sub(a, b):
     return f'(f32x4.sub {a} {b})'
 
 
+def open_tile_loops(t_init):
+    """The loops wgInput and wgGrad share: tile rows r0..r1, channel blocks of $cb, groups of 4
+    tiles ($t starts at t_init), channels of the block; ends inside the channel loop."""
+    return f'''  (block $rdone (loop $rloop
+    (br_if $rdone (i32.ge_s (local.get $r0) (local.get $r1)))
+    (local.set $n (i32.div_u (local.get $r0) (local.get $TH)))
+    (local.set $ty (i32.rem_u (local.get $r0) (local.get $TH)))
+    (local.set $c0 (i32.const 0))
+    (block $bdone (loop $bloop
+    (br_if $bdone (i32.ge_s (local.get $c0) (local.get $C)))
+    (local.set $c1 (i32.add (local.get $c0) (local.get $cb)))
+    (if (i32.gt_s (local.get $c1) (local.get $C)) (then (local.set $c1 (local.get $C))))
+    (local.set $t {t_init})
+    (local.set $gx (i32.const 0))
+    (block $gdone (loop $gloop
+      (br_if $gdone (i32.ge_s (local.get $gx) (local.get $TW4)))
+      (local.set $c (local.get $c0))
+      (block $cdone (loop $cloop
+        (br_if $cdone (i32.ge_s (local.get $c) (local.get $c1)))'''
+
+
+# Closes the group, channel-block and row loops of open_tile_loops (after the channel loop).
+CLOSE_TILE_LOOPS = '''      (local.set $t (i32.add (local.get $t) (i32.const 4)))
+      (local.set $gx (i32.add (local.get $gx) (i32.const 4)))
+      (br $gloop)))
+    (local.set $c0 (local.get $c1))
+    (br $bloop)))
+    (local.set $r0 (i32.add (local.get $r0) (i32.const 1)))
+    (br $rloop))))'''
+
 # ---------------- input transform ----------------
 e(''';; Winograd F(2x2, 3x3) convolution (conv-winograd.ts): a 3x3 stride-1 convolution as 16
 ;; products of [channels x tiles] matrices, one per position xi = 4i + j of the transformed 4x4
@@ -80,22 +110,7 @@ for r in range(4):
     e('  ' + ' '.join(f'(local $w{r}{j} v128)' for j in range(4)))
 e('''  ;; channels by blocks of 4 (weight gradient: one A panel's lanes) or all at once
   (local.set $cb (select (i32.const 4) (local.get $C) (local.get $wgrad)))
-  (block $rdone (loop $rloop
-    (br_if $rdone (i32.ge_s (local.get $r0) (local.get $r1)))
-    (local.set $n (i32.div_u (local.get $r0) (local.get $TH)))
-    (local.set $ty (i32.rem_u (local.get $r0) (local.get $TH)))
-    (local.set $c0 (i32.const 0))
-    (block $bdone (loop $bloop
-    (br_if $bdone (i32.ge_s (local.get $c0) (local.get $C)))
-    (local.set $c1 (i32.add (local.get $c0) (local.get $cb)))
-    (if (i32.gt_s (local.get $c1) (local.get $C)) (then (local.set $c1 (local.get $C))))
-    (local.set $t (i32.sub (i32.mul (local.get $r0) (local.get $TW4)) (local.get $tBase)))
-    (local.set $gx (i32.const 0))
-    (block $gdone (loop $gloop
-      (br_if $gdone (i32.ge_s (local.get $gx) (local.get $TW4)))
-      (local.set $c (local.get $c0))
-      (block $cdone (loop $cloop
-        (br_if $cdone (i32.ge_s (local.get $c) (local.get $c1)))
+''' + open_tile_loops('(i32.sub (i32.mul (local.get $r0) (local.get $TW4)) (local.get $tBase))') + '''
         (local.set $row (i32.add (local.get $src) (i32.shl (i32.add (i32.mul (i32.add (i32.mul (i32.add (i32.mul (local.get $n) (local.get $C)) (local.get $c)) (local.get $Hp))
           (i32.shl (local.get $ty) (i32.const 1))) (local.get $Wp)) (i32.shl (local.get $gx) (i32.const 1))) (i32.const 2))))''')
 def load_row(r):
@@ -127,17 +142,19 @@ rows = {0: ('sub', 0, 2), 1: ('add', 1, 2), 2: ('sub', 2, 1), 3: ('sub', 1, 3)}
 e('        (if (local.get $wgrad)\n          (then')
 e('            ;; to the scratch: channel (c - c0), position xi at scr + ((c - c0)*16 + xi)*16')
 e('            (local.set $p (i32.add (local.get $scr) (i32.shl (i32.sub (local.get $c) (local.get $c0)) (i32.const 8))))')
-for i in range(4):
-    op, a, b = rows[i]
-    for j in range(4):
-        xi = 4 * i + j
-        e(f'            (v128.store offset={16*xi} (local.get $p) (f32x4.{op} {g(f"w{a}{j}")} {g(f"w{b}{j}")}))')
+
+
+def store_v(address):
+    """Stores the 16 positions of V, position xi at address(xi)."""
+    for i in range(4):
+        op, a, b = rows[i]
+        for j in range(4):
+            e(f'            (v128.store {address(4 * i + j)} (f32x4.{op} {g(f"w{a}{j}")} {g(f"w{b}{j}")}))')
+
+
+store_v(lambda xi: f'offset={16 * xi} (local.get $p)')
 e('          )\n          (else')
-for i in range(4):
-    op, a, b = rows[i]
-    for j in range(4):
-        xi = 4 * i + j
-        e(f'            (v128.store (i32.add (local.get $at) (i32.mul (local.get $xiBytes) (i32.const {xi}))) (f32x4.{op} {g(f"w{a}{j}")} {g(f"w{b}{j}")}))')
+store_v(lambda xi: f'(i32.add (local.get $at) (i32.mul (local.get $xiBytes) (i32.const {xi})))')
 e('          ))')
 e('''        (local.set $c (i32.add (local.get $c) (i32.const 1)))
         (br $cloop)))
@@ -149,13 +166,7 @@ for xi in range(16):
     e(f'          (local.set $p (i32.add (local.get $at) (i32.mul (local.get $xiBytes) (i32.const {xi}))))')
     e(transpose_store(lambda k, xi=xi: f'offset={(k*16+xi)*16} (local.get $scr)', lambda i: f'offset={16*i} (local.get $p)', '          '))
 e('''        ))
-      (local.set $t (i32.add (local.get $t) (i32.const 4)))
-      (local.set $gx (i32.add (local.get $gx) (i32.const 4)))
-      (br $gloop)))
-    (local.set $c0 (local.get $c1))
-    (br $bloop)))
-    (local.set $r0 (i32.add (local.get $r0) (i32.const 1)))
-    (br $rloop))))
+''' + CLOSE_TILE_LOOPS + '''
 ''')
 
 # ---------------- output transform ----------------
@@ -275,22 +286,7 @@ e('  ' + ' '.join(f'(local $q{i}{j} v128)' for i in range(4) for j in range(2)))
 e('''  (local.set $rowBytes (i32.shl (local.get $TW4) (i32.const 3)))
   ;; channels by blocks of 8 (one B panel's lanes)
   (local.set $cb (i32.const 8))
-  (block $rdone (loop $rloop
-    (br_if $rdone (i32.ge_s (local.get $r0) (local.get $r1)))
-    (local.set $n (i32.div_u (local.get $r0) (local.get $TH)))
-    (local.set $ty (i32.rem_u (local.get $r0) (local.get $TH)))
-    (local.set $c0 (i32.const 0))
-    (block $bdone (loop $bloop
-    (br_if $bdone (i32.ge_s (local.get $c0) (local.get $C)))
-    (local.set $c1 (i32.add (local.get $c0) (local.get $cb)))
-    (if (i32.gt_s (local.get $c1) (local.get $C)) (then (local.set $c1 (local.get $C))))
-    (local.set $t (i32.mul (local.get $r0) (local.get $TW4)))
-    (local.set $gx (i32.const 0))
-    (block $gdone (loop $gloop
-      (br_if $gdone (i32.ge_s (local.get $gx) (local.get $TW4)))
-      (local.set $c (local.get $c0))
-      (block $cdone (loop $cloop
-        (br_if $cdone (i32.ge_s (local.get $c) (local.get $c1)))
+''' + open_tile_loops('(i32.mul (local.get $r0) (local.get $TW4))') + '''
         ;; plane (n, c), rows 2ty and 2ty + 1 of 2*TW4 values, from column 2gx
         (local.set $p (i32.add (i32.add (local.get $src) (i32.mul (i32.add (i32.mul (i32.add (i32.mul (local.get $n) (local.get $C)) (local.get $c))
           (i32.shl (local.get $TH) (i32.const 1))) (i32.shl (local.get $ty) (i32.const 1))) (local.get $rowBytes)))
@@ -324,13 +320,7 @@ for xi in range(16):
     e(f'      (local.set $p (i32.add (local.get $at) (i32.mul (local.get $xiBytes) (i32.const {xi}))))')
     for h in range(2):
         e(transpose_store(lambda k, xi=xi, h=h: f'offset={((4*h+k)*16+xi)*16} (local.get $scr)', lambda i, h=h: f'offset={32*i+16*h} (local.get $p)', '      '))
-e('''      (local.set $t (i32.add (local.get $t) (i32.const 4)))
-      (local.set $gx (i32.add (local.get $gx) (i32.const 4)))
-      (br $gloop)))
-    (local.set $c0 (local.get $c1))
-    (br $bloop)))
-    (local.set $r0 (i32.add (local.get $r0) (i32.const 1)))
-    (br $rloop))))''')
+e(CLOSE_TILE_LOOPS)
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'packages', 'tensor', 'src', 'cpu', 'wasm', 'gemm.wat')
 with open(OUT) as f:
