@@ -81,6 +81,9 @@ export async function oursRunner(c: Case, backend: string): Promise<Runner> {
             const xi = sp.detach(x).requiresGrad_();
             sp.sum(sp.conv2d(xi, wi, { padding: 1 })).backward();
             const g = sp.add(sp.sum(wi.grad!), sp.sum(xi.grad!));
+            // Leaves' gradients outlive scopes: dispose them, as an optimizer's zeroGrad does.
+            wi.grad!.dispose();
+            xi.grad!.dispose();
             wi.grad = null;
             xi.grad = null;
             return g;

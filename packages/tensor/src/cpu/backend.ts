@@ -8,6 +8,7 @@ import { ArgumentError } from '../errors.js';
 import { contiguousStrides, sizeOf } from '../shape.js';
 import { makeTensor, type Tensor } from '../tensor.js';
 import { mapStrided, type Operand } from './codegen.js';
+import { fillFloat32, freeResident, residentFloat32 } from './heap.js';
 
 const cache = new Map<string, TypedArray[]>();
 let cachedBytes = 0;
@@ -24,9 +25,16 @@ function takeCached(dtype: DType, size: number): TypedArray | undefined {
   return hit;
 }
 
+/** A reused array (stale contents): large float32 ones live in WebAssembly memory (heap.ts). */
+function reuse(dtype: DType, size: number): TypedArray | undefined {
+  return (dtype === 'float32' ? residentFloat32(size) : undefined) ?? takeCached(dtype, size);
+}
+
 /** A zero-filled array (new typed arrays are zeroed already). */
 function allocate(dtype: DType, size: number): TypedArray {
-  return takeCached(dtype, size)?.fill(0) ?? allocArray(dtype, size);
+  const a = reuse(dtype, size);
+  if (!a) return allocArray(dtype, size);
+  return a instanceof Float32Array ? fillFloat32(a, 0) : a.fill(0);
 }
 
 /** Arrays smaller than this are cheap to allocate afresh: caching them would only cost lookups. */
@@ -34,6 +42,7 @@ const MIN_CACHED_BYTES = 256;
 
 function free(handle: unknown, dtype: DType, size: number): void {
   const a = handle as TypedArray;
+  if (freeResident(a)) return;
   if (
     a.byteLength < MIN_CACHED_BYTES ||
     a.byteLength !== size * BYTES_PER_ELEMENT[dtype] ||
@@ -94,7 +103,7 @@ export function empty(shape: readonly number[], dtype: DType): Tensor {
  */
 export function emptyUnfilled(shape: readonly number[], dtype: DType): Tensor {
   const n = sizeOf(shape);
-  return makeTensor(cpu, takeCached(dtype, n) ?? allocArray(dtype, n), dtype, shape);
+  return makeTensor(cpu, reuse(dtype, n) ?? allocArray(dtype, n), dtype, shape);
 }
 
 /** A tensor as a codegen operand, with its own strides. */
@@ -117,7 +126,12 @@ export function broadcastOperand(t: Tensor, shape: readonly number[]): Operand {
  */
 export function writeContiguous(t: Tensor, dst: TypedArray, at: number): void {
   if (t.isContiguous) dst.set(buf(t).subarray(t.offset, t.offset + t.size), at);
-  else
+  // One value expanded (sum's gradient, a full scalar): a fill, ~10x the strided loop.
+  else if (t.strides.every((s) => s === 0)) {
+    const v = buf(t)[t.offset] as number;
+    if (dst instanceof Float32Array) fillFloat32(dst, v, at, at + t.size);
+    else dst.fill(v as never, at, at + t.size);
+  } else
     mapStrided('x1', { data: dst, offset: at, strides: contiguousStrides(t.shape) }, [operand(t)], t.shape);
 }
 

@@ -2,8 +2,9 @@
 // bnForward / bnBackward): SIMD float64 arithmetic in the same order as the JavaScript kernels of
 // @softpool/layers, so the bits agree, with channel blocks spread over the worker threads. A
 // channel's sums are all made by one thread, so results do not depend on the thread count.
+
+import { output, stage } from './heap.js';
 import { activeThreads, runParallel, splitRange } from './threads.js';
-import { stage } from './wasm.js';
 import { FN } from './worker-source.js';
 
 /** Values below which one call stays on the calling thread (waking workers costs more). */
@@ -28,7 +29,7 @@ export function batchNormFloat32(
   relu = false,
 ): void {
   const V = N * C * S;
-  const { bytes, read } = stage([x, V, gamma, beta, C, C], [eps]);
+  const { bytes, read } = stage([x, output(out.y), gamma, beta, C, C], [eps]);
   const [xB, yB, gB, bB, mB, vB] = bytes;
   const eB = 0; // eps, the staged constant
   runParallel(
@@ -55,7 +56,7 @@ export function batchNormBackwardFloat32(
   reluOut?: Float32Array,
 ): void {
   const V = N * C * S;
-  const { bytes, read } = stage([dy, x, V, gamma, mean, variance, C, C, reluOut], [eps]);
+  const { bytes, read } = stage([dy, x, output(out.dx), gamma, mean, variance, C, C, reluOut], [eps]);
   const [dyB, xB, dxB, gB, mB, vB, dgB, dbB, yB] = bytes;
   const eB = 0; // eps, the staged constant
   const mask = reluOut ? yB : 0;

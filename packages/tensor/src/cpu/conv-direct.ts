@@ -8,7 +8,8 @@
 // thread count.
 import type { ConvAttrs } from '../ops/conv.js';
 import type { Tensor } from '../tensor.js';
-import { buf, empty, readContiguous, writeContiguous } from './backend.js';
+import { buf, empty, emptyUnfilled, readContiguous, writeContiguous } from './backend.js';
+import { residentInput } from './heap.js';
 import { activeThreads, runParallel, splitRange } from './threads.js';
 import { reserve } from './wasm.js';
 import { FN } from './worker-source.js';
@@ -87,7 +88,7 @@ export type RowPadding = Pick<StagedConv, 'H' | 'W' | 'Hp' | 'Wp' | 'padT' | 'pa
 /**
  * Stages a float32 [N, C, H, W] tensor at word `at` as [N][C][Hp][Wp] (padRows), by planes on the
  * threads; its elements go first to word `tmp` (their room, N*C*H*W words, is free again
- * afterwards). With `flags` (a word address with room for one word per work item, at most
+ * afterwards) unless its storage is resident (heap.ts), which padRows reads in place. With `flags` (a word address with room for one word per work item, at most
  * 2 * 256) it also says whether every value is finite.
  */
 export function stageInput(
@@ -99,10 +100,12 @@ export function stageInput(
   planes: number,
   flags = 0,
 ): boolean {
-  writeContiguous(x, f32, tmp);
+  // Resident input is read where it lives; otherwise it is copied in at tmp first.
+  const src = residentInput(x);
+  if (src === undefined) writeContiguous(x, f32, tmp);
   const items = splitRange(planes, x.size < PARALLEL_MIN ? 1 : 2 * activeThreads()).map(([p0, p1], i) => [
     FN.padRows,
-    tmp * 4,
+    src ?? tmp * 4,
     at * 4,
     p0,
     p1,
@@ -172,7 +175,10 @@ export function convDirectForward(x: Tensor, w: Tensor, bias: Tensor | undefined
         yPlane,
       ]);
   runParallel(items);
-  const y = empty([N, Cout, ...x.shape.slice(2).map((_, i, s) => (i === s.length - 1 ? OW : OH))], 'float32');
+  const y = emptyUnfilled(
+    [N, Cout, ...x.shape.slice(2).map((_, i, s) => (i === s.length - 1 ? OW : OH))],
+    'float32',
+  );
   buf(y).set(f32.subarray(yAt, yAt + yWords));
   return y;
 }

@@ -11,9 +11,10 @@
 // depend on the thread count.
 import type { ConvAttrs } from '../ops/conv.js';
 import type { Tensor } from '../tensor.js';
-import { buf, empty, readContiguous } from './backend.js';
+import { buf, empty, emptyUnfilled, readContiguous } from './backend.js';
 import { type StagedConv, stageInput } from './conv-direct.js';
 import { KC } from './gemm.js';
+import { residentAddress } from './heap.js';
 import { activeThreads, runParallel, splitRange } from './threads.js';
 import { reserve, winogradAllowed } from './wasm.js';
 import { FN } from './worker-source.js';
@@ -156,13 +157,16 @@ export function convWinogradForward(
   transformWeights(f32, uAt, wData, Cout, Cin, Cp);
   f32.fill(0, bAt, yAt);
   if (bias) f32.set(readContiguous(bias), bAt);
+  // Every output element is stored (none accumulated): resident y is written where it lives.
+  const y = emptyUnfilled([N, Cout, OH, OW], 'float32');
+  const yB = residentAddress(buf(y));
   runParallel(
     ranges.map(([r0, r1], i) => [
       FN.wgForward,
       0,
       uAt * 4,
       bAt * 4,
-      yAt * 4,
+      yB ?? yAt * 4,
       r0,
       r1,
       rows,
@@ -181,8 +185,7 @@ export function convWinogradForward(
       mXi * 4,
     ]),
   );
-  const y = empty([N, Cout, OH, OW], 'float32');
-  buf(y).set(f32.subarray(yAt, yAt + yWords));
+  if (yB === undefined) buf(y).set(f32.subarray(yAt, yAt + yWords));
   return y;
 }
 

@@ -13,8 +13,9 @@ import {
 } from '../ops/elementwise.js';
 import { broadcastShapes } from '../shape.js';
 import type { Tensor } from '../tensor.js';
-import { broadcastOperand, buf, empty, emptyUnfilled, operand } from './backend.js';
+import { broadcastOperand, buf, emptyUnfilled, operand } from './backend.js';
 import { mapStrided } from './codegen.js';
+import { fillFloat32 } from './heap.js';
 import { wasmBinary, wasmReluBackward, wasmUnary } from './map-wasm.js';
 import { erf } from './math.js';
 
@@ -192,8 +193,11 @@ registerKernel('cast', 'cpu', ([x], { dtype }) =>
 registerKernel('contiguous', 'cpu', ([x]) => mapNew('x1', [x], x.dtype));
 
 registerKernel('full', 'cpu', (_, { shape, value, dtype }) => {
-  const out = empty(shape, dtype);
-  if (value !== 0) buf(out).fill(dtype === 'bool' ? (value ? 1 : 0) : value);
+  const out = emptyUnfilled(shape, dtype);
+  const o = buf(out);
+  const v = dtype === 'bool' ? (value ? 1 : 0) : value;
+  if (o instanceof Float32Array) fillFloat32(o, v);
+  else o.fill(v);
   return out;
 });
 

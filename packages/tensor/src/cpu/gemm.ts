@@ -2,6 +2,7 @@
 // 8-column panels inside WebAssembly memory, the SIMD kernel (wasm/gemm.wat) multiplies them, JS
 // unpacks the result. Packing through callbacks lets conv write its im2col matrix straight into
 // the kernel's memory, one chunk at a time, without materialising it.
+import { residentAddress } from './heap.js';
 import { activeThreads, runParallel } from './threads.js';
 import { reserve } from './wasm.js';
 import { FN } from './worker-source.js';
@@ -118,18 +119,21 @@ export function gemmPacked(
   const chunk = Math.max(NR, Math.min(up(N, NR), perThread * threads));
   // float32 work lives in wasm memory from `heapStart` on (callers may keep their own data below):
   // the staged copies of strided A and B, packed A, one chunk of packed B, its C.
+  // Resident matrices (heap.ts) are packed from where they live, others copied in first.
   const sa = float32 ? staging(packA.strided, M, K) : undefined;
   const sb = float32 ? staging(packB.strided, K, N) : undefined;
-  const aSrc = heapStart;
-  const bSrc = aSrc + (sa?.view.length ?? 0);
-  const aBase = float32 ? bSrc + (sb?.view.length ?? 0) : 0;
+  const copyA = sa && sa.at === undefined ? sa.view.length : 0;
+  const copyB = sb && sb.at === undefined ? sb.view.length : 0;
+  const aSrc = sa?.at ?? heapStart;
+  const bSrc = sb?.at ?? heapStart + copyA;
+  const aBase = float32 ? heapStart + copyA + copyB : 0;
   const bBase = aBase + mp * K;
   const cBase = bBase + chunk * K;
   const total = cBase + mp * chunk;
   if (!float32 && scratch64.length < total) scratch64 = new Float64Array(total);
   const dst = (): Float32Array | Float64Array => (float32 ? reserve(total).f32 : scratch64);
-  if (sa) dst().set(sa.view, aSrc);
-  if (sb) dst().set(sb.view, bSrc);
+  if (copyA) dst().set(sa!.view, aSrc);
+  if (copyB) dst().set(sb!.view, bSrc);
   if (!sa) packA(dst(), aBase, M, K);
   else
     runParallel(
@@ -166,20 +170,23 @@ export function gemmPacked(
 }
 
 /**
- * A float32 matrix view worth copying into WebAssembly memory to pack it there: the elements
- * it spans (`view`, strides relative to its start), or undefined for other dtypes, negative
- * strides, or views so sparse that the copy would be mostly elements the product never reads.
+ * A float32 matrix view worth packing inside WebAssembly memory: the elements it spans (`view`,
+ * strides relative to its start) and, when its storage is resident there, their word address
+ * `at` (no copy needed); undefined for other dtypes, negative strides, or views so sparse that a
+ * copy would be mostly elements the product never reads.
  */
 function staging(
   m: Mat | undefined,
   rows: number,
   cols: number,
-): { view: Float32Array; s0: number; s1: number } | undefined {
+): { view: Float32Array; s0: number; s1: number; at?: number } | undefined {
   if (!m || !(m.data instanceof Float32Array) || m.s0 < 0 || m.s1 < 0 || rows === 0 || cols === 0)
     return undefined;
   const span = (rows - 1) * m.s0 + (cols - 1) * m.s1 + 1;
   if (span > 2 * rows * cols + 64) return undefined;
-  return { view: m.data.subarray(m.offset, m.offset + span), s0: m.s0, s1: m.s1 };
+  const base = residentAddress(m.data);
+  const view = m.data.subarray(m.offset, m.offset + span);
+  return { view, s0: m.s0, s1: m.s1, at: base === undefined ? undefined : base / 4 + m.offset };
 }
 
 /**

@@ -7,8 +7,8 @@
 import { broadcastShapes, sizeOf } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { buf, emptyUnfilled } from './backend.js';
+import { output, stage } from './heap.js';
 import { activeThreads, runParallel, splitRange } from './threads.js';
-import { stage } from './wasm.js';
 import { FN } from './worker-source.js';
 
 /** The ops these kernels take, by their index in the WebAssembly exports. */
@@ -30,8 +30,9 @@ function data(t: Tensor): Float32Array {
 }
 
 /**
- * Stages `inputs` in WebAssembly memory, runs `call(v0, v1, addresses)` over ranges of 4-lane
- * vectors on the threads, and copies the output out into a new tensor.
+ * Stages `inputs` in WebAssembly memory (resident ones stay where they are), runs
+ * `call(v0, v1, addresses)` over ranges of 4-lane vectors on the threads into a new tensor
+ * (written in place when resident, else copied out).
  */
 function run(
   shape: readonly number[],
@@ -41,11 +42,12 @@ function run(
   const n = sizeOf(shape);
   // A one-element input (a broadcast scalar) fills one vector, which the kernel repeats.
   const staged = inputs.map((x) => (x.length === 1 ? new Float32Array(4).fill(x[0]) : x));
-  const { bytes, read } = stage([...staged, n]);
+  const out = emptyUnfilled(shape, 'float32');
+  const o = buf(out) as Float32Array;
+  const { bytes, read } = stage([...staged, output(o)]);
   const parts = n < PARALLEL_MIN ? 1 : 2 * activeThreads();
   runParallel(splitRange(Math.ceil(n / 4), parts).map(([v0, v1]) => call(v0, v1, bytes)));
-  const out = emptyUnfilled(shape, 'float32');
-  read(inputs.length, buf(out) as Float32Array);
+  read(inputs.length, o);
   return out;
 }
 

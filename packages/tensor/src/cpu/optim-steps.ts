@@ -4,8 +4,9 @@
 // thread counts. The arrays are copied in and the updated ones out; on the reference machine the
 // JavaScript loop took about 20 ns an element (Adam on a 48K-element parameter: 1.0 ms, against
 // 0.42 ms here).
+
+import { stage } from './heap.js';
 import { activeThreads, runParallel, splitRange } from './threads.js';
-import { stage } from './wasm.js';
 import { FN } from './worker-source.js';
 
 /** Elements from which a step is split over the threads. */

@@ -9,8 +9,8 @@
 import { reducedShape, sizeOf } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { buf, empty } from './backend.js';
+import { stage } from './heap.js';
 import { activeThreads, runParallel, splitRange } from './threads.js';
-import { stage } from './wasm.js';
 import { FN } from './worker-source.js';
 
 /** Below this many elements the JavaScript loop is as fast. */

@@ -3,7 +3,7 @@
 // threads of threads.ts run the same kernels on the same bytes without copies. Engines with relaxed
 // SIMD (browsers since 2023, Node 22+, Node 20 with --experimental-wasm-relaxed-simd) get the
 // kernels with fused multiply-adds.
-import { ArgumentError } from '../errors.js';
+import { ArgumentError, BackendError } from '../errors.js';
 import { wasmBase64, wasmRelaxedBase64, wasmSharedBase64, wasmSharedRelaxedBase64 } from './wasm/gemm.gen.js';
 
 /** The exports of wasm/gemm.wat (addresses are byte offsets into the memory). */
@@ -114,13 +114,34 @@ export function wasm(): WasmKernels {
 }
 
 /**
- * Grows wasm memory to hold at least `words` 4-byte words and returns float32 and int32 views of
- * it. Growing replaces the buffer, so callers fetch the views again after every reserve.
+ * Byte address where tensor storage in the memory begins (heap.ts; shared memory only): scratch
+ * stays below it.
+ */
+export const RESIDENT_BASE = 2 ** 30;
+
+/**
+ * Grows wasm memory to hold at least `words` 4-byte words of scratch from byte 0 and returns
+ * float32 and int32 views of it. Growing replaces the buffer, so callers fetch the views again
+ * after every reserve.
  */
 export function reserve(words: number): { f32: Float32Array; i32: Int32Array } {
-  const { memory } = wasmState();
+  const { memory, shared } = wasmState();
   const bytes = words * 4;
-  if (memory.buffer.byteLength < bytes) memory.grow(Math.ceil((bytes - memory.buffer.byteLength) / 65536));
+  const max = shared ? RESIDENT_BASE : 2 ** 32;
+  if (bytes > max)
+    throw new BackendError(
+      `cpu: a kernel needs ${Math.ceil(bytes / 2 ** 20)} MiB of WebAssembly scratch memory, more than ` +
+        `the ${max / 2 ** 20} MiB it may use; split the call (e.g. a smaller batch)`,
+    );
+  if (memory.buffer.byteLength < bytes) {
+    try {
+      memory.grow(Math.ceil((bytes - memory.buffer.byteLength) / 65536));
+    } catch (e) {
+      throw new BackendError(
+        `cpu: could not grow WebAssembly memory to ${Math.ceil(bytes / 2 ** 20)} MiB of scratch: ${(e as Error).message}`,
+      );
+    }
+  }
   if (heap.buffer !== memory.buffer) {
     heap = new Float32Array(memory.buffer);
     heapInt = new Int32Array(memory.buffer);
@@ -129,35 +150,11 @@ export function reserve(words: number): { f32: Float32Array; i32: Int32Array } {
 }
 
 /**
- * Lays out one call's data in WebAssembly memory from word 0: the float64 `consts` first (at byte
- * 0), then each entry in a stretch padded to whole 16-byte vectors (kernels may read and write a
- * last partial vector): an array is copied in, a number reserves that many words (an output),
- * undefined reserves none. Returns each entry's byte address, the memory's float32 view and a
- * reader of entry i into `to`.
- */
-export function stage(entries: (Float32Array | number | undefined)[], consts: number[] = []) {
-  const words: number[] = [];
-  let total = (2 * consts.length + 3) & ~3;
-  for (const e of entries) {
-    words.push(total);
-    total += ((typeof e === 'number' ? e : (e?.length ?? 0)) + 3) & ~3;
-  }
-  const { f32 } = reserve(total);
-  new Float64Array(f32.buffer, 0, consts.length).set(consts);
-  entries.forEach((e, i) => {
-    if (e instanceof Float32Array) f32.set(e, words[i]);
-  });
-  return {
-    bytes: words.map((w) => w * 4),
-    f32,
-    read: (i: number, to: Float32Array) => to.set(f32.subarray(words[i], words[i] + to.length)),
-  };
-}
-
-/**
  * The CPU backend's WebAssembly memory (shared where the host allows it, see `cpuInfo()`): what
  * modules registered with `registerCpuKernels` import as `env.memory`. Kernels stage their data in
  * it for the duration of one call; growing it is allowed, keeping views across calls is not.
+ * Where it is shared, large float32 tensors live in it from byte 2^30 up (their arrays are views
+ * of it, which kernels may address in place): stage below that.
  */
 export function cpuMemory(): CpuMemory {
   return wasmState().memory;

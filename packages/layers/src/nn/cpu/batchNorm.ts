@@ -8,6 +8,7 @@ import {
   batchNormFloat32,
   cpuData,
   cpuEmpty,
+  cpuEmptyUnfilled,
   cpuInfo,
   readContiguous,
   registerKernel,
@@ -170,7 +171,8 @@ registerKernel('batchNorm', 'cpu', ([x, gamma, beta], { eps, relu }) => {
   const dims3 = dims(x);
   const C = dims3[1];
   const ins = [x, gamma, beta].map(readContiguous);
-  const y = cpuEmpty(x.shape, x.dtype);
+  // Every y and dx element is written: no zeroing.
+  const y = cpuEmptyUnfilled(x.shape, x.dtype);
   const mean = cpuEmpty([C], x.dtype);
   const variance = cpuEmpty([C], x.dtype);
   const outs = [y, mean, variance].map(cpuData);
@@ -191,7 +193,7 @@ registerKernel('batchNormBackward', 'cpu', ([dy, x, gamma, mean, variance, reluO
   const ins = [dy, x, gamma, mean, variance].map(readContiguous);
   // Fused relu: dy masked by the forward's output first, as relu's gradient (+0 where <= 0).
   const mask = reluOut ? readContiguous(reluOut) : undefined;
-  const dx = cpuEmpty(x.shape, x.dtype);
+  const dx = cpuEmptyUnfilled(x.shape, x.dtype);
   const dgamma = cpuEmpty([C], x.dtype);
   const dbeta = cpuEmpty([C], x.dtype);
   const outs = [dx, dgamma, dbeta].map(cpuData);

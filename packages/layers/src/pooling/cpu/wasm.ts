@@ -13,6 +13,7 @@
 // window's inputs anyway and rebuilds m and s from them (the exponentials it needs are the same
 // ones), which saves their memory and copies.
 import {
+  cpuAddress,
   cpuData,
   cpuEmptyUnfilled,
   cpuInfo,
@@ -187,7 +188,8 @@ interface Staged {
 }
 
 /**
- * Runs `call` over the planes of `p` a chunk at a time: stages the arrays, splits the chunk's
+ * Runs `call` over the planes of `p` a chunk at a time: stages the arrays (inputs that live in
+ * the memory already are read in place: the kernels only read past their planes), splits the chunk's
  * planes into ranges (one work item each, its stretch of every per-plane array followed by a
  * guard), runs the items on the CPU threads and copies the outputs out. `call(at, planes)` gets
  * the byte address of each array's first plane for the item and returns the item's call.
@@ -202,19 +204,24 @@ function runPlanes(p: Plan, arrays: Staged[], call: (at: number[], planes: numbe
       Math.floor(((i + 1) * n) / parts),
     ]);
     // Word offsets: a guard first, then each array's stretches (item i's at q0*plane + i*GUARD).
+    // Inputs already in the memory (tensor storage there, see cpuAddress) are read where they are.
+    const inPlace = arrays.map((a) => (a.fixed || !a.from ? undefined : cpuAddress(a.from)));
     const base: number[] = [];
     let w = GUARD;
-    for (const a of arrays) {
-      base.push(w);
-      w += a.fixed ? a.plane + GUARD : n * a.plane + parts * GUARD;
-    }
+    arrays.forEach((a, k) => {
+      const at = inPlace[k];
+      base.push(at === undefined ? w : at / 4 + c0 * a.plane);
+      if (at === undefined) w += a.fixed ? a.plane + GUARD : n * a.plane + parts * GUARD;
+    });
     if (memory.buffer.byteLength < w * 4) memory.grow(Math.ceil((w * 4 - memory.buffer.byteLength) / 65536));
     const f32 = new Float32Array(memory.buffer);
     const i32 = new Int32Array(memory.buffer);
     const view = (a: Staged) => (a.from instanceof Int32Array || a.to instanceof Int32Array ? i32 : f32);
     const start = (k: number, i: number) =>
-      base[k] + (arrays[k].fixed ? 0 : ranges[i][0] * arrays[k].plane + i * GUARD);
+      base[k] +
+      (arrays[k].fixed ? 0 : ranges[i][0] * arrays[k].plane + (inPlace[k] === undefined ? i * GUARD : 0));
     arrays.forEach((a, k) => {
+      if (inPlace[k] !== undefined) return;
       if (a.fixed) {
         if (a.from) view(a).set(a.from, base[k]);
         return;

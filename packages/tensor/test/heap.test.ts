@@ -1,0 +1,184 @@
+// Tensor storage inside the shared WebAssembly memory (src/cpu/heap.ts): which arrays live there,
+// that blocks come back on dispose and on garbage collection, that the allocator reuses and
+// coalesces them, that the cap falls back to ordinary arrays, that extensions get addresses, and
+// that kernels reading and writing storage in place give the bits of the copying path.
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { afterEach, describe, expect, it } from 'vitest';
+import { buf } from '../src/cpu/backend.js';
+import {
+  fillFloat32,
+  freeResident,
+  residentAddress,
+  residentStats,
+  setResidentLimit,
+} from '../src/cpu/heap.js';
+import { RESIDENT_BASE, reserve } from '../src/cpu/wasm.js';
+import * as sp from '../src/index.js';
+import { BackendError } from '../src/index.js';
+
+const DEFAULT_LIMIT = residentStats().limit;
+afterEach(() => setResidentLimit(DEFAULT_LIMIT));
+
+const rand = (shape: number[], seed: number) => {
+  sp.manualSeed(seed);
+  return sp.randn(shape);
+};
+const resident = (t: sp.Tensor) => residentAddress(buf(t)) !== undefined;
+
+describe('resident tensor storage', () => {
+  it('holds large float32 tensors in the memory, from RESIDENT_BASE up; small and other dtypes stay ordinary', () => {
+    const big = sp.zeros([64, 64]); // 16 KiB
+    const small = sp.zeros([63, 64]);
+    const ints = sp.zeros([64, 64], { dtype: 'int32' });
+    expect(resident(big)).toBe(true);
+    expect(buf(big).byteOffset).toBeGreaterThanOrEqual(RESIDENT_BASE);
+    expect(buf(big).buffer).toBeInstanceOf(SharedArrayBuffer);
+    expect(resident(small)).toBe(false);
+    expect(resident(ints)).toBe(false);
+    // zeros really are zeros when a dirty block is reused
+    const dirty = sp.full([64, 64], 7);
+    const at = buf(dirty).byteOffset;
+    dirty.dispose();
+    const again = sp.zeros([64, 64]);
+    expect(buf(again).byteOffset).toBe(at);
+    expect(again.dataSync().every((v) => v === 0)).toBe(true);
+    for (const t of [big, small, ints, again]) t.dispose();
+  });
+
+  it('returns blocks on dispose (after the last view) and coalesces neighbours', () => {
+    const before = residentStats();
+    const [a, b, c] = [0, 1, 2].map(() => sp.zeros([16384]));
+    const aAt = buf(a).byteOffset;
+    const view = b.reshape([128, 128]);
+    expect(residentStats().blocks).toBe(before.blocks + 3);
+    b.dispose();
+    expect(residentStats().blocks).toBe(before.blocks + 3); // the view holds it
+    view.dispose();
+    a.dispose();
+    expect(residentStats().blocks).toBe(before.blocks + 1);
+    // a's and b's blocks merged: twice their size fits where a was
+    const ab = sp.zeros([32768]);
+    expect(buf(ab).byteOffset).toBe(aAt);
+    ab.dispose();
+    c.dispose();
+    // all free again: the span drops back
+    expect(residentStats()).toEqual(before);
+  });
+
+  it('cpuAddress gives extensions the address of storage that lives in the memory', () => {
+    const t = sp.zeros([128, 128]);
+    const at = sp.cpuAddress(buf(t));
+    expect(at).toBe(buf(t).byteOffset);
+    const rows = sp.slice(t, [[2]]);
+    expect(sp.cpuAddress(sp.readContiguous(rows))).toBe(at! + 2 * 128 * 4);
+    rows.dispose();
+    expect(sp.cpuAddress(new Float32Array(16384))).toBeUndefined();
+    expect(sp.cpuAddress(reserve(16).f32)).toBeUndefined(); // scratch is not storage
+    expect(() => sp.cpuAddress(null as never)).toThrow(/cpuAddress: expected a typed array, got null/);
+    t.dispose();
+  });
+
+  it('fillFloat32 fills shared views (copied from a chunk) as fill does', () => {
+    const t = sp.zeros([40000]);
+    const a = buf(t) as Float32Array;
+    for (const v of [1.5, -0, Number.NaN, 0, 7]) {
+      const want = new Float32Array(40000).fill(3);
+      want.fill(v, 5, 39003);
+      a.fill(3);
+      fillFloat32(a, v, 5, 39003);
+      expect(Object.is(a[5], v) && Object.is(a[39002], v)).toBe(true);
+      expect(a).toEqual(want);
+    }
+    t.dispose();
+  });
+
+  it('frees only arrays it handed out', () => {
+    const t = sp.zeros([16384]);
+    expect(freeResident(buf(t).subarray(0))).toBe(false);
+    expect(freeResident(new Float32Array(16384))).toBe(false);
+    t.dispose();
+  });
+
+  it('gets blocks back from tensors nobody disposed, through the garbage collector', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const before = residentStats().blocks;
+    (() => {
+      for (let i = 0; i < 20; i++) sp.zeros([16384]);
+    })();
+    expect(residentStats().blocks).toBe(before + 20);
+    for (let i = 0; i < 5 && residentStats().blocks > before; i++) {
+      gc();
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    expect(residentStats().blocks).toBe(before);
+  });
+
+  it('falls back to ordinary arrays at the cap, and results do not change', () => {
+    setResidentLimit(0);
+    const t = sp.zeros([16384]);
+    expect(resident(t)).toBe(false);
+    t.dispose();
+  });
+
+  it('refuses scratch above the storage with a clear error', () => {
+    expect(() => reserve(RESIDENT_BASE / 4 + 1)).toThrow(BackendError);
+    expect(() => reserve(RESIDENT_BASE / 4 + 1)).toThrow(/1024 MiB.*smaller batch/);
+  });
+});
+
+describe('kernels on resident storage give the bits of the copying path', () => {
+  // Each case builds its inputs from a seed and returns every output's values.
+  const cases: [string, () => sp.Tensor[]][] = [
+    [
+      'matmul (also a strided operand)',
+      () => {
+        const a = rand([96, 80], 1);
+        const b = rand([80, 72], 2);
+        return [sp.matmul(a, b), sp.matmul(sp.transpose(b), sp.transpose(a))];
+      },
+    ],
+    [
+      'conv2d forward and gradients (Winograd, im2col, direct)',
+      () => {
+        const out: sp.Tensor[] = [];
+        for (const [cin, cout, stride] of [
+          [16, 16, 1],
+          [8, 40, 2],
+          [3, 8, 1],
+        ]) {
+          const x = rand([4, cin, 20, 20], cin);
+          const w = sp.mul(rand([cout, cin, 3, 3], cout), 0.2);
+          const opts = { padding: 1, stride };
+          const y = sp.conv2d(x, w, opts);
+          out.push(y, sp.convBackwardInput(y, w, x.shape, opts), sp.convBackwardWeight(x, y, w.shape, opts));
+        }
+        return out;
+      },
+    ],
+    [
+      'elementwise, sums, a view at an offset',
+      () => {
+        const a = rand([256, 128], 3);
+        const b = rand([256, 128], 4);
+        const part = sp.slice(a, [[8, 200]]);
+        return [
+          sp.add(a, b),
+          sp.relu(sp.sub(a, b)),
+          sp.sum(a, 1),
+          sp.sum(b),
+          sp.mul(part, 2),
+          sp.sum(part, 0),
+        ];
+      },
+    ],
+  ];
+  for (const [name, run] of cases)
+    it(name, () => {
+      const withResident = run().map((t) => Array.from(t.dataSync()));
+      setResidentLimit(0);
+      const copied = run().map((t) => Array.from(t.dataSync()));
+      expect(withResident).toEqual(copied);
+    });
+});
