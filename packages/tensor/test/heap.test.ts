@@ -79,17 +79,28 @@ describe('resident tensor storage', () => {
     t.dispose();
   });
 
-  it('fillFloat32 fills shared views (copied from a chunk) as fill does', () => {
-    const t = sp.zeros([40000]);
-    const a = buf(t) as Float32Array;
-    for (const v of [1.5, -0, Number.NaN, 0, 7]) {
-      const want = new Float32Array(40000).fill(3);
-      want.fill(v, 5, 39003);
-      a.fill(3);
-      fillFloat32(a, v, 5, 39003);
-      expect(Object.is(a[5], v) && Object.is(a[39002], v)).toBe(true);
-      expect(a).toEqual(want);
-    }
+  it('fillFloat32 fills views of the memory (on the threads) and other shared arrays as fill does', () => {
+    const t = sp.zeros([300000]);
+    const arrays = [
+      buf(t) as Float32Array, // resident: the fillWords kernel, split over the threads
+      reserve(300000).f32.subarray(0, 300000), // scratch: the same
+      new Float32Array(new SharedArrayBuffer(4 * 300000)), // elsewhere: copies of a chunk
+    ];
+    for (const a of arrays)
+      for (const [v, from, to] of [
+        [1.5, 5, 39003],
+        [-0, 0, 300000],
+        [Number.NaN, 3, 299999],
+        [0, 17, 200001],
+        [7, 9, 20], // short: plain fill
+      ]) {
+        const want = new Float32Array(300000).fill(3);
+        want.fill(v, from, to);
+        a.fill(3);
+        fillFloat32(a, v, from, to);
+        expect(Object.is(a[from], v) && Object.is(a[to - 1], v)).toBe(true);
+        expect(a).toEqual(want);
+      }
     t.dispose();
   });
 

@@ -31,6 +31,7 @@ export interface WasmKernels {
   wgOutput: (...args: number[]) => void;
   wgGrad: (...args: number[]) => void;
   wgForward: (...args: number[]) => void;
+  fillWords: (out: number, bits: number, n: number) => void;
 }
 
 /** The compiled module, its memory and this thread's instance. */

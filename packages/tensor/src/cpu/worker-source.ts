@@ -46,8 +46,11 @@ export const FN = {
   wgOutput: 22,
   wgGrad: 23,
   wgForward: 24,
+  fillWords: 25,
 } as const;
-export const ARITY = [8, 16, 6, 6, 0, 0, 13, 15, 18, 6, 18, 17, 11, 6, 6, 4, 4, 7, 6, 7, 6, 14, 13, 10, 20];
+export const ARITY = [
+  8, 16, 6, 6, 0, 0, 13, 15, 18, 6, 18, 17, 11, 6, 6, 4, 4, 7, 6, 7, 6, 14, 13, 10, 20, 3,
+];
 /** The export names, indexed by their numbers in `FN`. */
 export const FN_NAMES = Object.keys(FN);
 /** At most this many items per parallel call (12 bits of NEXT). */
