@@ -32,7 +32,7 @@ export {
 export { batchNormBackwardFloat32, batchNormFloat32 } from './cpu/batch-norm.js';
 export { mapStrided, type Operand, reduceStrided } from './cpu/codegen.js';
 export { gemmPacked, type PackA, type PackB, type UnpackC } from './cpu/gemm.js';
-export { cpuAddress } from './cpu/heap.js';
+export { cpuAddress, cpuFill } from './cpu/heap.js';
 export { cpu } from './cpu/index.js';
 export {
   type AdamConstants,

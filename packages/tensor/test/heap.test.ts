@@ -6,13 +6,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterEach, describe, expect, it } from 'vitest';
 import { buf } from '../src/cpu/backend.js';
-import {
-  fillFloat32,
-  freeResident,
-  residentAddress,
-  residentStats,
-  setResidentLimit,
-} from '../src/cpu/heap.js';
+import { cpuFill, freeResident, residentAddress, residentStats, setResidentLimit } from '../src/cpu/heap.js';
 import { RESIDENT_BASE, reserve } from '../src/cpu/wasm.js';
 import * as sp from '../src/index.js';
 import { BackendError } from '../src/index.js';
@@ -79,7 +73,7 @@ describe('resident tensor storage', () => {
     t.dispose();
   });
 
-  it('fillFloat32 fills views of the memory (on the threads) and other shared arrays as fill does', () => {
+  it('cpuFill fills views of the memory (on the threads) and other shared arrays as fill does', () => {
     const t = sp.zeros([300000]);
     const arrays = [
       buf(t) as Float32Array, // resident: the fillWords kernel, split over the threads
@@ -97,10 +91,18 @@ describe('resident tensor storage', () => {
         const want = new Float32Array(300000).fill(3);
         want.fill(v, from, to);
         a.fill(3);
-        fillFloat32(a, v, from, to);
-        expect(Object.is(a[from], v) && Object.is(a[to - 1], v)).toBe(true);
-        expect(a).toEqual(want);
+        cpuFill(a, v, from, to);
+        // the first element whose bits differ (toEqual on 300K elements takes seconds)
+        const bad = a.findIndex((x, i) => !Object.is(x, want[i]));
+        expect(bad, `value ${v} from ${from} to ${to}`).toBe(-1);
       }
+    // Array.prototype.fill's bounds: negative from the end, clamped
+    const a = arrays[0];
+    a.fill(3);
+    sp.cpuFill(a, 2, -200000, 1e9);
+    expect([a[99999], a[100000], a[299999]]).toEqual([3, 2, 2]);
+    expect(() => sp.cpuFill([1, 2] as never, 0)).toThrow(/cpuFill: expected a Float32Array, got object/);
+    expect(() => sp.cpuFill(a, 'x' as never)).toThrow(/cpuFill: value, start and end must be numbers/);
     t.dispose();
   });
 

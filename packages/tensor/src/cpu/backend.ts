@@ -8,7 +8,7 @@ import { ArgumentError } from '../errors.js';
 import { contiguousStrides, sizeOf } from '../shape.js';
 import { makeTensor, type Tensor } from '../tensor.js';
 import { mapStrided, type Operand } from './codegen.js';
-import { fillFloat32, freeResident, residentFloat32 } from './heap.js';
+import { cpuFill, freeResident, residentFloat32 } from './heap.js';
 
 const cache = new Map<string, TypedArray[]>();
 let cachedBytes = 0;
@@ -34,7 +34,7 @@ function reuse(dtype: DType, size: number): TypedArray | undefined {
 function allocate(dtype: DType, size: number): TypedArray {
   const a = reuse(dtype, size);
   if (!a) return allocArray(dtype, size);
-  return a instanceof Float32Array ? fillFloat32(a, 0) : a.fill(0);
+  return a instanceof Float32Array ? cpuFill(a, 0) : a.fill(0);
 }
 
 /** Arrays smaller than this are cheap to allocate afresh: caching them would only cost lookups. */
@@ -129,7 +129,7 @@ export function writeContiguous(t: Tensor, dst: TypedArray, at: number): void {
   // One value expanded (sum's gradient, a full scalar): a fill, ~10x the strided loop.
   else if (t.strides.every((s) => s === 0)) {
     const v = buf(t)[t.offset] as number;
-    if (dst instanceof Float32Array) fillFloat32(dst, v, at, at + t.size);
+    if (dst instanceof Float32Array) cpuFill(dst, v, at, at + t.size);
     else dst.fill(v as never, at, at + t.size);
   } else
     mapStrided('x1', { data: dst, offset: at, strides: contiguousStrides(t.shape) }, [operand(t)], t.shape);

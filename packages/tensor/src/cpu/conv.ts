@@ -24,7 +24,7 @@ import {
   useWinogradWeightGrad,
 } from './conv-winograd.js';
 import { gemmPacked, MR, type PackA, type PackB, packStridedA, type UnpackC } from './gemm.js';
-import { fillFloat32 } from './heap.js';
+import { cpuFill } from './heap.js';
 import { activeThreads, runParallel } from './threads.js';
 import { reserve, wasm } from './wasm.js';
 import { FN } from './worker-source.js';
@@ -223,7 +223,7 @@ function inputGradCol2im(dy: Tensor, w: Tensor, attrs: ConvAttrs & { inputShape:
   const wCols = g.Cg * g.KV;
   const [D, H, W] = g.inSize;
   const values = dx.size;
-  fillFloat32(reserve(values).f32, 0, 0, values);
+  cpuFill(reserve(values).f32, 0, 0, values);
   for (let grp = 0; grp < g.G; grp++) {
     const tables = im2colTables(g, grp);
     const heapStart = values + tables.length;

@@ -15,7 +15,7 @@ import { broadcastShapes } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { broadcastOperand, buf, emptyUnfilled, operand } from './backend.js';
 import { mapStrided } from './codegen.js';
-import { fillFloat32 } from './heap.js';
+import { cpuFill } from './heap.js';
 import { wasmBinary, wasmReluBackward, wasmUnary } from './map-wasm.js';
 import { erf } from './math.js';
 
@@ -196,7 +196,7 @@ registerKernel('full', 'cpu', (_, { shape, value, dtype }) => {
   const out = emptyUnfilled(shape, dtype);
   const o = buf(out);
   const v = dtype === 'bool' ? (value ? 1 : 0) : value;
-  if (o instanceof Float32Array) fillFloat32(o, v);
+  if (o instanceof Float32Array) cpuFill(o, v);
   else o.fill(v);
   return out;
 });

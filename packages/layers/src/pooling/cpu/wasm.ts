@@ -16,6 +16,7 @@ import {
   cpuAddress,
   cpuData,
   cpuEmptyUnfilled,
+  cpuFill,
   cpuInfo,
   cpuMemory,
   readContiguous,
@@ -229,7 +230,7 @@ function runPlanes(p: Plan, arrays: Staged[], call: (at: number[], planes: numbe
       ranges.forEach(([q0, q1], i) => {
         const at = start(k, i);
         if (a.from) view(a).set(a.from.subarray((c0 + q0) * a.plane, (c0 + q1) * a.plane), at);
-        else if (a.zero) f32.fill(0, at, at + (q1 - q0) * a.plane);
+        else if (a.zero) cpuFill(f32, 0, at, at + (q1 - q0) * a.plane);
       });
     });
     runCpuKernels(
