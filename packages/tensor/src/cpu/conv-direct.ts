@@ -9,7 +9,7 @@
 import type { ConvAttrs } from '../ops/conv.js';
 import type { Tensor } from '../tensor.js';
 import { buf, empty, emptyUnfilled, readContiguous, writeContiguous } from './backend.js';
-import { residentInput } from './heap.js';
+import { residentAddress, residentInput } from './heap.js';
 import { activeThreads, runParallel, splitRange } from './threads.js';
 import { reserve } from './wasm.js';
 import { FN } from './worker-source.js';
@@ -150,6 +150,12 @@ export function convDirectForward(x: Tensor, w: Tensor, bias: Tensor | undefined
   const yPlane = OH * OW * 4;
   const work = N * Cout * OH * OW * taps;
   const parts = work < PARALLEL_MIN ? 1 : Math.ceil((4 * activeThreads()) / blocks);
+  // The kernel stores exactly its outputs: resident y is written where it lives.
+  const y = emptyUnfilled(
+    [N, Cout, ...x.shape.slice(2).map((_, i, s) => (i === s.length - 1 ? OW : OH))],
+    'float32',
+  );
+  const yB = residentAddress(buf(y));
   const items: number[][] = [];
   for (let b = 0; b < blocks; b++)
     for (const [n0, n1] of splitRange(N, parts))
@@ -158,7 +164,7 @@ export function convDirectForward(x: Tensor, w: Tensor, bias: Tensor | undefined
         n0 * xImg + g.padT * Wp * 4,
         (wAt + b * taps * CB) * 4,
         (bAt + b * CB) * 4,
-        (yAt + (n0 * Cout + b * CB) * OH * OW) * 4,
+        (yB ?? yAt * 4) + (n0 * Cout + b * CB) * yPlane,
         Math.min(CB, Cout - b * CB),
         Cin,
         H,
@@ -175,11 +181,7 @@ export function convDirectForward(x: Tensor, w: Tensor, bias: Tensor | undefined
         yPlane,
       ]);
   runParallel(items);
-  const y = emptyUnfilled(
-    [N, Cout, ...x.shape.slice(2).map((_, i, s) => (i === s.length - 1 ? OW : OH))],
-    'float32',
-  );
-  buf(y).set(f32.subarray(yAt, yAt + yWords));
+  if (yB === undefined) buf(y).set(f32.subarray(yAt, yAt + yWords));
   return y;
 }
 
@@ -205,14 +207,16 @@ export function convDirectWeightGrad(
   const tmp = accAt + blocks * Cin * groups * 64;
   const { f32 } = reserve(tmp + Math.max(x.size, dy.size));
   stageInput(f32, 0, tmp, x, g, N * Cin);
-  writeContiguous(dy, f32, tmp);
+  // dY is read once, by interleave8: where it lives when resident, else from a copy at tmp.
+  const dySrc = residentInput(dy);
+  if (dySrc === undefined) writeContiguous(dy, f32, tmp);
   f32.fill(0, accAt, tmp);
   const work = N * Cout * S * Cin * KV;
   const threads = work < PARALLEL_MIN ? 1 : activeThreads();
   runParallel(
     splitRange(N, dy.size < PARALLEL_MIN ? 1 : 2 * threads).map(([n0, n1]) => [
       FN.interleave8,
-      tmp * 4,
+      dySrc ?? tmp * 4,
       dyAt * 4,
       n0,
       n1,
