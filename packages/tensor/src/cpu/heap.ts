@@ -12,8 +12,8 @@
 // so the rest of the backend indexes it as any other; the allocator is first fit over a free list
 // kept in address order, coalescing on free. The garbage collector does not see bytes in the
 // memory, so tensors nobody disposes would not make it collect: the resident bytes are capped
-// (RESIDENT_LIMIT), beyond which storage falls back to ordinary arrays (and their pressure makes
-// the collector run, whose finalizers then return the blocks here).
+// (`limit`, 256 MiB), beyond which storage falls back to ordinary arrays (whose pressure makes the
+// collector run, and its finalizers then return the blocks here).
 import { ArgumentError } from '../errors.js';
 import type { Tensor } from '../tensor.js';
 import { activeThreads, runParallel, splitRange } from './threads.js';
@@ -33,8 +33,6 @@ let top = RESIDENT_BASE;
 let unusable = false;
 /** Free stretches in address order: [address, bytes]. */
 const free: [number, number][] = [];
-/** SharedArrayBuffer, or a class nothing is an instance of where there is none. */
-const SAB: new () => object = typeof SharedArrayBuffer === 'undefined' ? class {} : SharedArrayBuffer;
 /** Live blocks: address -> bytes (a multiple of 16). */
 const live = new Map<number, number>();
 /** The arrays handed out, so only they free their block. */
@@ -152,9 +150,13 @@ export function residentInput(t: Tensor): number | undefined {
   return at === undefined ? undefined : at + 4 * t.offset;
 }
 
+/** SharedArrayBuffer, or a class nothing is an instance of where there is none. */
+const SAB: new () => object = typeof SharedArrayBuffer === 'undefined' ? class {} : SharedArrayBuffer;
 /** What fills of other shared float32 arrays copy from (see cpuFill). */
 const chunk = new Float32Array(16384);
-const bitsOf = new Float32Array(1);
+/** A float's bits as an int (the threads pass integer arguments). */
+const bitsF32 = new Float32Array(1);
+const bitsI32 = new Int32Array(bitsF32.buffer);
 /** Words from which a fill is split over the threads. */
 const FILL_PARALLEL_MIN = 1 << 17;
 
@@ -181,8 +183,8 @@ export function cpuFill(a: Float32Array, value: number, start = 0, end = a?.leng
   end = bound(end, a.length);
   if (end - start < 4096 || !(a.buffer instanceof SAB)) return a.fill(value, start, end);
   if (buffers.has(a.buffer) || a.buffer === wasmState().memory.buffer) {
-    bitsOf[0] = value;
-    const bits = new Int32Array(bitsOf.buffer)[0];
+    bitsF32[0] = value;
+    const bits = bitsI32[0];
     const from = a.byteOffset + 4 * start;
     const parts = end - start < FILL_PARALLEL_MIN ? 1 : 2 * activeThreads();
     runParallel(

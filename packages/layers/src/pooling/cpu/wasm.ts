@@ -190,7 +190,7 @@ interface Staged {
 
 /**
  * Runs `call` over the planes of `p` a chunk at a time: stages the arrays (inputs that live in
- * the memory already are read in place: the kernels only read past their planes), splits the chunk's
+ * the memory already are read in place: kernels never write inputs), splits the chunk's
  * planes into ranges (one work item each, its stretch of every per-plane array followed by a
  * guard), runs the items on the CPU threads and copies the outputs out. `call(at, planes)` gets
  * the byte address of each array's first plane for the item and returns the item's call.
