@@ -128,7 +128,19 @@ describe('resident tensor storage', () => {
     expect(residentStats().blocks).toBe(before);
   });
 
-  it('falls back to ordinary arrays at the cap, and results do not change', () => {
+  it('falls back to ordinary arrays at the cap, and gets back to resident ones below it', () => {
+    const before = residentStats();
+    setResidentLimit(before.bytes + 4 * 65536);
+    const ts = Array.from({ length: 6 }, (_, i) => sp.full([16384], i));
+    expect(ts.map(resident)).toEqual([true, true, true, true, false, false]);
+    expect(ts.map((t) => t.dataSync()[16383])).toEqual([0, 1, 2, 3, 4, 5]);
+    const sum = sp.add(ts[3], ts[5]); // one resident operand, one ordinary, an ordinary result
+    expect(resident(sum)).toBe(false);
+    expect(sum.dataSync().every((v) => v === 8)).toBe(true);
+    ts[0].dispose();
+    const again = sp.zeros([16384]);
+    expect(resident(again)).toBe(true);
+    for (const t of [...ts, sum, again]) t.dispose();
     setResidentLimit(0);
     const t = sp.zeros([16384]);
     expect(resident(t)).toBe(false);

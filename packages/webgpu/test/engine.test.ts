@@ -3,12 +3,15 @@ import { valueAndGrad } from '@softpool/autograd';
 import {
   add,
   conv2d,
+  cpuAddress,
+  cpuData,
   gather,
   logSoftmax,
   matmul,
   mean,
   memory,
   ones,
+  randn,
   relu,
   scope,
   setBackend,
@@ -65,6 +68,16 @@ describe.skipIf(!hasGpu)('WebGPU engine', () => {
     expect(() => g.dataSync()).toThrow(/webgpu/);
     const back = await g.toAsync('cpu');
     expect(Array.from(back.dataSync())).toEqual([1, 2, 3]);
+  });
+
+  test('CPU storage that lives in WebAssembly memory (a shared view) uploads and reads back', async () => {
+    const cpu = randn([128, 256], { backend: 'cpu' });
+    expect(cpuAddress(cpuData(cpu))).toBeGreaterThan(0);
+    const g = cpu.to('webgpu');
+    const back = await add(g, 1).toAsync('cpu');
+    const [a, b] = [cpu.dataSync(), back.dataSync()];
+    expect(b.every((v, i) => v === Math.fround(a[i] + 1))).toBe(true);
+    for (const t of [cpu, g, back]) t.dispose();
   });
 
   test('more threads than one dispatch dimension allows are split into a 2-D grid', async () => {
