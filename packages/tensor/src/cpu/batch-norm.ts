@@ -2,7 +2,6 @@
 // bnForward / bnBackward): SIMD float64 arithmetic in the same order as the JavaScript kernels of
 // @softpool/layers, so the bits agree, with channel blocks spread over the worker threads. A
 // channel's sums are all made by one thread, so results do not depend on the thread count.
-
 import { output, stage } from './heap.js';
 import { activeThreads, runParallel, splitRange } from './threads.js';
 import { FN } from './worker-source.js';

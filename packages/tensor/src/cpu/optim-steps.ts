@@ -1,10 +1,9 @@
 // Optimizer steps on float32 parameters in WebAssembly (wasm/gemm.wat: adamStep, sgdStep), split
 // over the worker threads: the same float64 arithmetic in the same order as the JavaScript
 // kernels of @softpool/layers (optim/cpu/fused.ts), so the bits agree with them and between
-// thread counts. The arrays are copied in and the updated ones out; on the reference machine the
-// JavaScript loop took about 20 ns an element (Adam on a 48K-element parameter: 1.0 ms, against
-// 0.42 ms here).
-
+// thread counts. Arrays are copied in and the updated ones out, unless they live in that memory
+// (heap.ts), where the kernels update them in place. On the reference machine the JavaScript loop
+// took about 20 ns an element (Adam on a 48K-element parameter: 1.0 ms, against 0.42 ms here).
 import { stage } from './heap.js';
 import { activeThreads, runParallel, splitRange } from './threads.js';
 import { FN } from './worker-source.js';
