@@ -332,4 +332,27 @@ describe('training', () => {
     expect(existsSync(join(dir, 'interrupted.safetensors'))).toBe(true);
     expect(code).toBe(130);
   }, 150_000);
+
+  it('Ctrl-C in a terminal (SIGINT to the whole process group) under `pnpm train` saves too', async () => {
+    // The root script as the README runs it. A terminal sends SIGINT to every process of the group;
+    // a wrapper that relays it again, or kills a child that does not answer within milliseconds
+    // (tsx's CLI: a VGG step runs ~100 ms without yielding), would lose the checkpoint.
+    const repo = join(root, '../..');
+    const script = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')).scripts.train as string;
+    const dir = tmp();
+    const args = '--model vgg --limit 2000 --epochs 5 --out';
+    const child = spawn('sh', ['-c', `exec ${script} ${args} "${dir}"`], { cwd: repo, detached: true });
+    let stdout = '';
+    let sent = false;
+    child.stdout.on('data', (d) => {
+      stdout += d;
+      if (sent || !/epoch 1\/5 \d+\/\d+/.test(stdout)) return;
+      sent = true;
+      process.kill(-child.pid!, 'SIGINT');
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    expect(stdout).toMatch(/interrupted: saved .*interrupted\.safetensors/);
+    expect(existsSync(join(dir, 'interrupted.safetensors'))).toBe(true);
+    expect(code).toBe(130);
+  }, 180_000);
 });
