@@ -8,7 +8,7 @@ import { ArgumentError } from '../errors.js';
 import { contiguousStrides, sizeOf } from '../shape.js';
 import { makeTensor, type Tensor } from '../tensor.js';
 import { mapStrided, type Operand } from './codegen.js';
-import { cpuFill, freeResident, residentFloat32 } from './heap.js';
+import { cpuAddress, cpuFill, freeResident, residentFloat32 } from './heap.js';
 
 const cache = new Map<string, TypedArray[]>();
 let cachedBytes = 0;
@@ -42,7 +42,8 @@ const MIN_CACHED_BYTES = 256;
 
 function free(handle: unknown, dtype: DType, size: number): void {
   const a = handle as TypedArray;
-  if (freeResident(a)) return;
+  // A view of the kernels' memory never goes to the cache: its block may be handed out again.
+  if (freeResident(a) || cpuAddress(a) !== undefined) return;
   if (
     a.byteLength < MIN_CACHED_BYTES ||
     a.byteLength !== size * BYTES_PER_ELEMENT[dtype] ||
