@@ -169,6 +169,20 @@ e('''        ))
 ''' + CLOSE_TILE_LOOPS + '''
 ''')
 
+def store_row(a, b, indent):
+    """Stores the output row interleaved from a and b at $out: 8 values, or the $left that remain."""
+    i = ' ' * indent
+    lo, hi = shuf([0, 4, 1, 5], a, b), shuf([2, 6, 3, 7], a, b)
+    return f"""{i}(if (i32.ge_s (local.get $left) (i32.const 8))
+{i}  (then
+{i}    (v128.store offset=0 (local.get $out) {lo})
+{i}    (v128.store offset=16 (local.get $out) {hi}))
+{i}  (else
+{i}    (call $putLanes (local.get $out) {lo} (local.get $left))
+{i}    (if (i32.gt_s (local.get $left) (i32.const 4))
+{i}      (then (call $putLanes (i32.add (local.get $out) (i32.const 16)) {hi} (i32.sub (local.get $left) (i32.const 4)))))))"""
+
+
 # ---------------- output transform ----------------
 e(''';; Y = A^T M A + bias for tile rows [r0, r1) (r = n*TH + ty) and every channel co into the
 ;; output [N][C][OH][OW] at y: M at position xi of (co, t) is m + xi*xiBytes + (co*ldm + t - tBase)*4
@@ -210,25 +224,11 @@ e(f'''        (local.set $y00 (f32x4.add (f32x4.add (f32x4.add {g("s00")} {g("s0
         (local.set $left (i32.sub (local.get $OW) (i32.shl (local.get $gx) (i32.const 1))))
         (local.set $out (i32.add (local.get $y) (i32.shl (i32.add (i32.mul (i32.add (i32.mul (i32.add (i32.mul (local.get $n) (local.get $C)) (local.get $co)) (local.get $OH))
           (i32.shl (local.get $ty) (i32.const 1))) (local.get $OW)) (i32.shl (local.get $gx) (i32.const 1))) (i32.const 2))))
-        (if (i32.ge_s (local.get $left) (i32.const 8))
-          (then
-            (v128.store offset=0 (local.get $out) {shuf([0,4,1,5],'y00','y01')})
-            (v128.store offset=16 (local.get $out) {shuf([2,6,3,7],'y00','y01')}))
-          (else
-            (call $putLanes (local.get $out) {shuf([0,4,1,5],'y00','y01')} (local.get $left))
-            (if (i32.gt_s (local.get $left) (i32.const 4))
-              (then (call $putLanes (i32.add (local.get $out) (i32.const 16)) {shuf([2,6,3,7],'y00','y01')} (i32.sub (local.get $left) (i32.const 4)))))))
+{store_row('y00', 'y01', 8)}
         (if (i32.lt_s (i32.add (i32.shl (local.get $ty) (i32.const 1)) (i32.const 1)) (local.get $OH))
           (then
             (local.set $out (i32.add (local.get $out) (i32.shl (local.get $OW) (i32.const 2))))
-            (if (i32.ge_s (local.get $left) (i32.const 8))
-              (then
-                (v128.store offset=0 (local.get $out) {shuf([0,4,1,5],'y10','y11')})
-                (v128.store offset=16 (local.get $out) {shuf([2,6,3,7],'y10','y11')}))
-              (else
-                (call $putLanes (local.get $out) {shuf([0,4,1,5],'y10','y11')} (local.get $left))
-                (if (i32.gt_s (local.get $left) (i32.const 4))
-                  (then (call $putLanes (i32.add (local.get $out) (i32.const 16)) {shuf([2,6,3,7],'y10','y11')} (i32.sub (local.get $left) (i32.const 4)))))))))
+{store_row('y10', 'y11', 12)}))
         (local.set $t (i32.add (local.get $t) (i32.const 4)))
         (local.set $gx (i32.add (local.get $gx) (i32.const 4)))
         (br $gloop)))
