@@ -86,6 +86,17 @@ export function useDirect(xShape: readonly number[], wShape: readonly number[], 
 export type RowPadding = Pick<StagedConv, 'H' | 'W' | 'Hp' | 'Wp' | 'padT' | 'padL'>;
 
 /**
+ * The byte address kernels read `t`'s elements from: where its storage lives when resident
+ * (heap.ts), else a copy written at word `tmp`.
+ */
+function readable(t: Tensor, f32: Float32Array, tmp: number): number {
+  const at = residentInput(t);
+  if (at !== undefined) return at;
+  writeContiguous(t, f32, tmp);
+  return tmp * 4;
+}
+
+/**
  * Stages a float32 [N, C, H, W] tensor at word `at` as [N][C][Hp][Wp] (padRows), by planes on the
  * threads; its elements go first to word `tmp` (their room, N*C*H*W words, is free again
  * afterwards) unless its storage is resident (heap.ts), which padRows reads in place. With `flags` (a word address with room for one word per work item, at most
@@ -100,12 +111,10 @@ export function stageInput(
   planes: number,
   flags = 0,
 ): boolean {
-  // Resident input is read where it lives; otherwise it is copied in at tmp first.
-  const src = residentInput(x);
-  if (src === undefined) writeContiguous(x, f32, tmp);
+  const src = readable(x, f32, tmp);
   const items = splitRange(planes, x.size < PARALLEL_MIN ? 1 : 2 * activeThreads()).map(([p0, p1], i) => [
     FN.padRows,
-    src ?? tmp * 4,
+    src,
     at * 4,
     p0,
     p1,
@@ -207,16 +216,14 @@ export function convDirectWeightGrad(
   const tmp = accAt + blocks * Cin * groups * 64;
   const { f32 } = reserve(tmp + Math.max(x.size, dy.size));
   stageInput(f32, 0, tmp, x, g, N * Cin);
-  // dY is read once, by interleave8: where it lives when resident, else from a copy at tmp.
-  const dySrc = residentInput(dy);
-  if (dySrc === undefined) writeContiguous(dy, f32, tmp);
+  const dySrc = readable(dy, f32, tmp); // read once, by interleave8
   f32.fill(0, accAt, tmp);
   const work = N * Cout * S * Cin * KV;
   const threads = work < PARALLEL_MIN ? 1 : activeThreads();
   runParallel(
     splitRange(N, dy.size < PARALLEL_MIN ? 1 : 2 * threads).map(([n0, n1]) => [
       FN.interleave8,
-      dySrc ?? tmp * 4,
+      dySrc,
       dyAt * 4,
       n0,
       n1,
