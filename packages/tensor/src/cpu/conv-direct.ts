@@ -98,9 +98,9 @@ function readable(t: Tensor, f32: Float32Array, tmp: number): number {
 
 /**
  * Stages a float32 [N, C, H, W] tensor at word `at` as [N][C][Hp][Wp] (padRows), by planes on the
- * threads; its elements go first to word `tmp` (their room, N*C*H*W words, is free again
- * afterwards) unless its storage is resident (heap.ts), which padRows reads in place. With `flags` (a word address with room for one word per work item, at most
- * 2 * 256) it also says whether every value is finite.
+ * threads, reading it in place when resident and else from a copy at word `tmp` (its room,
+ * N*C*H*W words, is free again afterwards). With `flags` (a word address with room for one word
+ * per work item, at most 2 * 256) it also says whether every value is finite.
  */
 export function stageInput(
   f32: Float32Array,
