@@ -130,6 +130,9 @@ describe('float32 kernels (WebAssembly SIMD) agree with the float64 reference ke
     ['k2 s2, planes 28 wide', [3, 6, 28, 28], { kernelSize: 2 }],
     ['k2 s2, planes 10 wide', [4, 16, 10, 10], { kernelSize: 2 }],
     ['k3 s2 pad1, planes 9 wide', [3, 5, 9, 9], { kernelSize: 3, stride: 2, padding: 1 }],
+    // Outputs of 16 KiB and more live in WebAssembly memory: the kernels write them in place.
+    ['k2 s2, resident outputs written in place', [4, 16, 28, 28], { kernelSize: 2 }],
+    ['k3 s2, resident outputs written in place', [4, 16, 29, 29], { kernelSize: 3, stride: 2 }],
   ];
   const methods: [string, (x: sp.Tensor, o: L.PoolOptions) => sp.Tensor][] = [
     ['softPool', (x, o) => L.softPool2d(x, o)],
@@ -174,6 +177,60 @@ describe('float32 kernels (WebAssembly SIMD) agree with the float64 reference ke
     for (const o of [{}, { gradient: 'paper' as const }, { temperature: 0.5 }])
       it(`softPool ${name} ${JSON.stringify(base)} ${JSON.stringify(o)}: output and input gradient`, () =>
         agree(shape, (x) => f(x, { ...base, ...o }), 3));
+
+  // Max and average pooling's kernel-2 stride-2 groups take a tree over both taps of each tap row
+  // (1, 2 or 4 rows: 1-D, 2-D, 3-D), ragged rows ending in a group with lanes past the output.
+  const pairs: [string, number[], (x: sp.Tensor, o: L.PoolOptions) => sp.Tensor][] = [
+    ['maxPool1d', [2, 3, 38], L.maxPool1d],
+    ['maxPool3d', [1, 2, 4, 6, 22], L.maxPool3d],
+    ['avgPool1d', [2, 3, 38], L.avgPool1d],
+    ['avgPool3d', [1, 2, 4, 6, 22], L.avgPool3d],
+    ['avgPool3d pad 1', [1, 2, 4, 6, 22], (x, o) => L.avgPool3d(x, { ...o, padding: 1 })],
+  ];
+  for (const [name, shape, f] of pairs)
+    it(`${name} ${JSON.stringify(shape)} k2 s2: output and input gradient`, () =>
+      agree(shape, (x) => f(x, { kernelSize: 2 }), 5));
+
+  it('maxPool: ties, NaN and all -inf windows on the vector paths give the reference values and indices', () => {
+    // Rows of 18 (9 windows of 2x2: two groups of 4, then one lane): window 0 ties everywhere,
+    // 1 ties between its rows, 2 has a NaN second, 3 a NaN third and fourth, 4 only -inf, 5 -inf
+    // then its maximum in the second row, 6 a tie of its two last taps, 7 -0 first against +0,
+    // 8 the maximum last. The first maximum in scan order wins, and the first NaN.
+    const nan = Number.NaN;
+    const ninf = -Infinity;
+    const row0 = [5, 5, 1, 2, 0, nan, nan, 1, ninf, ninf, ninf, ninf, 0, 1, -0, 0, 1, 2];
+    const row1 = [5, 5, 2, 1, 7, 1, 2, nan, ninf, ninf, 3, -2, 4, 4, 0, -0, 3, 9];
+    const run = (dtype: 'float32' | 'float64', spatial: 1 | 2 | 3) => {
+      const data =
+        spatial === 1
+          ? [[[...row0, ...row1]]]
+          : spatial === 2
+            ? [[[row0, row1]]]
+            : [
+                [
+                  [
+                    [row0, row1],
+                    [row1, row0],
+                  ],
+                ],
+              ];
+      const x = sp.tensor(data, { dtype, requiresGrad: true });
+      const [y, idx] = L.maxPoolWithIndices(x, spatial, { kernelSize: 2 });
+      y.backward(sp.onesLike(y));
+      return [vals(y), vals(idx), vals(x.grad!)];
+    };
+    for (const spatial of [1, 2, 3] as const) {
+      const [y64, i64, g64] = run('float64', spatial);
+      const [y32, i32, g32] = run('float32', spatial);
+      expect(i32).toEqual(i64);
+      expect(y32).toEqual(y64);
+      expect(g32).toEqual(g64);
+      if (spatial === 2) {
+        expect(i64).toEqual([0, 3, 5, 6, 8, 28, 30, 14, 35]);
+        expect(Object.is(y64[7], -0)).toBe(true);
+      }
+    }
+  });
 
   it('softPool: non-finite windows on the vector paths follow the reference rule', () => {
     // Two rows of 16: windows (2x2) 0..7; window 1 holds a NaN, 2 a +inf, 3 only -inf, 5 one -inf.

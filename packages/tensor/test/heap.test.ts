@@ -21,15 +21,25 @@ const rand = (shape: number[], seed: number) => {
 const resident = (t: sp.Tensor) => residentAddress(buf(t)) !== undefined;
 
 describe('resident tensor storage', () => {
-  it('holds large float32 tensors in the memory, from RESIDENT_BASE up; small and other dtypes stay ordinary', () => {
+  it('holds large float32 and int32 tensors in the memory, from RESIDENT_BASE up; small and other dtypes stay ordinary', () => {
     const big = sp.zeros([64, 64]); // 16 KiB
     const small = sp.zeros([63, 64]);
-    const ints = sp.zeros([64, 64], { dtype: 'int32' });
+    const ints = sp.full([64, 64], 3, { dtype: 'int32' });
+    const doubles = sp.zeros([64, 64], { dtype: 'float64' });
     expect(resident(big)).toBe(true);
     expect(buf(big).byteOffset).toBeGreaterThanOrEqual(RESIDENT_BASE);
     expect(buf(big).buffer).toBeInstanceOf(SharedArrayBuffer);
     expect(resident(small)).toBe(false);
-    expect(resident(ints)).toBe(false);
+    expect(resident(ints)).toBe(true);
+    expect(buf(ints)).toBeInstanceOf(Int32Array);
+    expect(resident(doubles)).toBe(false);
+    // int32 storage reused dirty is zeroed too
+    const intsAt = buf(ints).byteOffset;
+    ints.dispose();
+    const zeroInts = sp.zeros([64, 64], { dtype: 'int32' });
+    expect(buf(zeroInts).byteOffset).toBe(intsAt);
+    expect(zeroInts.dataSync().every((v) => v === 0)).toBe(true);
+    for (const t of [doubles, zeroInts]) t.dispose();
     // zeros really are zeros when a dirty block is reused
     const dirty = sp.full([64, 64], 7);
     const at = buf(dirty).byteOffset;
@@ -37,7 +47,7 @@ describe('resident tensor storage', () => {
     const again = sp.zeros([64, 64]);
     expect(buf(again).byteOffset).toBe(at);
     expect(again.dataSync().every((v) => v === 0)).toBe(true);
-    for (const t of [big, small, ints, again]) t.dispose();
+    for (const t of [big, small, again]) t.dispose();
   });
 
   it('returns blocks on dispose (after the last view) and coalesces neighbours', () => {

@@ -8,7 +8,7 @@ import { ArgumentError } from '../errors.js';
 import { contiguousStrides, sizeOf } from '../shape.js';
 import { makeTensor, type Tensor } from '../tensor.js';
 import { mapStrided, type Operand } from './codegen.js';
-import { cpuAddress, cpuFill, freeResident, residentFloat32 } from './heap.js';
+import { cpuAddress, cpuFill, freeResident, residentArray } from './heap.js';
 
 const cache = new Map<string, TypedArray[]>();
 let cachedBytes = 0;
@@ -25,16 +25,24 @@ function takeCached(dtype: DType, size: number): TypedArray | undefined {
   return hit;
 }
 
-/** A reused array (stale contents): large float32 ones live in WebAssembly memory (heap.ts). */
+/** A reused array (stale contents): large float32 and int32 ones live in WebAssembly memory (heap.ts). */
 function reuse(dtype: DType, size: number): TypedArray | undefined {
-  return (dtype === 'float32' ? residentFloat32(size) : undefined) ?? takeCached(dtype, size);
+  return (
+    (dtype === 'float32' || dtype === 'int32' ? residentArray(dtype, size) : undefined) ??
+    takeCached(dtype, size)
+  );
 }
 
 /** A zero-filled array (new typed arrays are zeroed already). */
 function allocate(dtype: DType, size: number): TypedArray {
   const a = reuse(dtype, size);
   if (!a) return allocArray(dtype, size);
-  return a instanceof Float32Array ? cpuFill(a, 0) : a.fill(0);
+  if (a instanceof Float32Array) return cpuFill(a, 0);
+  // Zero bits are zero in either type: resident int32 storage fills as floats (cpuFill's kernel).
+  if (a instanceof Int32Array && cpuAddress(a) !== undefined)
+    cpuFill(new Float32Array(a.buffer, a.byteOffset, a.length), 0);
+  else a.fill(0);
+  return a;
 }
 
 /** Arrays smaller than this are cheap to allocate afresh: caching them would only cost lookups. */

@@ -72,10 +72,14 @@ function giveBack(at: number, bytes: number): void {
 }
 
 /**
- * A float32 array of `size` elements in WebAssembly memory (stale contents), or undefined where
- * storage cannot be resident: unshared memory, a small array, the cap reached.
+ * A float32 (or int32: max pooling's indices) array of `size` elements in WebAssembly memory
+ * (stale contents), or undefined where storage cannot be resident: unshared memory, a small
+ * array, the cap reached.
  */
-export function residentFloat32(size: number): Float32Array | undefined {
+export function residentArray(
+  dtype: 'float32' | 'int32',
+  size: number,
+): Float32Array | Int32Array | undefined {
   const bytes = (size * 4 + 15) & ~15;
   if (unusable || bytes < MIN_BYTES || top - RESIDENT_BASE > limit || !wasmState().shared) return undefined;
   let at = takeFree(bytes);
@@ -98,12 +102,12 @@ export function residentFloat32(size: number): Float32Array | undefined {
   live.set(at, bytes);
   const { buffer } = wasmState().memory;
   buffers.add(buffer);
-  const a = new Float32Array(buffer, at, size);
+  const a = dtype === 'float32' ? new Float32Array(buffer, at, size) : new Int32Array(buffer, at, size);
   owners.set(a, at);
   return a;
 }
 
-/** Returns the block of an array `residentFloat32` made; false for any other array. */
+/** Returns the block of an array `residentArray` made; false for any other array. */
 export function freeResident(a: object): boolean {
   const at = owners.get(a);
   if (at === undefined) return false;

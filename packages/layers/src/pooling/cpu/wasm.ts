@@ -3,10 +3,11 @@
 // Planes are staged a chunk at a time (one copy in per input and one out per output for a chunk,
 // not per plane: LeNet-5's 5x5 outputs made per-plane copies cost more than the pooling), and
 // each work item pools a range of planes laid out back to back. The kernels may read a few values
-// past a plane (whatever is there reaches only lanes they discard), forward kernels write up to 3
-// past a plane's last output (the next plane's call overwrites them: planes go in order) and
-// backward ones add 0 to one value past a row: so each item's planes get their own stretch of
-// memory with a guard after it, and no two threads ever touch one address. Every plane is pooled
+// past a plane (whatever is there reaches only lanes they discard) and some backward ones add 0
+// (or -0) past a row's windows: so each item's planes get their own stretch of memory with a
+// guard after it, and no two threads ever touch one address. Outputs that a kernel writes
+// exactly (the forward passes', max pooling's gradient scatter) are written in place when their
+// storage lives in the memory (resident tensors, float32 and int32). Every plane is pooled
 // by one call in a fixed order, so results do not depend on the thread count. Used for regular
 // window geometries; adaptive pooling and float64 take the reference kernels. SoftPool with
 // kernel 2 and stride 2 (1-D, 2-D, 3-D) keeps no statistics: its backward kernel holds each
@@ -186,6 +187,11 @@ interface Staged {
   to?: TypedArray;
   zero?: boolean;
   fixed?: boolean;
+  /**
+   * The kernel writes exactly this output's elements (no lane past a plane's last one), so a `to`
+   * that lives in the memory is written where it is: items' stretches need no guard between them.
+   */
+  exact?: boolean;
 }
 
 /**
@@ -205,8 +211,11 @@ function runPlanes(p: Plan, arrays: Staged[], call: (at: number[], planes: numbe
       Math.floor(((i + 1) * n) / parts),
     ]);
     // Word offsets: a guard first, then each array's stretches (item i's at q0*plane + i*GUARD).
-    // Inputs already in the memory (tensor storage there, see cpuAddress) are read where they are.
-    const inPlace = arrays.map((a) => (a.fixed || !a.from ? undefined : cpuAddress(a.from)));
+    // Inputs already in the memory (tensor storage there, see cpuAddress) are read where they are,
+    // and exactly written outputs there are written in place.
+    const inPlace = arrays.map((a) =>
+      a.fixed ? undefined : a.from ? cpuAddress(a.from) : a.to && a.exact ? cpuAddress(a.to) : undefined,
+    );
     const base: number[] = [];
     let w = GUARD;
     arrays.forEach((a, k) => {
@@ -222,7 +231,10 @@ function runPlanes(p: Plan, arrays: Staged[], call: (at: number[], planes: numbe
       base[k] +
       (arrays[k].fixed ? 0 : ranges[i][0] * arrays[k].plane + (inPlace[k] === undefined ? i * GUARD : 0));
     arrays.forEach((a, k) => {
-      if (inPlace[k] !== undefined) return;
+      if (inPlace[k] !== undefined) {
+        if (a.zero) cpuFill(f32, 0, base[k], base[k] + n * a.plane);
+        return;
+      }
       if (a.fixed) {
         if (a.from) view(a).set(a.from, base[k]);
         return;
@@ -242,7 +254,7 @@ function runPlanes(p: Plan, arrays: Staged[], call: (at: number[], planes: numbe
       ),
     );
     arrays.forEach((a, k) => {
-      if (!a.to || a.fixed) return;
+      if (!a.to || a.fixed || inPlace[k] !== undefined) return;
       ranges.forEach(([q0, q1], i) => {
         const at = start(k, i);
         a.to!.set(view(a).subarray(at, at + (q1 - q0) * a.plane), (c0 + q0) * a.plane);
@@ -286,9 +298,9 @@ export function softPoolForwardWasm(
     [
       { plane: I, from: readContiguous(x) },
       { plane: r.table.length, from: r.table, fixed: true },
-      { plane: O, to: y },
-      { plane: O, to: m },
-      { plane: O, to: s },
+      { plane: O, to: y, exact: true },
+      { plane: O, to: m, exact: true },
+      { plane: O, to: s, exact: true },
     ],
     ([xa, ta, ya, ma, sa], planes) =>
       r.onePass
@@ -346,8 +358,8 @@ export function maxPoolForwardWasm(x: Tensor, g: PoolGeometry): Tensor[] {
     [
       { plane: I, from: readContiguous(x) },
       { plane: r.table.length, from: r.table, fixed: true },
-      { plane: O, to: cpuData(yT) },
-      { plane: O, to: cpuData(iT) },
+      { plane: O, to: cpuData(yT), exact: true },
+      { plane: O, to: cpuData(iT), exact: true },
     ],
     ([xa, ta, ya, ia], planes) => [k.maxFwd, ...common(r, xa, ta), ya, ia, planes, I * 4, O * 4],
   );
@@ -369,7 +381,7 @@ export function maxPoolBackwardWasm(
     [
       { plane: O, from: readContiguous(grad) },
       { plane: O, from: readContiguous(indices) },
-      { plane: I, to: cpuData(out), zero: true },
+      { plane: I, to: cpuData(out), zero: true, exact: true },
     ],
     ([ga, ia, da], planes) => [k.maxBwd, ga, ia, O, da, planes, I * 4, O * 4],
   );
@@ -388,7 +400,7 @@ export function avgPoolForwardWasm(x: Tensor, g: PoolGeometry, countIncludePad: 
       { plane: I, from: readContiguous(x) },
       { plane: r.table.length, from: r.table, fixed: true },
       { plane: O, from: countIncludePad ? r.invWithPad : r.inv, fixed: true },
-      { plane: O, to: cpuData(yT) },
+      { plane: O, to: cpuData(yT), exact: true },
     ],
     ([xa, ta, va, ya], planes) => [k.avgFwd, ...common(r, xa, ta), va, ya, planes, I * 4, O * 4],
   );
