@@ -84,6 +84,29 @@ describe('matmul', () => {
     expectClose(values(res), ref.out, { atol: 1e-4 });
   });
 
+  it('packs row-major, column-major and strided float32 operands into the same panels (same bits)', () => {
+    // A Linear layer's x @ W^T: A row-major (four k a step, transposed), B column-major (four k of
+    // eight columns a step). Ragged sizes leave partial panels and k tails; large operands live in
+    // WebAssembly memory and are packed in place, small ones are copied in first.
+    for (const [M, K, N] of [
+      [100, 70, 45],
+      [7, 13, 9],
+      [64, 400, 120],
+    ]) {
+      const x = randomTensor([M, K], 'float32', 7);
+      const w = randomTensor([N, K], 'float32', 8);
+      const bits = (t: sp.Tensor) => Array.from(new Int32Array(Float32Array.from(t.dataSync()).buffer));
+      const packed = bits(matmul(x, w.T)); // A row-major, B column-major
+      expect(bits(matmul(x, w.T.contiguous()))).toEqual(packed); // B row-major
+      expect(bits(matmul(x.T.contiguous().T, w.T))).toEqual(packed); // A column-major
+      const xs = sp.stack([x, sp.zerosLike(x)], 2).slice([null, null, [0, 1]]).squeeze(2);
+      expect(xs.strides).toEqual([2 * K, 2]); // A with a column stride of 2
+      expect(bits(matmul(xs, w.T))).toEqual(packed);
+      const ref = refMatmul(sp.cast(x, 'float64'), sp.cast(w.T, 'float64'));
+      expectClose(values(matmul(x, w.T)), ref.out, { atol: 1e-3, rtol: 1e-4 });
+    }
+  });
+
   it('1-D operands follow NumPy: vector-matrix, matrix-vector, dot', () => {
     const v = tensor([1, 2, 3]);
     const m = tensor([

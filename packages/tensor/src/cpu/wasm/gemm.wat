@@ -301,15 +301,36 @@
 
 ;; A panels for `rows` rows (a part of A): for each 4-row panel p and each k, the 4 values
 ;; A[p + r][k] at dst + (p*K + k*4 + r)*4, zero past `rows`. Transposed A (s0 = 1, four rows
-;; adjacent in memory) moves a whole group with one vector load.
+;; adjacent in memory) moves a whole group with one vector load; row-major A (s1 = 1) moves four
+;; k at once, a vector from each row transposed (elementwise it cost ~2 ns a value).
 (func (export "packA") (param $src i32) (param $dst i32) (param $rows i32) (param $K i32) (param $s0 i32) (param $s1 i32)
-  (local $p i32) (local $k i32) (local $r i32) (local $row i32) (local $at i32)
+  (local $p i32) (local $k i32) (local $r i32) (local $row i32) (local $at i32) (local $ld i32)
+  (local $v0 v128) (local $v1 v128) (local $v2 v128) (local $v3 v128) (local $t0 v128) (local $t1 v128) (local $t2 v128) (local $t3 v128)
+  (local.set $ld (i32.shl (local.get $s0) (i32.const 2)))
   (block $pdone (loop $ploop
     (br_if $pdone (i32.ge_s (local.get $p) (local.get $rows)))
     (local.set $k (i32.const 0))
     (block $kdone (loop $kloop
       (br_if $kdone (i32.ge_s (local.get $k) (local.get $K)))
       (local.set $at (i32.add (local.get $src) (i32.shl (i32.add (i32.mul (local.get $p) (local.get $s0)) (i32.mul (local.get $k) (local.get $s1))) (i32.const 2))))
+      (if (i32.and (i32.and (i32.eq (local.get $s1) (i32.const 1)) (i32.ne (local.get $s0) (i32.const 1)))
+            (i32.and (i32.le_s (i32.add (local.get $p) (i32.const 4)) (local.get $rows)) (i32.le_s (i32.add (local.get $k) (i32.const 4)) (local.get $K))))
+        (then
+          (local.set $v0 (v128.load (local.get $at)))
+          (local.set $v1 (v128.load (i32.add (local.get $at) (local.get $ld))))
+          (local.set $v2 (v128.load (i32.add (local.get $at) (i32.shl (local.get $ld) (i32.const 1)))))
+          (local.set $v3 (v128.load (i32.add (local.get $at) (i32.mul (local.get $ld) (i32.const 3)))))
+          (local.set $t0 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $v0) (local.get $v1)))
+          (local.set $t1 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $v2) (local.get $v3)))
+          (local.set $t2 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $v0) (local.get $v1)))
+          (local.set $t3 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $v2) (local.get $v3)))
+          (v128.store offset=0 (local.get $dst) (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $t0) (local.get $t1)))
+          (v128.store offset=16 (local.get $dst) (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $t0) (local.get $t1)))
+          (v128.store offset=32 (local.get $dst) (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $t2) (local.get $t3)))
+          (v128.store offset=48 (local.get $dst) (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $t2) (local.get $t3)))
+          (local.set $dst (i32.add (local.get $dst) (i32.const 64)))
+          (local.set $k (i32.add (local.get $k) (i32.const 4)))
+          (br $kloop)))
       (if (i32.and (i32.eq (local.get $s0) (i32.const 1)) (i32.le_s (i32.add (local.get $p) (i32.const 4)) (local.get $rows)))
         (then (v128.store (local.get $dst) (v128.load (local.get $at))))
         (else
@@ -330,15 +351,50 @@
 
 ;; B panels for columns [0, nc) of the matrix at src: for each 8-column panel q and each k, the
 ;; 8 values B[k][q + c] at dst + (q*K + k*8 + c)*4, zero past nc. Row-major B (s1 = 1) moves a
-;; whole panel row with two vector loads.
+;; whole panel row with two vector loads; column-major B (s0 = 1: a Linear layer's W^T) four k
+;; at once, a vector from each of the 8 columns transposed in two 4x4 blocks.
 (func (export "packB") (param $src i32) (param $dst i32) (param $nc i32) (param $K i32) (param $s0 i32) (param $s1 i32)
-  (local $q i32) (local $k i32) (local $c i32) (local $col i32) (local $at i32)
+  (local $q i32) (local $k i32) (local $c i32) (local $col i32) (local $at i32) (local $ld i32) (local $at4 i32)
+  (local $v0 v128) (local $v1 v128) (local $v2 v128) (local $v3 v128) (local $t0 v128) (local $t1 v128) (local $t2 v128) (local $t3 v128)
+  (local.set $ld (i32.shl (local.get $s1) (i32.const 2)))
   (block $qdone (loop $qloop
     (br_if $qdone (i32.ge_s (local.get $q) (local.get $nc)))
     (local.set $k (i32.const 0))
     (block $kdone (loop $kloop
       (br_if $kdone (i32.ge_s (local.get $k) (local.get $K)))
       (local.set $at (i32.add (local.get $src) (i32.shl (i32.add (i32.mul (local.get $k) (local.get $s0)) (i32.mul (local.get $q) (local.get $s1))) (i32.const 2))))
+      (if (i32.and (i32.and (i32.eq (local.get $s0) (i32.const 1)) (i32.ne (local.get $s1) (i32.const 1)))
+            (i32.and (i32.le_s (i32.add (local.get $q) (i32.const 8)) (local.get $nc)) (i32.le_s (i32.add (local.get $k) (i32.const 4)) (local.get $K))))
+        (then
+          ;; columns 0-3 give lanes 0-3 of each of the 4 k rows, columns 4-7 lanes 4-7
+          (local.set $at4 (i32.add (local.get $at) (i32.shl (local.get $ld) (i32.const 2))))
+          (local.set $v0 (v128.load (local.get $at)))
+          (local.set $v1 (v128.load (i32.add (local.get $at) (local.get $ld))))
+          (local.set $v2 (v128.load (i32.add (local.get $at) (i32.shl (local.get $ld) (i32.const 1)))))
+          (local.set $v3 (v128.load (i32.add (local.get $at) (i32.mul (local.get $ld) (i32.const 3)))))
+          (local.set $t0 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $v0) (local.get $v1)))
+          (local.set $t1 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $v2) (local.get $v3)))
+          (local.set $t2 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $v0) (local.get $v1)))
+          (local.set $t3 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $v2) (local.get $v3)))
+          (v128.store offset=0 (local.get $dst) (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $t0) (local.get $t1)))
+          (v128.store offset=32 (local.get $dst) (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $t0) (local.get $t1)))
+          (v128.store offset=64 (local.get $dst) (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $t2) (local.get $t3)))
+          (v128.store offset=96 (local.get $dst) (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $t2) (local.get $t3)))
+          (local.set $v0 (v128.load (local.get $at4)))
+          (local.set $v1 (v128.load (i32.add (local.get $at4) (local.get $ld))))
+          (local.set $v2 (v128.load (i32.add (local.get $at4) (i32.shl (local.get $ld) (i32.const 1)))))
+          (local.set $v3 (v128.load (i32.add (local.get $at4) (i32.mul (local.get $ld) (i32.const 3)))))
+          (local.set $t0 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $v0) (local.get $v1)))
+          (local.set $t1 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $v2) (local.get $v3)))
+          (local.set $t2 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $v0) (local.get $v1)))
+          (local.set $t3 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $v2) (local.get $v3)))
+          (v128.store offset=16 (local.get $dst) (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $t0) (local.get $t1)))
+          (v128.store offset=48 (local.get $dst) (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $t0) (local.get $t1)))
+          (v128.store offset=80 (local.get $dst) (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $t2) (local.get $t3)))
+          (v128.store offset=112 (local.get $dst) (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $t2) (local.get $t3)))
+          (local.set $dst (i32.add (local.get $dst) (i32.const 128)))
+          (local.set $k (i32.add (local.get $k) (i32.const 4)))
+          (br $kloop)))
       (if (i32.and (i32.eq (local.get $s1) (i32.const 1)) (i32.le_s (i32.add (local.get $q) (i32.const 8)) (local.get $nc)))
         (then
           (v128.store (local.get $dst) (v128.load (local.get $at)))
