@@ -1,7 +1,7 @@
 // The direct float32 convolution kernels (src/cpu/conv-direct.ts) against the float64 path (the
 // im2col convolution, checked against textbook sums in conv.test.ts), on the edges the kernels
 // handle: output rows that are not whole vectors of 4, channel counts that are not whole blocks
-// of 8, padding on one side only, 1x1 and whole-input kernels, 1-D.
+// of 8, padding on one side only or wider than the kernel, 1x1 and whole-input kernels, 1-D.
 import { describe, expect, it } from 'vitest';
 import { useDirect } from '../src/cpu/conv-direct.js';
 import { type ConvOptions, conv2d, convBackwardWeight, type Tensor, tensor } from '../src/index.js';
@@ -17,6 +17,8 @@ const cases: { x: number[]; w: number[]; opts: ConvOptions }[] = [
   { x: [2, 3, 8, 11], w: [9, 3, 1, 1], opts: {} },
   { x: [2, 4, 5, 5], w: [8, 4, 5, 5], opts: {} },
   { x: [5, 1, 28, 28], w: [6, 1, 5, 5], opts: { padding: 2 } },
+  // Column padding wider than the kernel: groups of outputs whose taps all fall in it (bias only).
+  { x: [2, 3, 4, 5], w: [4, 3, 3, 3], opts: { padding: [1, 8] } },
 ];
 
 /** Attributes as the kernels see them (symmetric padding is enough for the eligibility test). */

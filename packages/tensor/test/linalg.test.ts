@@ -99,7 +99,10 @@ describe('matmul', () => {
       const packed = bits(matmul(x, w.T)); // A row-major, B column-major
       expect(bits(matmul(x, w.T.contiguous()))).toEqual(packed); // B row-major
       expect(bits(matmul(x.T.contiguous().T, w.T))).toEqual(packed); // A column-major
-      const xs = sp.stack([x, sp.zerosLike(x)], 2).slice([null, null, [0, 1]]).squeeze(2);
+      const xs = sp
+        .stack([x, sp.zerosLike(x)], 2)
+        .slice([null, null, [0, 1]])
+        .squeeze(2);
       expect(xs.strides).toEqual([2 * K, 2]); // A with a column stride of 2
       expect(bits(matmul(xs, w.T))).toEqual(packed);
       const ref = refMatmul(sp.cast(x, 'float64'), sp.cast(w.T, 'float64'));

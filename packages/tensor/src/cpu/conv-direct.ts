@@ -137,7 +137,7 @@ const PARALLEL_MIN = 1 << 18;
 /** The forward convolution y = conv(x, w) + bias into a new [N, Cout, ...] tensor. */
 export function convDirectForward(x: Tensor, w: Tensor, bias: Tensor | undefined, a: ConvAttrs): Tensor {
   const g = geometry(x.shape, w.shape, a);
-  const { N, Cin, Cout, H, KH, KW, OH, OW, Wp } = g;
+  const { N, Cin, Cout, H, W, KH, KW, OH, OW, Wp } = g;
   const blocks = Math.ceil(Cout / CB);
   const taps = Cin * KH * KW;
   const xWords = N * Cin * g.Hp * Wp;
@@ -188,6 +188,8 @@ export function convDirectForward(x: Tensor, w: Tensor, bias: Tensor | undefined
         g.Hp * Wp * 4,
         Cout * yPlane,
         yPlane,
+        g.padL,
+        W,
       ]);
   runParallel(items);
   if (yB === undefined) buf(y).set(f32.subarray(yAt, yAt + yWords));

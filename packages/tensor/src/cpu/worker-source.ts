@@ -49,7 +49,7 @@ export const FN = {
   fillWords: 25,
 } as const;
 export const ARITY = [
-  8, 16, 6, 6, 0, 0, 13, 15, 18, 6, 18, 17, 11, 6, 6, 4, 4, 7, 6, 7, 6, 14, 13, 10, 20, 3,
+  8, 16, 6, 6, 0, 0, 13, 15, 18, 6, 20, 17, 11, 6, 6, 4, 4, 7, 6, 7, 6, 14, 13, 10, 20, 3,
 ];
 /** The export names, indexed by their numbers in `FN`. */
 export const FN_NAMES = Object.keys(FN);

@@ -808,8 +808,10 @@
 
 ;; y[img][c][oy][ox] for images [0, images), channels c < nc (of this block of 8), all positions:
 ;; bias[c] + sum over ci, ky, kx of w[ci][ky][kx][c] * x[img][ci][oy + ky - padT][ox + kx]
-;; (x: the first staged row of the input proper, planes xPlane bytes apart; rows outside [0, H),
-;; the padding, are skipped). Addresses are bytes; y planes yPlane apart.
+;; (x: the first staged row of the input proper, planes xPlane bytes apart; rows outside [0, H)
+;; and, per group of four positions, taps whose four columns all lie in the row's padding (padL
+;; zeros, W values, zeros) are skipped: an input gradient's full padding made up to half of its
+;; taps zeros). Addresses are bytes; y planes yPlane apart.
 ;; Four positions by eight channels go at once: per tap, two vectors of weights (channels 0-3 and
 ;; 4-7) times four broadcast inputs, eight multiply-adds for six loads. Accumulator a<q><h> holds
 ;; position q's channels 4h..4h+3; they are transposed to rows of positions when stored.
@@ -818,9 +820,15 @@
   (param $Cin i32) (param $H i32) (param $Wp i32) (param $padT i32)
   (param $OH i32) (param $OW i32) (param $KH i32) (param $KW i32)
   (param $images i32) (param $xImg i32) (param $xPlane i32) (param $yImg i32) (param $yPlane i32)
+  (param $padL i32) (param $W i32)
   (local $img i32) (local $oy i32) (local $ox i32) (local $ci i32) (local $ky i32) (local $kx i32)
   (local $ky0 i32) (local $ky1 i32) (local $xp i32) (local $wp i32) (local $out i32) (local $left i32)
+  (local $kx0 i32) (local $kn i32) (local $rows i32) (local $r i32) (local $xc i32) (local $wc i32) (local $xr i32) (local $wr i32)
+  (local $WpB i32) (local $KWB i32) (local $wPlane i32)
   (local $w0 v128) (local $w1 v128) (local $s v128) (local $t0 v128) (local $t1 v128) (local $t2 v128) (local $t3 v128) (local $a00 v128) (local $a01 v128) (local $a10 v128) (local $a11 v128) (local $a20 v128) (local $a21 v128) (local $a30 v128) (local $a31 v128)
+  (local.set $WpB (i32.shl (local.get $Wp) (i32.const 2)))
+  (local.set $KWB (i32.shl (local.get $KW) (i32.const 5)))
+  (local.set $wPlane (i32.mul (local.get $KH) (local.get $KWB)))
   (block $idone (loop $iloop
     (br_if $idone (i32.ge_s (local.get $img) (local.get $images)))
     (local.set $oy (i32.const 0))
@@ -834,6 +842,18 @@
       (local.set $ox (i32.const 0))
       (block $xdone (loop $xloop
         (br_if $xdone (i32.ge_s (local.get $ox) (local.get $OW)))
+        ;; taps [kx0, kx0 + kn) reach a real column; with none, no row is visited
+        (local.set $kx0 (i32.sub (i32.sub (local.get $padL) (local.get $ox)) (i32.const 3)))
+        (if (i32.lt_s (local.get $kx0) (i32.const 0)) (then (local.set $kx0 (i32.const 0))))
+        (local.set $kn (i32.sub (i32.add (local.get $padL) (local.get $W)) (local.get $ox)))
+        (if (i32.gt_s (local.get $kn) (local.get $KW)) (then (local.set $kn (local.get $KW))))
+        (local.set $kn (i32.sub (local.get $kn) (local.get $kx0)))
+        (local.set $rows (select (i32.sub (local.get $ky1) (local.get $ky0)) (i32.const 0) (i32.gt_s (local.get $kn) (i32.const 0))))
+        ;; tap (ky0, kx0) of input channel 0: its input row and weights; rows then step by Wp
+        ;; values and KW taps, channels by a plane and KH*KW taps
+        (local.set $xc (i32.add (local.get $x) (i32.shl (i32.add (i32.mul (i32.sub (i32.add (local.get $oy) (local.get $ky0)) (local.get $padT)) (local.get $Wp))
+          (i32.add (local.get $ox) (local.get $kx0))) (i32.const 2))))
+        (local.set $wc (i32.add (local.get $w) (i32.shl (i32.add (i32.mul (local.get $ky0) (local.get $KW)) (local.get $kx0)) (i32.const 5))))
         (local.set $w0 (v128.load offset=0 (local.get $bias)))
         (local.set $w1 (v128.load offset=16 (local.get $bias)))
 
@@ -848,15 +868,14 @@
         (local.set $ci (i32.const 0))
         (block $cdone (loop $cloop
           (br_if $cdone (i32.ge_s (local.get $ci) (local.get $Cin)))
-          (local.set $ky (local.get $ky0))
+          (local.set $xr (local.get $xc))
+          (local.set $wr (local.get $wc))
+          (local.set $r (local.get $rows))
           (block $kdone (loop $kloop
-            (br_if $kdone (i32.ge_s (local.get $ky) (local.get $ky1)))
-            (local.set $xp (i32.add (i32.add (local.get $x) (i32.mul (local.get $ci) (local.get $xPlane)))
-              (i32.shl (i32.add (i32.mul (i32.sub (i32.add (local.get $oy) (local.get $ky)) (local.get $padT)) (local.get $Wp))
-                (local.get $ox)) (i32.const 2))))
-            (local.set $wp (i32.add (local.get $w)
-              (i32.shl (i32.mul (i32.add (i32.mul (local.get $ci) (local.get $KH)) (local.get $ky)) (local.get $KW)) (i32.const 5))))
-            (local.set $kx (local.get $KW))
+            (br_if $kdone (i32.le_s (local.get $r) (i32.const 0)))
+            (local.set $xp (local.get $xr))
+            (local.set $wp (local.get $wr))
+            (local.set $kx (local.get $kn))
             (loop $tap
               (local.set $w0 (v128.load offset=0 (local.get $wp)))
               (local.set $w1 (v128.load offset=16 (local.get $wp)))
@@ -876,8 +895,12 @@
               (local.set $wp (i32.add (local.get $wp) (i32.const 32)))
               (local.set $kx (i32.sub (local.get $kx) (i32.const 1)))
               (br_if $tap (local.get $kx)))
-            (local.set $ky (i32.add (local.get $ky) (i32.const 1)))
+            (local.set $xr (i32.add (local.get $xr) (local.get $WpB)))
+            (local.set $wr (i32.add (local.get $wr) (local.get $KWB)))
+            (local.set $r (i32.sub (local.get $r) (i32.const 1)))
             (br $kloop)))
+          (local.set $xc (i32.add (local.get $xc) (local.get $xPlane)))
+          (local.set $wc (i32.add (local.get $wc) (local.get $wPlane)))
           (local.set $ci (i32.add (local.get $ci) (i32.const 1)))
           (br $cloop)))
         (local.set $out (i32.add (local.get $y) (i32.shl (i32.add (i32.mul (local.get $oy) (local.get $OW)) (local.get $ox)) (i32.const 2))))
