@@ -99,6 +99,24 @@ describe('backward', () => {
     expect(sp.argmax(x).requiresGrad).toBe(false);
   });
 
+  it("a transposed operand's gradient keeps its layout: a Linear weight's gradient is contiguous", () => {
+    // x @ W^T: W's gradient arrives as (dY^T x), not as a transposed view of x^T dY, with the same
+    // values (the same sums in the same order), so optimizers need not copy it.
+    const x = sp.randn([64, 40]);
+    const w = sp.randn([30, 40]).requiresGrad_();
+    const g = sp.randn([64, 30]);
+    sp.matmul(x, w.T).backward(g);
+    expect(w.grad!.isContiguous).toBe(true);
+    const bits = (t: sp.Tensor) => Array.from(new Int32Array(Float32Array.from(t.dataSync()).buffer));
+    expect(bits(w.grad!)).toEqual(bits(sp.matmul(x.T, g).T.contiguous()));
+    // the same for a transposed first operand
+    const a = sp.randn([40, 64]).requiresGrad_();
+    const b = sp.randn([40, 30]);
+    sp.matmul(a.T, b).backward(g);
+    expect(a.grad!.isContiguous).toBe(true);
+    expect(bits(a.grad!)).toEqual(bits(sp.matmul(g, b.T).T.contiguous()));
+  });
+
   it('gives clear errors', () => {
     const x = sp.tensor([1, 2], { requiresGrad: true });
     expect(() => sp.mul(x, 2).backward()).toThrow(

@@ -156,6 +156,7 @@ const cases: Case[] = [
   ['matmul batched broadcast', sp.matmul, () => [leaf([2, 1, 3, 4], 102), leaf([3, 4, 2], 103)]],
   ['matmul vector', sp.matmul, () => [leaf([4], 104), leaf([4, 3], 105)]],
   ['matmul transposed', (a, b) => sp.matmul(a.T, b), () => [leaf([4, 3], 106), leaf([4, 2], 107)]],
+  ['matmul x W^T (Linear)', (x, w) => sp.matmul(x, w.T), () => [leaf([3, 4], 108), leaf([2, 4], 109)]],
   [
     'conv1d',
     (x, w, b) => sp.conv1d(x, w, b, { stride: 2, padding: 1, dilation: 2 }),

@@ -184,6 +184,16 @@ const cases: [string, () => Tensor][] = [
         [32, 16, 3, 3],
       ),
   ],
+  [
+    'conv weight gradient, one input channel (direct: tap groups split)',
+    () =>
+      convBackwardWeight(
+        randomTensor([16, 1, 28, 28], 'float32', 49),
+        randomTensor([16, 6, 28, 28], 'float32', 50),
+        [6, 1, 5, 5],
+        { padding: 2 },
+      ),
+  ],
 ];
 
 describe('kernels of other modules (registerCpuKernels)', () => {
