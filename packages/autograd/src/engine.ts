@@ -20,6 +20,7 @@ import {
   clone,
   type DType,
   DTypeError,
+  expand,
   fmtShape,
   type GradFn,
   isFloat,
@@ -188,8 +189,15 @@ export function runBackward(
         const slots = sums.take(node);
         if (!slots) continue; // no gradient reaches this node
         const rule = runnableRule(node);
-        // Outputs that received no gradient contribute zeros.
-        const outGrads = node.outputMeta.map((m, k) => slots[k] ?? zeros(m.shape, { dtype: m.dtype }));
+        // Outputs that received no gradient contribute zeros; integer outputs (max pooling's
+        // indices), which no gradient can reach, a broadcast zero instead of a filled tensor.
+        const outGrads = node.outputMeta.map(
+          (m, k) =>
+            slots[k] ??
+            (isFloat(m.dtype)
+              ? zeros(m.shape, { dtype: m.dtype })
+              : expand(zeros([], { dtype: m.dtype }), m.shape)),
+        );
         for (const [k, t] of node.retained) setGrad(t, outGrads[k], createGraph);
         for (const t of wanted) if (t.gradFn === node) captured.set(t, outGrads[slotOf.get(t) ?? 0]);
 
