@@ -7,13 +7,13 @@
 ;; one 8-wide load per tap row (max pooling compares them as a tree, average pooling's backward
 ;; adds both taps' gradients with one 8-wide add per row); with 1, 2 or 4 tap rows (1-D, 2-D,
 ;; 3-D) SoftPool holds all of a group's inputs at once and makes one pass, and its backward
-;; rebuilds the window statistics from them. Tap rows come from a table built in JS: per output row, R then the R input-row
-;; offsets (padding rows are simply not listed). Backward passes add each window's contributions
-;; into the input gradient in a fixed order (deterministic, no atomics). Each export runs its
-;; per-plane function over `planes` planes laid out back to back (input-sized arrays inStride
-;; bytes apart, output-sized ones outStride), so the CPU worker threads of @softpool/tensor, which
-;; run this module on their shared memory, take ranges of planes; float parameters come as their
-;; bits (the threads pass integers).
+;; rebuilds the window statistics from them. Tap rows come from a table built in JS: per output
+;; row, R then the R input-row offsets (padding rows are simply not listed). Backward passes add
+;; each window's contributions into the input gradient in a fixed order (deterministic, no
+;; atomics). Each export runs its per-plane function over `planes` planes laid out back to back
+;; (input-sized arrays inStride bytes apart, output-sized ones outStride), so the CPU worker
+;; threads of @softpool/tensor, which run this module on their shared memory, take ranges of
+;; planes; float parameters come as their bits (the threads pass integers).
 (module
   (import "env" "memory" (memory 1 65536 shared))
 
@@ -1478,7 +1478,7 @@
         (local.set $ob (i32.shl (i32.add (i32.mul (local.get $row) (local.get $OW)) (local.get $ox0)) (i32.const 2)))
         (local.set $mx (v128.const f32x4 -inf -inf -inf -inf))
         (local.set $best (v128.const i32x4 -1 -1 -1 -1))
-(if (i32.and (i32.and (local.get $fast) (local.get $pair)) (i32.eq (local.get $R) (i32.const 2)))
+        (if (i32.and (i32.and (local.get $fast) (local.get $pair)) (i32.eq (local.get $R) (i32.const 2)))
         (then
             (local.set $x0 (i32.sub (i32.shl (local.get $ox0) (i32.const 1)) (local.get $px)))
             (local.set $rp (i32.add (local.get $x) (i32.shl (i32.load offset=4 (local.get $rt)) (i32.const 2))))
@@ -1722,7 +1722,7 @@
         ;; byte offset of output (row, ox0) in the per-plane output arrays
         (local.set $ob (i32.shl (i32.add (i32.mul (local.get $row) (local.get $OW)) (local.get $ox0)) (i32.const 2)))
         (local.set $sum (v128.const f32x4 0 0 0 0))
-(if (i32.and (i32.and (local.get $fast) (local.get $pair)) (i32.eq (local.get $R) (i32.const 2)))
+        (if (i32.and (i32.and (local.get $fast) (local.get $pair)) (i32.eq (local.get $R) (i32.const 2)))
         (then
             (local.set $x0 (i32.sub (i32.shl (local.get $ox0) (i32.const 1)) (local.get $px)))
             (local.set $rp (i32.add (local.get $x) (i32.shl (i32.load offset=4 (local.get $rt)) (i32.const 2))))
@@ -1873,8 +1873,9 @@
         (local.set $ob (i32.shl (i32.add (i32.mul (local.get $row) (local.get $OW)) (local.get $ox0)) (i32.const 2)))
         (local.set $c (f32x4.mul (v128.load (i32.add (local.get $g) (local.get $ob))) (v128.load (i32.add (local.get $inv) (local.get $ob)))))
         (local.set $inside (i32.and (local.get $pair) (i32.and (i32.ge_s (local.get $ox0) (local.get $oxLo))
-          (i32.lt_s (select (i32.add (local.get $ox0) (i32.const 3)) (i32.sub (local.get $OW) (i32.const 1)) (i32.lt_s (i32.add (local.get $ox0) (i32.const 3)) (local.get $OW))) (local.get $oxHi)))))
-(if (i32.and (local.get $inside) (i32.eq (local.get $R) (i32.const 2)))
+          (i32.lt_s (select (i32.add (local.get $ox0) (i32.const 3)) (i32.sub (local.get $OW) (i32.const 1))
+            (i32.lt_s (i32.add (local.get $ox0) (i32.const 3)) (local.get $OW))) (local.get $oxHi)))))
+        (if (i32.and (local.get $inside) (i32.eq (local.get $R) (i32.const 2)))
         (then
             (local.set $x0 (i32.sub (i32.shl (local.get $ox0) (i32.const 1)) (local.get $px)))
             (local.set $c (v128.bitselect (local.get $c) (v128.const f32x4 -0 -0 -0 -0)
