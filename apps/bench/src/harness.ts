@@ -45,14 +45,20 @@ export async function measure(
 }
 
 /**
- * Times one call under several settings (e.g. thread counts), alternating them call by call, so
- * a machine that changes speed mid-run (shared, noisy) affects every setting alike and their
- * ratio stays meaningful. `settings[i]()` switches to setting i (not timed).
+ * Times one call under several settings (e.g. thread counts), alternating them in short blocks,
+ * so a machine that changes speed mid-run (shared, noisy) affects every setting alike and their
+ * ratio stays meaningful. Each block starts with one untimed call: right after a switch the
+ * setting is not in its steady state (worker threads that sat idle through the other setting's
+ * call wake late and find their caches cold: on the reference VM a conv2d forward+backward read
+ * 1.6-1.9x on two threads over one call by call in three runs, 2.0-2.1x in blocks in two), and a
+ * training loop runs one setting for many calls in a row. `settings[i]()` switches to setting i
+ * (not timed).
  */
 export async function measureAlternating(
   fn: () => Promise<void> | void,
   settings: (() => Promise<void> | void)[],
   { iters, warmup, budgetMs }: MeasureOptions,
+  block = BLOCK,
 ): Promise<Timing[]> {
   let first = 0;
   for (const use of settings) {
@@ -65,12 +71,15 @@ export async function measureAlternating(
   }
   const n = first * iters > budgetMs ? Math.max(1, Math.floor(budgetMs / Math.max(first, 1e-3))) : iters;
   const times = settings.map((): number[] => []);
-  for (let i = 0; i < n; i++) {
+  for (let done = 0; done < n; done += block) {
     for (const [s, use] of settings.entries()) {
       await use();
-      const t0 = performance.now();
-      await fn();
-      times[s].push(performance.now() - t0);
+      if (warmup > 0) await fn();
+      for (let i = done; i < Math.min(n, done + block); i++) {
+        const t0 = performance.now();
+        await fn();
+        times[s].push(performance.now() - t0);
+      }
     }
   }
   return times.map((t) => {
@@ -79,7 +88,9 @@ export async function measureAlternating(
   });
 }
 
-/** Memory-copy bandwidth from JS (GB/s), the reference for the poolings' achieved bandwidth. */
+/** Timed calls per setting in a row (measureAlternating). */
+const BLOCK = 5;
+
 export function copyBandwidth(bytes = 64 << 20): number {
   const a = new Float32Array(bytes / 4).fill(1);
   const b = new Float32Array(bytes / 4);

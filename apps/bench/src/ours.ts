@@ -151,7 +151,7 @@ export async function measureOurs(
 }
 
 /**
- * Times one case on the CPU with each thread count, alternating the counts call by call (see
+ * Times one case on the CPU with each thread count, alternating the counts in blocks of calls (see
  * measureAlternating); the peak is measured with the last (largest) count.
  */
 export async function measureOursThreads(
