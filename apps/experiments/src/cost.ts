@@ -35,7 +35,8 @@ export interface ShareRow {
 }
 export interface CostResults {
   createdAt: string;
-  machine: ReturnType<typeof machine> & { webgpuAdapter: string | null };
+  /** cpuThreads: the CPU backend's threads in the run (results before it was recorded used one). */
+  machine: ReturnType<typeof machine> & { webgpuAdapter: string | null; cpuThreads?: number };
   iters: number;
   rows: CostRow[];
   shares: ShareRow[];
@@ -187,7 +188,7 @@ Options:
       }
     const results: CostResults = {
       createdAt: new Date().toISOString(),
-      machine: { ...machine(), webgpuAdapter: adapter },
+      machine: { ...machine(), webgpuAdapter: adapter, cpuThreads: await sp.threadsReady() },
       iters,
       rows,
       shares,

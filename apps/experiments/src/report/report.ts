@@ -223,12 +223,18 @@ function gridTables(records: RunRecord[], grids: GridRows[], img: string, charts
   return out.join('\n');
 }
 
+/** The CPU backend's threads in a cost run, in words (runs before they were recorded used one). */
+function cpuThreads(c: CostResults | null): string {
+  const n = c?.machine.cpuThreads ?? 1;
+  return n === 1 ? 'one thread' : `${n} threads`;
+}
+
 function costSection(c: CostResults | null, img: string, charts: Report['charts']): string {
   const out: string[] = ['## 3. Cost: time and memory', ''];
   out.push(
     '**Paper.** Forward and backward latency and memory of each method on CPU and GPU; SoftPool is reported to cost little more than max and average pooling (with their CUDA kernels).',
     '',
-    "**Ours.** `pnpm experiments cost`: every method through the bench harness (`apps/bench`, median of the timed calls after a warm-up, peak bytes allocated by one call), kernel 2 stride 2 on a LeNet/VGG-like activation [64,16,28,28], a larger one [16,32,64,64], and 3-D [8,16,8,32,32]; the CPU backend (WebAssembly SIMD, one thread) and WebGPU (whatever adapter the machine has; here Mesa's lavapipe, a CPU rasteriser, so its figures compare kernels, not GPUs). And the share of a training step spent in pooling kernels (CPU, batch 64).",
+    `**Ours.** \`pnpm experiments cost\`: every method through the bench harness (\`apps/bench\`, median of the timed calls after a warm-up, peak bytes allocated by one call), kernel 2 stride 2 on a LeNet/VGG-like activation [64,16,28,28], a larger one [16,32,64,64], and 3-D [8,16,8,32,32]; the CPU backend (WebAssembly SIMD, ${cpuThreads(c)}) and WebGPU (whatever adapter the machine has; here Mesa's lavapipe, a CPU rasteriser, so its figures compare kernels, not GPUs). And the share of a training step spent in pooling kernels (CPU, batch 64).`,
     '',
   );
   if (!c) return [...out, '_No cost results yet: run `pnpm experiments cost`._', ''].join('\n');
