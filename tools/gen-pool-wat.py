@@ -17,6 +17,10 @@ COMMON_LOCALS = '(local $row i32) (local $rt i32) (local $R i32) (local $rr i32)
 LAST_REAL = ('(select (i32.add (local.get $ox0) (i32.const 3)) (i32.sub (local.get $OW) (i32.const 1))\n'
              '            (i32.lt_s (i32.add (local.get $ox0) (i32.const 3)) (local.get $OW)))')
 
+# $inside: the group is kernel-2 stride-2 and its real lanes' windows lie inside the row.
+INSIDE = ('        (local.set $inside (i32.and (local.get $pair) (i32.and (i32.ge_s (local.get $ox0) (local.get $oxLo))\n'
+  + f'          (i32.lt_s {LAST_REAL} (local.get $oxHi)))))\n')
+
 def row_loop(group_body, stores_masked=False):
     """for each output row, for each group of 4 outputs: group_body (with $ox0, $fast, $ob set).
     stores_masked: the group's results only reach memory through store4, which drops the lanes
@@ -338,7 +342,19 @@ def fixed_bwd(n, tight=False):
             (if (i32.eqz (i32x4.all_true (local.get $fin)))
               (then
             ''' + '\n            '.join(f'(local.set $ew{k} (v128.bitselect (local.get $ew{k}) (local.get $bad) (local.get $fin)))' for k in ks) + '))\n            '
+      + ('' if tight else tail_lanes([f'$ew{k}' for k in ks]))
       + '\n            '.join(add_pair(row_ptr(j), f'$ew{2 * j}', f'$ew{2 * j + 1}', tight) for j in range(n)))
+
+def tail_lanes(vs):
+    """In the last group of a row, the lanes past OW (windows that do not exist, whose inputs lie past
+    the row's windows) of each of `vs` become -0, which added to a gradient leaves it as it is."""
+    keep = '(i32x4.lt_s (i32x4.add (i32x4.splat (local.get $ox0)) (v128.const i32x4 0 1 2 3)) (i32x4.splat (local.get $OW)))'
+    sets = '\n            '.join(f'(local.set {v} (v128.bitselect (local.get {v}) (v128.const f32x4 -0 -0 -0 -0) (local.get $keep)))' for v in vs)
+    return f'''(if (i32.gt_s (i32.add (local.get $ox0) (i32.const 4)) (local.get $OW))
+              (then
+            (local.set $keep {keep})
+            {sets}))
+            '''
 
 stats = ('            (local.set $mx (v128.load (i32.add (local.get $m) (local.get $ob))))\n'
   + '            (local.set $yv (v128.load (i32.add (local.get $y) (local.get $ob))))\n'
@@ -346,12 +362,14 @@ stats = ('            (local.set $mx (v128.load (i32.add (local.get $m) (local.g
   + '            (local.set $gs (v128.load (i32.add (local.get $g) (local.get $ob))))\n            '
   + window_terms() + '\n')
 pair_bwd = pair_rows('p', bwd_tap('$lo', '$d', '$c') + '\n            ' + bwd_tap('$hi', '$d2', '$c2', '2') + '\n            ' + add_pair('$rp', '$c', '$c2'))
-body = choose({n: fixed_bwd(n) for n in ROWS}, stats
+# One-pass groups include a row's last group when its real lanes' windows lie inside the row
+# ($inside, the forward's rule): its other lanes add -0 (tail_lanes).
+body = (INSIDE + '        ' + choose({n: fixed_bwd(n) for n in ROWS}, stats
   + '        (if (i32.and (local.get $fast) (local.get $pair))\n        (then\n          ' + pair_bwd + ')\n'
-  + '        (else\n' + tap_loop(lambda fast: bwd_tap('$v', '$d', '$c') + '\n            ' + scatter('(local.get $c)', fast), '0', 'c') + '))')
+  + '        (else\n' + tap_loop(lambda fast: bwd_tap('$v', '$d', '$c') + '\n            ' + scatter('(local.get $c)', fast), '0', 'c') + '))', '$inside'))
 wrap('  ;; SoftPool backward: each window adds g w (1 + (a - y)/T) (exact) or g w (paper) into the\n  ;; gradient of its taps, w = exp(max(a/T - m, -88)) / s. Non-finite windows add 0 (NaN for NaN).',
   '(export "softBwd") ' + COMMON_PARAMS + ' (param $g i32) (param $y i32) (param $m i32) (param $s i32) (param $invT f32) (param $exact i32) (param $grad i32)',
-  SOFT_LOCALS + ' (local $gs v128) (local $yv v128) (local $q v128) (local $c v128) (local $c2 v128) (local $fin v128) (local $bad v128)',
+  SOFT_LOCALS + ' (local $gs v128) (local $yv v128) (local $q v128) (local $c v128) (local $c2 v128) (local $fin v128) (local $bad v128) (local $inside i32) (local $keep v128)',
   PAIR_INIT + '    (local.set $iT (f32x4.splat (local.get $invT)))\n' + row_loop(body))
 
 # Planes whose every group is a one-pass group (kernel 2, stride 2, no padding, OW a multiple of
@@ -506,8 +524,7 @@ def pair_spread(n):
 # Groups whose real lanes' windows lie inside the row (the forward's rule, $inside) and are kernel
 # 2, stride 2, take pair_spread; other groups need all four lanes inside to add whole vectors.
 body = ('        (local.set $c (f32x4.mul (v128.load (i32.add (local.get $g) (local.get $ob))) (v128.load (i32.add (local.get $inv) (local.get $ob)))))\n'
-  + '        (local.set $inside (i32.and (local.get $pair) (i32.and (i32.ge_s (local.get $ox0) (local.get $oxLo))\n'
-  + f'          (i32.lt_s {LAST_REAL} (local.get $oxHi)))))\n        '
+  + INSIDE + '        '
   + choose({n: pair_spread(n) for n in ROWS}, tap_loop(lambda fast: scatter('(local.get $c)', fast), '0', 'f'), '$inside'))
 wrap('  ;; Average pooling backward: every tap of a window gets g / divisor.',
   '(export "avgBwd") ' + COMMON_PARAMS + ' (param $g i32) (param $inv i32) (param $grad i32)', '(local $c v128) (local $inside i32) ' + PAIR_TAP_LOCALS,

@@ -232,6 +232,24 @@ describe('float32 kernels (WebAssembly SIMD) agree with the float64 reference ke
     }
   });
 
+  it('softPool kernel 2 stride 2 keeps no window statistics for the backward, also with ragged rows', () => {
+    // The backward rebuilds them from the inputs wherever every group takes the kernel-2 path (rows
+    // of any width: the last group's lanes past the row are masked); with padding it reads them.
+    const kept = (shape: number[], o: L.SoftPoolOptions) => {
+      const x = sp.randn(shape).requiresGrad_();
+      const before = sp.memory().tensors;
+      const y = L.softPool2d(x, o);
+      const n = sp.memory().tensors - before;
+      y.dispose();
+      x.dispose();
+      return n;
+    };
+    const wholeVectors = kept([2, 2, 4, 32], { kernelSize: 2 }); // 16 outputs a row
+    expect(kept([2, 3, 28, 28], { kernelSize: 2 })).toBe(wholeVectors); // 14 outputs a row
+    expect(kept([2, 3, 10, 10], { kernelSize: 2 })).toBe(wholeVectors); // 5
+    expect(kept([2, 3, 10, 10], { kernelSize: 2, padding: 1 })).toBe(wholeVectors + 2); // m and s
+  });
+
   it('softPool: non-finite windows on the vector paths follow the reference rule', () => {
     // Two rows of 16: windows (2x2) 0..7; window 1 holds a NaN, 2 a +inf, 3 only -inf, 5 one -inf.
     const row0 = [1, 2, Number.NaN, 0, Infinity, 1, -Infinity, -Infinity, 0, 1, -Infinity, 3, 4, 5, 6, 7];

@@ -97,9 +97,11 @@ interface Rows {
   invWithPad: Float32Array;
   /**
    * Every group of 4 windows takes a one-pass kernel-2 stride-2 path (1, 2 or 4 tap rows: 1-D, 2-D
-   * or 3-D), whose SoftPool backward rebuilds m, s and y itself; the SoftPool forward runs the
-   * dedicated softFwdOne loop.
+   * or 3-D; a row's last group with its lanes past OW masked), whose SoftPool backward rebuilds m,
+   * s and y itself: the SoftPool forward keeps no statistics.
    */
+  statless: boolean;
+  /** statless, and rows whole groups (OW a multiple of 4): the dedicated softFwdOne loop. */
   onePass: boolean;
   /** Tap rows per output row (the same for all rows when onePass). */
   R: number;
@@ -138,8 +140,8 @@ function rows(p: Plan, g: PoolGeometry): Rows {
   while (oxLo < OW && oxLo * sx - px < 0) oxLo++;
   let oxHi = OW;
   while (oxHi > oxLo && (oxHi - 1) * sx - px + (K - 1) * dx >= W) oxHi--;
-  const onePass =
-    [1, 2, 4].includes(R) && K === 2 && sx === 2 && dx === 1 && oxLo === 0 && oxHi === OW && OW % 4 === 0;
+  const statless = [1, 2, 4].includes(R) && K === 2 && sx === 2 && dx === 1 && oxLo === 0 && oxHi === OW;
+  const onePass = statless && OW % 4 === 0;
   const r: Rows = {
     table: Int32Array.from(table),
     nRows: p.outSize[0] * p.outSize[1],
@@ -153,6 +155,7 @@ function rows(p: Plan, g: PoolGeometry): Rows {
     oxHi,
     inv: Float32Array.from(p.count, (c) => 1 / c),
     invWithPad: Float32Array.from(p.countWithPad, (c) => 1 / c),
+    statless,
     onePass,
     R,
     disjoint: used.size === listed,
@@ -278,7 +281,7 @@ function common(r: Rows, x: number, table: number): number[] {
   return [x, r.W, table, r.nRows, r.OW, r.sx, r.px, r.K, r.dx, r.oxLo, r.oxHi];
 }
 
-/** [y, m, s], or [y] alone when `stats` is false or the backward rebuilds m and s (onePass). */
+/** [y, m, s], or [y] alone when `stats` is false or the backward rebuilds m and s (statless). */
 export function softPoolForwardWasm(
   x: Tensor,
   g: PoolGeometry,
@@ -288,7 +291,7 @@ export function softPoolForwardWasm(
   const k = load()!;
   const p = plan(x.shape, g);
   const r = rows(p, g);
-  const count = stats && !r.onePass ? 3 : 1;
+  const count = stats && !r.statless ? 3 : 1;
   const outs = Array.from({ length: count }, () => cpuEmptyUnfilled(outShape(x, p), 'float32'));
   const [y, m, s] = outs.map(cpuData);
   const [I, O] = [p.inPlane, p.outPlane];
@@ -321,8 +324,9 @@ export function softPoolBackwardWasm(
   const k = load()!;
   const p = plan(x.shape, g);
   const r = rows(p, g);
-  if (!r.onePass && stats.length !== 3)
+  if (!r.statless && stats.length !== 3)
     throw new Error('softPoolBackward: the forward statistics are missing (internal error)');
+  // Without statistics (statless) the kernel reads none: m and s get scratch.
   const [a, gy, y, m, s] = [x, grad, ...stats].map(readContiguous);
   const out = cpuEmptyUnfilled(x.shape, 'float32');
   const [I, O] = [p.inPlane, p.outPlane];

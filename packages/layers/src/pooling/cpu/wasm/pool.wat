@@ -449,7 +449,7 @@
   ;; SoftPool backward: each window adds g w (1 + (a - y)/T) (exact) or g w (paper) into the
   ;; gradient of its taps, w = exp(max(a/T - m, -88)) / s. Non-finite windows add 0 (NaN for NaN).
   (func $softBwd1 (param $x i32) (param $W i32) (param $rowTab i32) (param $nRows i32) (param $OW i32) (param $sx i32) (param $px i32) (param $K i32) (param $dx i32) (param $oxLo i32) (param $oxHi i32) (param $g i32) (param $y i32) (param $m i32) (param $s i32) (param $invT f32) (param $exact i32) (param $grad i32)
-    (local $row i32) (local $rt i32) (local $R i32) (local $rr i32) (local $rp i32) (local $k i32) (local $ox0 i32) (local $fast i32) (local $x0 i32) (local $xj i32) (local $ok i32) (local $ob i32) (local $v v128) (local $mask v128) (local $mx v128) (local $sum v128) (local $t v128) (local $d v128) (local $d2 v128) (local $ex v128) (local $ex2 v128) (local $iT v128) (local $ek v128) (local $er v128) (local $ep v128) (local $ef v128) (local $pair i32) (local $v2 v128) (local $lo v128) (local $hi v128) (local $ek2 v128) (local $er2 v128) (local $ep2 v128) (local $ef2 v128) (local $rp1 i32) (local $rp2 i32) (local $rp3 i32) (local $w0 v128) (local $dw0 v128) (local $ew0 v128) (local $ekw0 v128) (local $erw0 v128) (local $epw0 v128) (local $efw0 v128) (local $w1 v128) (local $dw1 v128) (local $ew1 v128) (local $ekw1 v128) (local $erw1 v128) (local $epw1 v128) (local $efw1 v128) (local $w2 v128) (local $dw2 v128) (local $ew2 v128) (local $ekw2 v128) (local $erw2 v128) (local $epw2 v128) (local $efw2 v128) (local $w3 v128) (local $dw3 v128) (local $ew3 v128) (local $ekw3 v128) (local $erw3 v128) (local $epw3 v128) (local $efw3 v128) (local $w4 v128) (local $dw4 v128) (local $ew4 v128) (local $ekw4 v128) (local $erw4 v128) (local $epw4 v128) (local $efw4 v128) (local $w5 v128) (local $dw5 v128) (local $ew5 v128) (local $ekw5 v128) (local $erw5 v128) (local $epw5 v128) (local $efw5 v128) (local $w6 v128) (local $dw6 v128) (local $ew6 v128) (local $ekw6 v128) (local $erw6 v128) (local $epw6 v128) (local $efw6 v128) (local $w7 v128) (local $dw7 v128) (local $ew7 v128) (local $ekw7 v128) (local $erw7 v128) (local $epw7 v128) (local $efw7 v128) (local $gs v128) (local $yv v128) (local $q v128) (local $c v128) (local $c2 v128) (local $fin v128) (local $bad v128)
+    (local $row i32) (local $rt i32) (local $R i32) (local $rr i32) (local $rp i32) (local $k i32) (local $ox0 i32) (local $fast i32) (local $x0 i32) (local $xj i32) (local $ok i32) (local $ob i32) (local $v v128) (local $mask v128) (local $mx v128) (local $sum v128) (local $t v128) (local $d v128) (local $d2 v128) (local $ex v128) (local $ex2 v128) (local $iT v128) (local $ek v128) (local $er v128) (local $ep v128) (local $ef v128) (local $pair i32) (local $v2 v128) (local $lo v128) (local $hi v128) (local $ek2 v128) (local $er2 v128) (local $ep2 v128) (local $ef2 v128) (local $rp1 i32) (local $rp2 i32) (local $rp3 i32) (local $w0 v128) (local $dw0 v128) (local $ew0 v128) (local $ekw0 v128) (local $erw0 v128) (local $epw0 v128) (local $efw0 v128) (local $w1 v128) (local $dw1 v128) (local $ew1 v128) (local $ekw1 v128) (local $erw1 v128) (local $epw1 v128) (local $efw1 v128) (local $w2 v128) (local $dw2 v128) (local $ew2 v128) (local $ekw2 v128) (local $erw2 v128) (local $epw2 v128) (local $efw2 v128) (local $w3 v128) (local $dw3 v128) (local $ew3 v128) (local $ekw3 v128) (local $erw3 v128) (local $epw3 v128) (local $efw3 v128) (local $w4 v128) (local $dw4 v128) (local $ew4 v128) (local $ekw4 v128) (local $erw4 v128) (local $epw4 v128) (local $efw4 v128) (local $w5 v128) (local $dw5 v128) (local $ew5 v128) (local $ekw5 v128) (local $erw5 v128) (local $epw5 v128) (local $efw5 v128) (local $w6 v128) (local $dw6 v128) (local $ew6 v128) (local $ekw6 v128) (local $erw6 v128) (local $epw6 v128) (local $efw6 v128) (local $w7 v128) (local $dw7 v128) (local $ew7 v128) (local $ekw7 v128) (local $erw7 v128) (local $epw7 v128) (local $efw7 v128) (local $gs v128) (local $yv v128) (local $q v128) (local $c v128) (local $c2 v128) (local $fin v128) (local $bad v128) (local $inside i32) (local $keep v128)
     (local.set $pair (i32.and (i32.eq (local.get $K) (i32.const 2))
       (i32.and (i32.eq (local.get $sx) (i32.const 2)) (i32.eq (local.get $dx) (i32.const 1)))))
     (local.set $iT (f32x4.splat (local.get $invT)))
@@ -465,7 +465,10 @@
           (i32.and (i32.ge_s (local.get $ox0) (local.get $oxLo)) (i32.lt_s (i32.add (local.get $ox0) (i32.const 3)) (local.get $oxHi)))))
         ;; byte offset of output (row, ox0) in the per-plane output arrays
         (local.set $ob (i32.shl (i32.add (i32.mul (local.get $row) (local.get $OW)) (local.get $ox0)) (i32.const 2)))
-(if (i32.and (i32.and (local.get $fast) (local.get $pair)) (i32.eq (local.get $R) (i32.const 2)))
+        (local.set $inside (i32.and (local.get $pair) (i32.and (i32.ge_s (local.get $ox0) (local.get $oxLo))
+          (i32.lt_s (select (i32.add (local.get $ox0) (i32.const 3)) (i32.sub (local.get $OW) (i32.const 1))
+            (i32.lt_s (i32.add (local.get $ox0) (i32.const 3)) (local.get $OW))) (local.get $oxHi)))))
+        (if (i32.and (local.get $inside) (i32.eq (local.get $R) (i32.const 2)))
         (then
             (local.set $x0 (i32.sub (i32.shl (local.get $ox0) (i32.const 1)) (local.get $px)))
             (local.set $rp (i32.add (local.get $x) (i32.shl (i32.load offset=4 (local.get $rt)) (i32.const 2))))
@@ -541,6 +544,13 @@
             (local.set $ew1 (v128.bitselect (local.get $ew1) (local.get $bad) (local.get $fin)))
             (local.set $ew2 (v128.bitselect (local.get $ew2) (local.get $bad) (local.get $fin)))
             (local.set $ew3 (v128.bitselect (local.get $ew3) (local.get $bad) (local.get $fin)))))
+            (if (i32.gt_s (i32.add (local.get $ox0) (i32.const 4)) (local.get $OW))
+              (then
+            (local.set $keep (i32x4.lt_s (i32x4.add (i32x4.splat (local.get $ox0)) (v128.const i32x4 0 1 2 3)) (i32x4.splat (local.get $OW))))
+            (local.set $ew0 (v128.bitselect (local.get $ew0) (v128.const f32x4 -0 -0 -0 -0) (local.get $keep)))
+            (local.set $ew1 (v128.bitselect (local.get $ew1) (v128.const f32x4 -0 -0 -0 -0) (local.get $keep)))
+            (local.set $ew2 (v128.bitselect (local.get $ew2) (v128.const f32x4 -0 -0 -0 -0) (local.get $keep)))
+            (local.set $ew3 (v128.bitselect (local.get $ew3) (v128.const f32x4 -0 -0 -0 -0) (local.get $keep)))))
             (local.set $ok (i32.add (i32.sub (local.get $rp) (local.get $x)) (i32.add (local.get $grad) (i32.shl (local.get $x0) (i32.const 2)))))
             (v128.store (local.get $ok) (f32x4.add (v128.load (local.get $ok)) (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $ew0) (local.get $ew1))))
             (v128.store offset=16 (local.get $ok) (f32x4.add (v128.load offset=16 (local.get $ok)) (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $ew0) (local.get $ew1))))
@@ -548,7 +558,7 @@
             (v128.store (local.get $ok) (f32x4.add (v128.load (local.get $ok)) (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $ew2) (local.get $ew3))))
             (v128.store offset=16 (local.get $ok) (f32x4.add (v128.load offset=16 (local.get $ok)) (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $ew2) (local.get $ew3)))))
         (else
-(if (i32.and (i32.and (local.get $fast) (local.get $pair)) (i32.eq (local.get $R) (i32.const 1)))
+(if (i32.and (local.get $inside) (i32.eq (local.get $R) (i32.const 1)))
         (then
             (local.set $x0 (i32.sub (i32.shl (local.get $ox0) (i32.const 1)) (local.get $px)))
             (local.set $rp (i32.add (local.get $x) (i32.shl (i32.load offset=4 (local.get $rt)) (i32.const 2))))
@@ -595,11 +605,16 @@
               (then
             (local.set $ew0 (v128.bitselect (local.get $ew0) (local.get $bad) (local.get $fin)))
             (local.set $ew1 (v128.bitselect (local.get $ew1) (local.get $bad) (local.get $fin)))))
+            (if (i32.gt_s (i32.add (local.get $ox0) (i32.const 4)) (local.get $OW))
+              (then
+            (local.set $keep (i32x4.lt_s (i32x4.add (i32x4.splat (local.get $ox0)) (v128.const i32x4 0 1 2 3)) (i32x4.splat (local.get $OW))))
+            (local.set $ew0 (v128.bitselect (local.get $ew0) (v128.const f32x4 -0 -0 -0 -0) (local.get $keep)))
+            (local.set $ew1 (v128.bitselect (local.get $ew1) (v128.const f32x4 -0 -0 -0 -0) (local.get $keep)))))
             (local.set $ok (i32.add (i32.sub (local.get $rp) (local.get $x)) (i32.add (local.get $grad) (i32.shl (local.get $x0) (i32.const 2)))))
             (v128.store (local.get $ok) (f32x4.add (v128.load (local.get $ok)) (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $ew0) (local.get $ew1))))
             (v128.store offset=16 (local.get $ok) (f32x4.add (v128.load offset=16 (local.get $ok)) (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $ew0) (local.get $ew1)))))
         (else
-(if (i32.and (i32.and (local.get $fast) (local.get $pair)) (i32.eq (local.get $R) (i32.const 4)))
+(if (i32.and (local.get $inside) (i32.eq (local.get $R) (i32.const 4)))
         (then
             (local.set $x0 (i32.sub (i32.shl (local.get $ox0) (i32.const 1)) (local.get $px)))
             (local.set $rp (i32.add (local.get $x) (i32.shl (i32.load offset=4 (local.get $rt)) (i32.const 2))))
@@ -733,6 +748,17 @@
             (local.set $ew5 (v128.bitselect (local.get $ew5) (local.get $bad) (local.get $fin)))
             (local.set $ew6 (v128.bitselect (local.get $ew6) (local.get $bad) (local.get $fin)))
             (local.set $ew7 (v128.bitselect (local.get $ew7) (local.get $bad) (local.get $fin)))))
+            (if (i32.gt_s (i32.add (local.get $ox0) (i32.const 4)) (local.get $OW))
+              (then
+            (local.set $keep (i32x4.lt_s (i32x4.add (i32x4.splat (local.get $ox0)) (v128.const i32x4 0 1 2 3)) (i32x4.splat (local.get $OW))))
+            (local.set $ew0 (v128.bitselect (local.get $ew0) (v128.const f32x4 -0 -0 -0 -0) (local.get $keep)))
+            (local.set $ew1 (v128.bitselect (local.get $ew1) (v128.const f32x4 -0 -0 -0 -0) (local.get $keep)))
+            (local.set $ew2 (v128.bitselect (local.get $ew2) (v128.const f32x4 -0 -0 -0 -0) (local.get $keep)))
+            (local.set $ew3 (v128.bitselect (local.get $ew3) (v128.const f32x4 -0 -0 -0 -0) (local.get $keep)))
+            (local.set $ew4 (v128.bitselect (local.get $ew4) (v128.const f32x4 -0 -0 -0 -0) (local.get $keep)))
+            (local.set $ew5 (v128.bitselect (local.get $ew5) (v128.const f32x4 -0 -0 -0 -0) (local.get $keep)))
+            (local.set $ew6 (v128.bitselect (local.get $ew6) (v128.const f32x4 -0 -0 -0 -0) (local.get $keep)))
+            (local.set $ew7 (v128.bitselect (local.get $ew7) (v128.const f32x4 -0 -0 -0 -0) (local.get $keep)))))
             (local.set $ok (i32.add (i32.sub (local.get $rp) (local.get $x)) (i32.add (local.get $grad) (i32.shl (local.get $x0) (i32.const 2)))))
             (v128.store (local.get $ok) (f32x4.add (v128.load (local.get $ok)) (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $ew0) (local.get $ew1))))
             (v128.store offset=16 (local.get $ok) (f32x4.add (v128.load offset=16 (local.get $ok)) (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $ew0) (local.get $ew1))))
