@@ -511,8 +511,7 @@ def pair_spread(n):
     per row at once. The group's real lanes' windows lie inside the row; its other lanes (past OW)
     add -0, which leaves any value as it is, to inputs past the row's windows."""
     out = ['(local.set $x0 (i32.sub (i32.shl (local.get $ox0) (i32.const 1)) (local.get $px)))',
-      '(local.set $c (v128.bitselect (local.get $c) (v128.const f32x4 -0 -0 -0 -0)\n'
-      '              (i32x4.lt_s (i32x4.add (i32x4.splat (local.get $ox0)) (v128.const i32x4 0 1 2 3)) (i32x4.splat (local.get $OW)))))',
+      tail_lanes(['$c']).rstrip(),
       '(local.set $v (i8x16.shuffle 0 1 2 3 0 1 2 3 4 5 6 7 4 5 6 7 (local.get $c) (local.get $c)))',
       '(local.set $v2 (i8x16.shuffle 8 9 10 11 8 9 10 11 12 13 14 15 12 13 14 15 (local.get $c) (local.get $c)))']
     for j in range(n):
@@ -527,7 +526,7 @@ body = ('        (local.set $c (f32x4.mul (v128.load (i32.add (local.get $g) (lo
   + INSIDE + '        '
   + choose({n: pair_spread(n) for n in ROWS}, tap_loop(lambda fast: scatter('(local.get $c)', fast), '0', 'f'), '$inside'))
 wrap('  ;; Average pooling backward: every tap of a window gets g / divisor.',
-  '(export "avgBwd") ' + COMMON_PARAMS + ' (param $g i32) (param $inv i32) (param $grad i32)', '(local $c v128) (local $inside i32) ' + PAIR_TAP_LOCALS,
+  '(export "avgBwd") ' + COMMON_PARAMS + ' (param $g i32) (param $inv i32) (param $grad i32)', '(local $c v128) (local $inside i32) (local $keep v128) ' + PAIR_TAP_LOCALS,
   PAIR_INIT + row_loop(body))
 # ---- plane loops: the exports ----
 # Which pointer parameters step by a whole input plane, and which by an output plane.

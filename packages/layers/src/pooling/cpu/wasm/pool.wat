@@ -1882,7 +1882,7 @@
 
   ;; Average pooling backward: every tap of a window gets g / divisor.
   (func $avgBwd1 (param $x i32) (param $W i32) (param $rowTab i32) (param $nRows i32) (param $OW i32) (param $sx i32) (param $px i32) (param $K i32) (param $dx i32) (param $oxLo i32) (param $oxHi i32) (param $g i32) (param $inv i32) (param $grad i32)
-    (local $row i32) (local $rt i32) (local $R i32) (local $rr i32) (local $rp i32) (local $k i32) (local $ox0 i32) (local $fast i32) (local $x0 i32) (local $xj i32) (local $ok i32) (local $ob i32) (local $v v128) (local $mask v128) (local $c v128) (local $inside i32) (local $pair i32) (local $v2 v128) (local $rp1 i32) (local $rp2 i32) (local $rp3 i32) (local $w0 v128) (local $w1 v128) (local $w2 v128) (local $w3 v128) (local $w4 v128) (local $w5 v128) (local $w6 v128) (local $w7 v128)
+    (local $row i32) (local $rt i32) (local $R i32) (local $rr i32) (local $rp i32) (local $k i32) (local $ox0 i32) (local $fast i32) (local $x0 i32) (local $xj i32) (local $ok i32) (local $ob i32) (local $v v128) (local $mask v128) (local $c v128) (local $inside i32) (local $keep v128) (local $pair i32) (local $v2 v128) (local $rp1 i32) (local $rp2 i32) (local $rp3 i32) (local $w0 v128) (local $w1 v128) (local $w2 v128) (local $w3 v128) (local $w4 v128) (local $w5 v128) (local $w6 v128) (local $w7 v128)
     (local.set $pair (i32.and (i32.eq (local.get $K) (i32.const 2))
       (i32.and (i32.eq (local.get $sx) (i32.const 2)) (i32.eq (local.get $dx) (i32.const 1)))))
     (local.set $rt (local.get $rowTab))
@@ -1904,8 +1904,10 @@
         (if (i32.and (local.get $inside) (i32.eq (local.get $R) (i32.const 2)))
         (then
             (local.set $x0 (i32.sub (i32.shl (local.get $ox0) (i32.const 1)) (local.get $px)))
-            (local.set $c (v128.bitselect (local.get $c) (v128.const f32x4 -0 -0 -0 -0)
-              (i32x4.lt_s (i32x4.add (i32x4.splat (local.get $ox0)) (v128.const i32x4 0 1 2 3)) (i32x4.splat (local.get $OW)))))
+            (if (i32.gt_s (i32.add (local.get $ox0) (i32.const 4)) (local.get $OW))
+              (then
+            (local.set $keep (i32x4.lt_s (i32x4.add (i32x4.splat (local.get $ox0)) (v128.const i32x4 0 1 2 3)) (i32x4.splat (local.get $OW))))
+            (local.set $c (v128.bitselect (local.get $c) (v128.const f32x4 -0 -0 -0 -0) (local.get $keep)))))
             (local.set $v (i8x16.shuffle 0 1 2 3 0 1 2 3 4 5 6 7 4 5 6 7 (local.get $c) (local.get $c)))
             (local.set $v2 (i8x16.shuffle 8 9 10 11 8 9 10 11 12 13 14 15 12 13 14 15 (local.get $c) (local.get $c)))
             (local.set $ok (i32.add (local.get $grad) (i32.add (i32.shl (i32.load offset=4 (local.get $rt)) (i32.const 2)) (i32.shl (local.get $x0) (i32.const 2)))))
@@ -1918,8 +1920,10 @@
 (if (i32.and (local.get $inside) (i32.eq (local.get $R) (i32.const 1)))
         (then
             (local.set $x0 (i32.sub (i32.shl (local.get $ox0) (i32.const 1)) (local.get $px)))
-            (local.set $c (v128.bitselect (local.get $c) (v128.const f32x4 -0 -0 -0 -0)
-              (i32x4.lt_s (i32x4.add (i32x4.splat (local.get $ox0)) (v128.const i32x4 0 1 2 3)) (i32x4.splat (local.get $OW)))))
+            (if (i32.gt_s (i32.add (local.get $ox0) (i32.const 4)) (local.get $OW))
+              (then
+            (local.set $keep (i32x4.lt_s (i32x4.add (i32x4.splat (local.get $ox0)) (v128.const i32x4 0 1 2 3)) (i32x4.splat (local.get $OW))))
+            (local.set $c (v128.bitselect (local.get $c) (v128.const f32x4 -0 -0 -0 -0) (local.get $keep)))))
             (local.set $v (i8x16.shuffle 0 1 2 3 0 1 2 3 4 5 6 7 4 5 6 7 (local.get $c) (local.get $c)))
             (local.set $v2 (i8x16.shuffle 8 9 10 11 8 9 10 11 12 13 14 15 12 13 14 15 (local.get $c) (local.get $c)))
             (local.set $ok (i32.add (local.get $grad) (i32.add (i32.shl (i32.load offset=4 (local.get $rt)) (i32.const 2)) (i32.shl (local.get $x0) (i32.const 2)))))
@@ -1929,8 +1933,10 @@
 (if (i32.and (local.get $inside) (i32.eq (local.get $R) (i32.const 4)))
         (then
             (local.set $x0 (i32.sub (i32.shl (local.get $ox0) (i32.const 1)) (local.get $px)))
-            (local.set $c (v128.bitselect (local.get $c) (v128.const f32x4 -0 -0 -0 -0)
-              (i32x4.lt_s (i32x4.add (i32x4.splat (local.get $ox0)) (v128.const i32x4 0 1 2 3)) (i32x4.splat (local.get $OW)))))
+            (if (i32.gt_s (i32.add (local.get $ox0) (i32.const 4)) (local.get $OW))
+              (then
+            (local.set $keep (i32x4.lt_s (i32x4.add (i32x4.splat (local.get $ox0)) (v128.const i32x4 0 1 2 3)) (i32x4.splat (local.get $OW))))
+            (local.set $c (v128.bitselect (local.get $c) (v128.const f32x4 -0 -0 -0 -0) (local.get $keep)))))
             (local.set $v (i8x16.shuffle 0 1 2 3 0 1 2 3 4 5 6 7 4 5 6 7 (local.get $c) (local.get $c)))
             (local.set $v2 (i8x16.shuffle 8 9 10 11 8 9 10 11 12 13 14 15 12 13 14 15 (local.get $c) (local.get $c)))
             (local.set $ok (i32.add (local.get $grad) (i32.add (i32.shl (i32.load offset=4 (local.get $rt)) (i32.const 2)) (i32.shl (local.get $x0) (i32.const 2)))))
