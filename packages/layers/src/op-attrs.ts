@@ -1,4 +1,4 @@
-// The attributes of the ops this package adds (window poolings, batch norm, the fused optimizer steps), declared on the core's
+// The attributes of the ops this package adds (window poolings, batch norm, the fused optimizer steps, nllLoss), declared on the core's
 // op map so that registerKernel and registerGradient check them here too.
 import type { AdamConstants, SgdConstants } from '@softpool/tensor';
 import type { PoolGeometry } from './pooling/geometry.js';
@@ -12,6 +12,8 @@ type BatchNormAttrs = { eps: number; relu?: boolean };
 type AdamStepAttrs = AdamConstants;
 /** One SGD step (inputs: param, grad[, momentumBuffer], updated in place; `first` fills the buffer). */
 type SgdStepAttrs = SgdConstants;
+/** nllLoss on [N, C] log-probabilities (inputs: logProbs, target[, weight]). */
+type NllAttrs = { ignoreIndex: number; reduction: 'mean' | 'sum' | 'none' };
 
 declare module '@softpool/tensor' {
   interface OpAttrs {
@@ -30,5 +32,8 @@ declare module '@softpool/tensor' {
     batchNormBackward: BatchNormAttrs;
     adamStep: AdamStepAttrs;
     sgdStep: SgdStepAttrs;
+    nllLoss: NllAttrs;
+    /** Inputs: the loss's gradient, target[, weight]; the result is [N, classes]. */
+    nllLossBackward: NllAttrs & { classes: number };
   }
 }

@@ -1,4 +1,4 @@
-import { gradcheck } from '@softpool/autograd';
+import { gradcheck, gradgradcheck } from '@softpool/autograd';
 import * as sp from '@softpool/tensor';
 import { describe, expect, it } from 'vitest';
 import * as L from '../src/index.js';
@@ -250,6 +250,51 @@ describe('layers against PyTorch', () => {
     expectT(bce, b.loss);
     bce.backward();
     expectT(z.grad!, b.grad);
+  });
+
+  it('nllLoss on [N, C] is one op (fused CPU kernels), equal to the composite with its gradients', () => {
+    // The composite still serves [N, C, ...] inputs: the same rows as [N, C, 1] take it.
+    const ops: string[] = [];
+    for (const dtype of ['float64', 'float32'] as const)
+      for (const reduction of ['mean', 'sum', 'none'] as const)
+        for (const weighted of [false, true]) {
+          sp.manualSeed(4);
+          const logits = sp.randn([7, 5], { dtype });
+          const target = sp.tensor([0, 4, -100, 2, 2, 1, 3], { dtype: 'int32' });
+          const weight = weighted ? sp.rand([5], { dtype }) : undefined;
+          const run = (x: sp.Tensor, t: sp.Tensor, record: boolean) => {
+            const xi = x.detach().requiresGrad_();
+            const off = sp.onDispatch((op) => record && ops.push(op));
+            const loss = L.nllLoss(sp.logSoftmax(xi, 1), t, { reduction, weight });
+            off();
+            loss.sum().backward();
+            return [Array.from(loss.dataSync()), Array.from(xi.grad!.dataSync())];
+          };
+          ops.length = 0;
+          const [fused, fusedGrad] = run(logits, target, true);
+          expect(ops).toEqual(['logSoftmax', 'nllLoss']);
+          const [composite, compositeGrad] = run(logits.unsqueeze(2), target.unsqueeze(1), false);
+          const tol = dtype === 'float64' ? 12 : 5;
+          fused.forEach((v, i) => expect(v).toBeCloseTo(composite[i], tol));
+          fusedGrad.forEach((v, i) => expect(v).toBeCloseTo(compositeGrad[i], tol));
+        }
+  });
+
+  it('nllLoss (fused): float64 gradient and second derivative checks; bad targets are named', () => {
+    const logits = sp.randn([4, 3], { dtype: 'float64' }).requiresGrad_();
+    const target = sp.tensor([2, 0, -100, 1], { dtype: 'int32' });
+    const weight = sp.tensor([0.5, 2, 1], { dtype: 'float64' });
+    for (const reduction of ['mean', 'sum', 'none'] as const) {
+      const f = (x: sp.Tensor) => L.crossEntropy(x, target, { reduction, weight });
+      expect(gradcheck(f, [logits]).ok).toBe(true);
+      expect(gradgradcheck(f, [logits]).ok).toBe(true);
+    }
+    expect(() => L.nllLoss(sp.zeros([2, 3]), sp.tensor([1, 3], { dtype: 'int32' }))).toThrow(
+      'nllLoss: target 3 at [1] is not a class index in [0, 3) nor ignoreIndex -100',
+    );
+    expect(() => L.crossEntropy(sp.zeros([2, 3]), sp.tensor([-1, 0], { dtype: 'int32' }))).toThrow(
+      'nllLoss: target -1 at [0] is not a class index in [0, 3) nor ignoreIndex -100',
+    );
   });
 
   it('loss errors name the shapes', () => {

@@ -10,6 +10,7 @@ import {
   exp,
   fmtShape,
   gather,
+  hasKernel,
   isFloat,
   log1p,
   logSoftmax,
@@ -19,6 +20,7 @@ import {
   neg,
   permute,
   relu,
+  run,
   ShapeError,
   square,
   sub,
@@ -28,6 +30,8 @@ import {
   where,
 } from '@softpool/tensor';
 import { Module } from '../module.js';
+import './cpu/nllLoss.js';
+import './grads.js';
 
 /** `t` with `axis` moved to the last position (a view). */
 function moveAxisLast(t: Tensor, axis: number): Tensor {
@@ -82,6 +86,15 @@ export function nllLoss(logProbs: Tensor, target: Tensor, options: NllOptions = 
   const C = logProbs.shape[1];
   if (weight && (weight.rank !== 1 || weight.shape[0] !== C))
     throw new ShapeError(`nllLoss: weight must be [${C}], got ${fmtShape(weight.shape)}`);
+  if (reduction !== 'mean' && reduction !== 'sum' && reduction !== 'none')
+    throw new ArgumentError(`nllLoss: reduction must be 'mean', 'sum' or 'none', got '${reduction}'`);
+  // [N, C] on a backend with the fused kernels: one op (a trainable weight takes the composite,
+  // which gives it a gradient).
+  if (logProbs.rank === 2 && hasKernel('nllLoss', logProbs.device) && !weight?.requiresGrad)
+    return run('nllLoss', weight ? [logProbs, target, weight] : [logProbs, target], {
+      ignoreIndex,
+      reduction,
+    });
   const keepMask = ne(target, ignoreIndex);
   const safeTarget = where(keepMask, target, 0);
   // Class axis last: [N, ..., C]; pick each target's log-probability.
