@@ -275,8 +275,8 @@ describe('layers against PyTorch', () => {
           expect(ops).toEqual(['logSoftmax', 'nllLoss']);
           const [composite, compositeGrad] = run(logits.unsqueeze(2), target.unsqueeze(1), false);
           const tol = dtype === 'float64' ? 12 : 5;
-          fused.forEach((v, i) => expect(v).toBeCloseTo(composite[i], tol));
-          fusedGrad.forEach((v, i) => expect(v).toBeCloseTo(compositeGrad[i], tol));
+          for (const [i, v] of fused.entries()) expect(v).toBeCloseTo(composite[i], tol);
+          for (const [i, v] of fusedGrad.entries()) expect(v).toBeCloseTo(compositeGrad[i], tol);
         }
   });
 
