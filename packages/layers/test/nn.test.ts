@@ -304,6 +304,9 @@ describe('layers against PyTorch', () => {
     expect(() => L.nllLoss(sp.zeros([2, 3]), sp.zeros([2]))).toThrow(
       'nllLoss: target must hold int32 class indices, got float32',
     );
+    expect(() => L.nllLoss(sp.zeros([2, 3], { dtype: 'int32' }), sp.zeros([2], { dtype: 'int32' }))).toThrow(
+      'nllLoss: input must hold float log-probabilities, got int32',
+    );
     expect(() =>
       L.crossEntropy(sp.zeros([2, 3]), sp.zeros([2], { dtype: 'int32' }), { labelSmoothing: 2 }),
     ).toThrow(/labelSmoothing must be in \[0, 1\]/);

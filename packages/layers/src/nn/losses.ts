@@ -72,6 +72,8 @@ export function nllLoss(logProbs: Tensor, target: Tensor, options: NllOptions = 
   const { reduction = 'mean', ignoreIndex = -100, weight } = lossOptions('nllLoss', options);
   checkTensor('nllLoss', logProbs);
   checkTensor('nllLoss', target, 'target');
+  if (!isFloat(logProbs.dtype))
+    throw new DTypeError(`nllLoss: input must hold float log-probabilities, got ${logProbs.dtype}`);
   if (target.dtype !== 'int32')
     throw new DTypeError(`nllLoss: target must hold int32 class indices, got ${target.dtype}`);
   if (
