@@ -21,7 +21,7 @@ function classOf(t: ArrayLike<number>, i: number, C: number, ignoreIndex: number
   return c;
 }
 
-/** The summed weights of the counted targets ('mean' divides by them, as PyTorch does). */
+/** The summed weights of the counted targets ('mean' divides by them, as PyTorch does; the backward). */
 function counted(
   t: ArrayLike<number>,
   w: ArrayLike<number> | undefined,
@@ -44,14 +44,21 @@ registerKernel('nllLoss', 'cpu', ([logp, target, weight], { ignoreIndex, reducti
   const out = cpuEmpty(reduction === 'none' ? [N] : [], logp.dtype);
   const o = cpuData(out);
   let total = 0;
+  let weights = 0;
   for (let i = 0; i < N; i++) {
     const c = classOf(t, i, C, ignoreIndex);
-    const v = c === undefined ? 0 : -(w ? w[c] : 1) * lp[i * C + c];
+    if (c === undefined) {
+      if (reduction === 'none') o[i] = 0;
+      continue;
+    }
+    const wc = w ? w[c] : 1;
+    const v = -wc * lp[i * C + c];
     if (reduction === 'none') o[i] = v;
-    else total += v;
+    total += v;
+    weights += wc;
   }
   if (reduction === 'sum') o[0] = total;
-  else if (reduction === 'mean') o[0] = total / counted(t, w, C, ignoreIndex);
+  else if (reduction === 'mean') o[0] = total / weights;
   return out;
 });
 
