@@ -2,6 +2,8 @@
 // views of the same values take the JavaScript loops. Both must give the same values, special
 // values included (NaN, signed zeros, infinities, subnormals), on any thread count.
 import { afterAll, describe, expect, it } from 'vitest';
+import { THREADED_MAPS } from '../src/cpu/expressions.js';
+import { threadInternals } from '../src/cpu/threads.js';
 import * as sp from '../src/index.js';
 import { setNumThreads, type Tensor, tensor, threadsReady } from '../src/index.js';
 import { randomValues } from './helpers.js';
@@ -27,9 +29,14 @@ function input(seed: number): Tensor {
   return tensor(v, { shape: [ROWS, COLS], dtype: 'float32' });
 }
 
-/** op on the contiguous tensors against op on transposed (strided) views of the same values. */
-function expectSame(op: (...t: Tensor[]) => Tensor, inputs: Tensor[]): void {
+/**
+ * op on the contiguous tensors against op on transposed (strided) views of the same values;
+ * `threaded`: the contiguous call must run on the threads.
+ */
+function expectSame(op: (...t: Tensor[]) => Tensor, inputs: Tensor[], threaded = false): void {
+  const calls = threadInternals.batches();
   const fast = op(...inputs).dataSync();
+  if (threaded) expect(threadInternals.batches()).toBeGreaterThan(calls);
   const views = inputs.map((t) => (t.size === 1 ? t : t.transpose(0, 1).contiguous().transpose(0, 1)));
   expect(views.some((t) => !t.isContiguous)).toBe(true);
   const slow = op(...views)
@@ -56,6 +63,40 @@ describe('WebAssembly elementwise maps', () => {
       for (const f of [sp.neg, sp.abs, sp.square, sp.sqrt, sp.relu])
         expectSame(f as (t: Tensor) => Tensor, [a]);
       expectSame(sp.reluBackward as (...t: Tensor[]) => Tensor, [b, a]);
+    });
+  }
+});
+
+describe('JavaScript maps on the threads', () => {
+  afterAll(() => setNumThreads(1));
+  const ops: Record<(typeof THREADED_MAPS)[number][0], (...t: Tensor[]) => Tensor> = {
+    sign: sp.sign,
+    round: (x) => sp.round(sp.mul(x, 2.5)), // many halves: round half to even is tested
+    exp: sp.exp,
+    log: sp.log,
+    log1p: sp.log1p,
+    expm1: sp.expm1,
+    sin: sp.sin,
+    cos: sp.cos,
+    tanh: sp.tanh,
+    sigmoid: sp.sigmoid,
+    erf: sp.erf,
+    gelu: (x) => sp.add(sp.gelu(x), sp.gelu(x, { approximate: 'tanh' })),
+    leakyRelu: (x) => sp.leakyRelu(x, { negativeSlope: 0.13 }),
+    pow: sp.pow,
+  };
+  for (const threads of [2, 3, 4]) {
+    it(`give the calling thread's bits on ${threads} threads`, async () => {
+      setNumThreads(threads);
+      expect(await threadsReady()).toBe(threads);
+      const [a, b] = [input(3), input(4)];
+      for (const [op] of THREADED_MAPS) {
+        const f = ops[op];
+        if (op === 'pow') {
+          expectSame(f, [a, b], true);
+          expectSame(f, [a, tensor([2.5], { dtype: 'float32' })], true);
+        } else expectSame(f, [a], true);
+      }
     });
   }
 });

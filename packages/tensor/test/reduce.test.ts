@@ -1,7 +1,8 @@
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { threadInternals } from '../src/cpu/threads.js';
 import * as sp from '../src/index.js';
-import { ArgumentError, tensor } from '../src/index.js';
+import { ArgumentError, setNumThreads, tensor, threadsReady } from '../src/index.js';
 import { expectClose, randomTensor, ravel, sizeOf, unravel, values } from './helpers.js';
 
 /** Reference reduction over `axes` of a flat row-major array. */
@@ -230,5 +231,48 @@ describe('softmax family', () => {
     expect(r.shape).toEqual([1, 3, 1]);
     expect(values(sp.logSumExp(tensor([-Infinity, -Infinity])))).toEqual([-Infinity]);
     expect(sp.logSumExp(tensor([Infinity, 1])).itemSync()).toBe(Infinity);
+  });
+
+  describe('on the threads', () => {
+    afterAll(() => setNumThreads(1));
+    // Rows of the last axis and columns of the others, large enough to be split; some rows
+    // hold NaN, +inf, -inf or only -inf. [1, 40000] has one row: its columns are split.
+    const shapes = [
+      [64, 8, 40],
+      [3, 7000],
+      [1, 40000],
+    ];
+    const inputs = shapes.map((shape, k) => {
+      const v = values(randomTensor(shape, 'float32', 20 + k));
+      v[5] = Number.NaN;
+      v[41] = Number.POSITIVE_INFINITY;
+      v[90] = Number.NEGATIVE_INFINITY;
+      v.fill(Number.NEGATIVE_INFINITY, 160, 200);
+      return tensor(v, { shape, dtype: 'float32' });
+    });
+    const run = () =>
+      inputs.flatMap((x) =>
+        x.shape.flatMap((_, axis) => [
+          sp.softmax(x, axis).dataSync(),
+          sp.logSoftmax(x, axis).dataSync(),
+          sp.logSumExp(x, axis).dataSync(),
+        ]),
+      );
+    it("give one thread's bits on 2, 3 and 4 threads", async () => {
+      setNumThreads(1);
+      const one = run();
+      for (const threads of [2, 3, 4]) {
+        setNumThreads(threads);
+        expect(await threadsReady()).toBe(threads);
+        const calls = threadInternals.batches();
+        const many = run();
+        expect(threadInternals.batches() - calls).toBeGreaterThanOrEqual(one.length - 3);
+        many.forEach((r, k) => {
+          let bad = 0;
+          for (let i = 0; i < r.length; i++) if (!Object.is(r[i], one[k][i])) bad++;
+          expect(bad, `result ${k}`).toBe(0);
+        });
+      }
+    });
   });
 });

@@ -1,97 +1,16 @@
-// CPU elementwise kernels: each op is one JS expression in a table (typed so that a missing op is a
-// compile error); the codegen template turns it into a strided loop. Values are computed in
-// float64 and rounded on store, which is exact for float32 +, -, *, / and sqrt.
+// CPU elementwise kernels: each op is one JS expression (expressions.ts); the codegen template
+// turns it into a strided loop. Values are computed in float64 and rounded on store, which is
+// exact for float32 +, -, *, / and sqrt.
 import type { DType } from '../dtype.js';
 import { registerKernel } from '../kernels.js';
-import {
-  BINARY_OPS,
-  type BinaryOp,
-  COMPARISON_OPS,
-  LOGICAL_OPS,
-  UNARY_OPS,
-  type UnaryOp,
-} from '../ops/elementwise.js';
+import { BINARY_OPS, COMPARISON_OPS, LOGICAL_OPS, UNARY_OPS } from '../ops/elementwise.js';
 import { broadcastShapes } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { broadcastOperand, buf, emptyUnfilled, operand } from './backend.js';
 import { mapStrided } from './codegen.js';
+import { BINARY, BINARY_INT, HELPERS, UNARY, UNARY_INT } from './expressions.js';
 import { cpuFill } from './heap.js';
-import { wasmBinary, wasmReluBackward, wasmUnary } from './map-wasm.js';
-import { erf } from './math.js';
-
-function sigmoid(x: number): number {
-  if (x >= 0) return 1 / (1 + Math.exp(-x));
-  const e = Math.exp(x);
-  return e / (1 + e);
-}
-
-function gelu(x: number): number {
-  return 0.5 * x * (1 + erf(x * Math.SQRT1_2));
-}
-
-function geluTanh(x: number): number {
-  return 0.5 * x * (1 + Math.tanh(0.7978845608028654 * (x + 0.044715 * x * x * x)));
-}
-
-/** Round half to even, as PyTorch (and IEEE) do; Math.round rounds half up. */
-function roundHalfEven(x: number): number {
-  const r = Math.round(x);
-  return r - x === 0.5 && r % 2 !== 0 ? r - 1 : r;
-}
-
-const HELPERS = { sigmoid, gelu, geluTanh, roundHalfEven, erf };
-
-/** Expressions over x1 (and params q0, q1). */
-const UNARY = {
-  neg: '-x1',
-  abs: 'Math.abs(x1)',
-  sign: 'Math.sign(x1)',
-  relu: 'Math.max(x1, 0)',
-  square: 'x1 * x1',
-  floor: 'Math.floor(x1)',
-  ceil: 'Math.ceil(x1)',
-  round: 'roundHalfEven(x1)',
-  exp: 'Math.exp(x1)',
-  log: 'Math.log(x1)',
-  log1p: 'Math.log1p(x1)',
-  expm1: 'Math.expm1(x1)',
-  sqrt: 'Math.sqrt(x1)',
-  rsqrt: '1 / Math.sqrt(x1)',
-  sin: 'Math.sin(x1)',
-  cos: 'Math.cos(x1)',
-  tanh: 'Math.tanh(x1)',
-  sigmoid: 'sigmoid(x1)',
-  erf: 'erf(x1)',
-  reciprocal: '1 / x1',
-  gelu: 'q0 ? geluTanh(x1) : gelu(x1)',
-  leakyRelu: 'x1 > 0 ? x1 : x1 * q0',
-  logicalNot: '+(x1 === 0)',
-} as const satisfies Record<UnaryOp, string>;
-
-/** int32 variants where float arithmetic would lose the wrap-around (products above 2^53). */
-const UNARY_INT: Partial<Record<UnaryOp, string>> = { square: 'Math.imul(x1, x1)' };
-
-const BINARY = {
-  add: 'x1 + x2',
-  sub: 'x1 - x2',
-  mul: 'x1 * x2',
-  div: 'x1 / x2',
-  pow: 'Math.pow(x1, x2)',
-  maximum: 'Math.max(x1, x2)',
-  minimum: 'Math.min(x1, x2)',
-  // Comparisons as +(a < b), not a ternary: V8 compiles the ternary to a branch, which random
-  // data mispredicts (gt on 301k random floats: 7.0 ms as a ternary, 1.05 ms like this).
-  eq: '+(x1 === x2)',
-  ne: '+(x1 !== x2)',
-  lt: '+(x1 < x2)',
-  le: '+(x1 <= x2)',
-  gt: '+(x1 > x2)',
-  ge: '+(x1 >= x2)',
-  logicalAnd: '+(x1 !== 0) & +(x2 !== 0)',
-  logicalOr: '+(x1 !== 0) | +(x2 !== 0)',
-} as const satisfies Record<BinaryOp, string>;
-
-const BINARY_INT: Partial<Record<BinaryOp, string>> = { mul: 'Math.imul(x1, x2)' };
+import { threadedMap, wasmBinary, wasmReluBackward, wasmUnary } from './map-wasm.js';
 
 const BOOL_OUT = new Set<string>([...COMPARISON_OPS, ...LOGICAL_OPS, 'logicalNot']);
 
@@ -167,13 +86,15 @@ for (const op of UNARY_OPS) {
     // The one parameter of the parameterised unary ops: leakyRelu's slope, gelu's tanh switch.
     const { negativeSlope, approximate } = attrs as { negativeSlope?: number; approximate?: string };
     const params = [Number(negativeSlope ?? (approximate === 'tanh' ? 1 : 0))];
+    const threaded = threadedMap(op, [x], params[0]);
+    if (threaded) return threaded;
     return mapNew(expr, [x], BOOL_OUT.has(op) ? 'bool' : x.dtype, params);
   });
 }
 
 for (const op of BINARY_OPS) {
   registerKernel(op, 'cpu', ([a, b]) => {
-    const fast = wasmBinary(op, a, b);
+    const fast = wasmBinary(op, a, b) ?? threadedMap(op, [a, b], 0);
     if (fast) return fast;
     const expr = (a.dtype === 'int32' && BINARY_INT[op]) || BINARY[op];
     return mapNew(expr, [a, b], BOOL_OUT.has(op) ? 'bool' : a.dtype);

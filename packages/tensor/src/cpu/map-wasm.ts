@@ -3,10 +3,13 @@
 // loops at 3-5 ns an element on the reference machine (neg, add of LeNet-5's 301K activations:
 // 0.8-1.4 and 2.0 ms, against 0.5 and 0.8 ms here); copying in and out costs about 1 ns an element
 // and the SIMD loop less. The kernels give the same bits as the JavaScript ones (see the WAT), so
-// taking them changes no result.
+// taking them changes no result. The costly float ops (Math's transcendental functions; see
+// THREADED_MAPS) are JavaScript loops that every thread compiles from the same text (mapJs in
+// worker-source.ts): split over the threads the same way, with the calling thread's bits.
 import { broadcastShapes, sizeOf } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { buf, emptyUnfilled } from './backend.js';
+import { THREADED_MAPS } from './expressions.js';
 import { output, stage } from './heap.js';
 import { activeThreads, runParallel, splitRange } from './threads.js';
 import { FN } from './worker-source.js';
@@ -19,6 +22,12 @@ const UNARY: Record<string, number> = { neg: 0, abs: 1, square: 2, sqrt: 3, relu
 const MIN = 1 << 14;
 /** From this many elements a call is split over the threads. */
 const PARALLEL_MIN = 1 << 17;
+/**
+ * The JavaScript maps cost 10-100 ns an element: split from this many, on two threads or more
+ * (exp on two threads, against one: 8192 elements 228 / 249 us, 16384 282 / 476 us).
+ */
+const THREADED_MIN = 1 << 14;
+const THREADED: Record<string, number> = Object.fromEntries(THREADED_MAPS.map(([op], i) => [op, i]));
 
 function eligible(t: Tensor): boolean {
   return t.dtype === 'float32' && t.isContiguous;
@@ -32,12 +41,13 @@ function data(t: Tensor): Float32Array {
 /**
  * Stages `inputs` in WebAssembly memory (resident ones stay where they are), runs
  * `call(v0, v1, addresses)` over ranges of 4-lane vectors on the threads into a new tensor
- * (written in place when resident, else copied out).
+ * (written in place when resident, else copied out); split from `parallelMin` elements.
  */
 function run(
   shape: readonly number[],
   inputs: Float32Array[],
   call: (v0: number, v1: number, at: number[]) => number[],
+  parallelMin = PARALLEL_MIN,
 ): Tensor {
   const n = sizeOf(shape);
   // A one-element input (a broadcast scalar) fills one vector, which the kernel repeats.
@@ -45,7 +55,7 @@ function run(
   const out = emptyUnfilled(shape, 'float32');
   const o = buf(out) as Float32Array;
   const { bytes, read } = stage([...staged, output(o)]);
-  const parts = n < PARALLEL_MIN ? 1 : 2 * activeThreads();
+  const parts = n < parallelMin ? 1 : 2 * activeThreads();
   runParallel(splitRange(Math.ceil(n / 4), parts).map(([v0, v1]) => call(v0, v1, bytes)));
   read(inputs.length, o);
   return out;
@@ -96,4 +106,36 @@ export function wasmReluBackward(g: Tensor, x: Tensor): Tensor | undefined {
     oB + v0 * 16,
     v1 - v0,
   ]);
+}
+
+const paramWords = new Int32Array(2);
+const paramValue = new Float64Array(paramWords.buffer);
+
+/**
+ * `op` over `inputs` (one, or two where the second may be a one-element scalar) on the threads,
+ * for the ops of THREADED_MAPS on large contiguous float32 tensors while two threads or more
+ * run; undefined otherwise (the caller's JavaScript loop is then as fast). `q0` is the op's
+ * parameter (leakyRelu's slope, gelu's tanh switch).
+ */
+export function threadedMap(op: string, inputs: Tensor[], q0: number): Tensor | undefined {
+  const code = THREADED[op];
+  const [a, b] = inputs;
+  if (code === undefined || !inputs.every(eligible) || a.size < THREADED_MIN) return undefined;
+  if (b && b.size !== a.size && b.size !== 1) return undefined;
+  const shape = b ? broadcastShapes(op, a.shape, b.shape) : a.shape;
+  if (sizeOf(shape) !== a.size || activeThreads() < 2) return undefined;
+  paramValue[0] = q0;
+  const [lo, hi] = paramWords;
+  const step = b?.size === 1 ? 0 : 1;
+  return run(
+    shape,
+    inputs.map(data),
+    (v0, v1, at) => {
+      const [aB, oB] = [at[0], at[at.length - 1]];
+      const bB = b ? at[1] + (step ? v0 * 16 : 0) : 0;
+      const count = Math.min(4 * v1, a.size) - 4 * v0;
+      return [FN.mapJs, code, aB + v0 * 16, bB, oB + v0 * 16, count, step, lo, hi];
+    },
+    THREADED_MIN,
+  );
 }

@@ -6,7 +6,11 @@ import { contiguousStrides, reducedShape, sizeOf } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { buf, empty, operand, readContiguous } from './backend.js';
 import { reduceStrided } from './codegen.js';
+import { output, stage } from './heap.js';
+import { SOFTMAX_CODES, softmaxRows } from './softmax-rows.js';
 import { wasmSum } from './sum-wasm.js';
+import { activeThreads, runParallel, splitRange } from './threads.js';
+import { FN } from './worker-source.js';
 
 /** combine expression over `acc` and `x1`, the identity, and the output dtype rule. */
 const REDUCERS: Record<
@@ -72,57 +76,38 @@ function argReduce(x: Tensor, axes: number[], keepDim: boolean, greater: boolean
 registerKernel('argmax', 'cpu', ([x], { axes, keepDim }) => argReduce(x, axes, keepDim, true));
 registerKernel('argmin', 'cpu', ([x], { axes, keepDim }) => argReduce(x, axes, keepDim, false));
 
-type SoftmaxOp = 'softmax' | 'logSoftmax' | 'logSumExp';
+type SoftmaxOp = keyof typeof SOFTMAX_CODES;
+
+/** From this many elements the softmax family splits its rows over the threads (see THREADED_MIN). */
+const SOFTMAX_THREADED_MIN = 1 << 14;
 
 /**
- * The three softmax-family kernels over axis `axis` of a contiguous [outer, n, inner] layout:
- * m = max, s = sum exp(x - m); each op then writes its own expression. -inf/+inf maxima give
- * the limits (logSumExp of an all -inf row is -inf).
+ * The three softmax-family kernels over axis `axis`, as a contiguous [outer, n, inner] layout
+ * (softmax-rows.ts). Large float32 inputs split outer and inner indices over the threads, each
+ * part computed exactly as one thread would.
  */
 function softmaxFamily(op: SoftmaxOp, x: Tensor, axis: number, keepDim: boolean): Tensor {
   const xs = readContiguous(x);
   const n = x.shape[axis];
   const inner = sizeOf(x.shape.slice(axis + 1));
   const outer = sizeOf(x.shape.slice(0, axis));
-  const reduces = op === 'logSumExp';
-  const out = empty(reduces ? reducedShape(x.shape, [axis], keepDim) : x.shape, x.dtype);
-  const o = buf(out);
-  const m = new Float64Array(inner);
-  const s = new Float64Array(inner);
-  const e = new Float64Array(op === 'softmax' ? n * inner : 0);
-  for (let a = 0; a < outer; a++) {
-    const base = a * n * inner;
-    m.fill(-Infinity);
-    s.fill(0);
-    for (let j = 0; j < n; j++) {
-      const row = base + j * inner;
-      for (let i = 0; i < inner; i++) {
-        const v = xs[row + i];
-        if (v > m[i] || Number.isNaN(v)) m[i] = v;
-      }
-    }
-    for (let j = 0; j < n; j++) {
-      const row = base + j * inner;
-      for (let i = 0; i < inner; i++) {
-        const v = Math.exp(xs[row + i] - m[i]);
-        if (op === 'softmax') e[j * inner + i] = v;
-        s[i] += v;
-      }
-    }
-    if (op === 'logSumExp') {
-      for (let i = 0; i < inner; i++) {
-        const mi = m[i];
-        o[a * inner + i] = mi === Infinity || mi === -Infinity ? mi : mi + Math.log(s[i]);
-      }
-    } else {
-      for (let j = 0; j < n; j++) {
-        const row = base + j * inner;
-        for (let i = 0; i < inner; i++) {
-          o[row + i] = op === 'softmax' ? e[j * inner + i] / s[i] : xs[row + i] - m[i] - Math.log(s[i]);
-        }
-      }
-    }
+  const code = SOFTMAX_CODES[op];
+  const out = empty(op === 'logSumExp' ? reducedShape(x.shape, [axis], keepDim) : x.shape, x.dtype);
+  const o = buf(out) as Float32Array | Float64Array;
+  const parts = x.dtype === 'float32' && x.size >= SOFTMAX_THREADED_MIN ? 2 * activeThreads() : 1;
+  if (parts < 4) {
+    softmaxRows(code, xs as Float32Array | Float64Array, o, n, inner, 0, outer, 0, inner);
+    return out;
   }
+  const aParts = Math.min(outer, parts);
+  const iParts = Math.min(inner, Math.ceil(parts / aParts));
+  const { bytes, read } = stage([xs as Float32Array, output(o as Float32Array)]);
+  const items: number[][] = [];
+  for (const [a0, a1] of splitRange(outer, aParts))
+    for (const [i0, i1] of splitRange(inner, iParts))
+      items.push([FN.softmaxRows, code, bytes[0], bytes[1], n, inner, a0, a1, i0, i1]);
+  runParallel(items);
+  read(1, o as Float32Array);
   return out;
 }
 

@@ -6,8 +6,20 @@
 // for any thread count. Workers start asynchronously: until they are up, the calling thread
 // simply claims every item itself.
 import { ArgumentError, BackendError } from '../errors.js';
+import { helperSource, THREADED_MAPS } from './expressions.js';
+import { softmaxRows } from './softmax-rows.js';
 import { wasmState, winogradAllowed } from './wasm.js';
-import { ARITY, CONTROL, FN, FN_NAMES, MAX_ITEMS, SLOT, workerSource } from './worker-source.js';
+import {
+  ARITY,
+  CONTROL,
+  FN,
+  FN_NAMES,
+  MAX_ITEMS,
+  mapJsSource,
+  SLOT,
+  softmaxRowsSource,
+  workerSource,
+} from './worker-source.js';
 
 /** The part of Node's Worker and the Web Worker this file uses. */
 interface AnyWorker {
@@ -36,6 +48,8 @@ let warned = false;
 /** Why worker threads cannot run in this process (one failed before it started), if so. */
 let unusable: string | undefined;
 let canWait: boolean | undefined;
+/** Parallel calls made so far (tests check that a path really ran on the threads). */
+let batches = 0;
 
 type NodeWorkerThreads = typeof import('node:worker_threads');
 type NodeOs = typeof import('node:os');
@@ -198,6 +212,9 @@ function startPool(size: number): Pool {
     tasks: table.buffer,
     extra: extensions.map(({ module: m, names }) => ({ module: m, names })),
     arity,
+    jsHelpers: helperSource(),
+    jsMaps: THREADED_MAPS,
+    softmaxRows: softmaxRows.toString(),
   };
   const onReady = () => {
     if (++p.ready === size) resolveReady();
@@ -336,6 +353,9 @@ export function runParallel(items: number[][]): void {
     const k = wasmState().kernels as unknown as Record<string, Kernel | undefined>;
     // fail and exit are not exports: runItem handles them itself.
     kernels = [...FN_NAMES.map((name) => k[name] ?? (() => {})), ...extensions.flatMap((e) => e.fns)];
+    const { memory } = wasmState();
+    kernels[FN.mapJs] = new Function(`return ${mapJsSource}`)()(memory, helperSource(), THREADED_MAPS);
+    kernels[FN.softmaxRows] = new Function(`return ${softmaxRowsSource}`)()(memory, softmaxRows);
   }
   const fns = kernels;
   const p = items.length > 1 ? currentPool() : undefined;
@@ -364,6 +384,7 @@ function runBatch(p: Pool, fns: Kernel[], items: number[][]): void {
     table.set(calls, i * SLOT + 1);
   });
   const total = items.length;
+  batches++;
   Atomics.store(ctl, DONE, 0);
   Atomics.store(ctl, ERROR, 0);
   p.generation = (p.generation + 1) & 0xff;
@@ -423,6 +444,8 @@ export const threadInternals = {
   workers(): AnyWorker[] {
     return pool?.workers ?? [];
   },
+  /** Parallel calls made so far that the workers could take part in. */
+  batches: (): number => batches,
 };
 
 /**

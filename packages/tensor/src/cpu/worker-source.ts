@@ -1,8 +1,9 @@
 // The code each CPU worker thread runs, as a string: a worker made from it needs no file of its
 // own, so it works the same from the sources, the ESM and CJS builds and a browser bundle. A
 // worker instantiates the kernels on the shared memory, then claims work items until told to
-// stop. It only ever runs WebAssembly exports with integer arguments: it never dispatches ops,
-// so no parallel call can wait on another (no nested parallelism, no deadlock).
+// stop. It only ever runs kernels with integer arguments (WebAssembly exports, and the JavaScript
+// loops of mapJs and softmaxRows): it never dispatches ops, so no parallel call can wait on another (no nested
+// parallelism, no deadlock).
 //
 // Control words (Int32Array over a SharedArrayBuffer), see threads.ts:
 //   NEXT  generation (8 bits) | item count (12 bits) | next unclaimed item (12 bits)
@@ -47,14 +48,50 @@ export const FN = {
   wgGrad: 23,
   wgForward: 24,
   fillWords: 25,
+  mapJs: 26,
+  softmaxRows: 27,
 } as const;
 export const ARITY = [
-  8, 16, 6, 6, 0, 0, 13, 15, 18, 6, 20, 17, 11, 6, 6, 4, 4, 7, 6, 7, 6, 14, 13, 10, 20, 3,
+  8, 16, 6, 6, 0, 0, 13, 15, 18, 6, 20, 17, 11, 6, 6, 4, 4, 7, 6, 7, 6, 14, 13, 10, 20, 3, 8, 9,
 ];
 /** The export names, indexed by their numbers in `FN`. */
 export const FN_NAMES = Object.keys(FN);
 /** At most this many items per parallel call (12 bits of NEXT). */
 export const MAX_ITEMS = 4095;
+
+/**
+ * Source of a function `(memory, helpers, maps) => mapJs`: the one kernel written in JavaScript.
+ * `maps` lists float32 elementwise expressions (expressions.ts: THREADED_MAPS) and `helpers`
+ * the source of the functions they call; `mapJs(code, a, b, out, n, step, q0lo, q0hi)` runs
+ * expression `code` over n floats at byte address a (and b, advancing `step` floats an element:
+ * 0 for a broadcast scalar) into out, with q0 the float64 whose 32-bit halves are given. The
+ * calling thread and the workers compile this same text, so every thread computes the same bits
+ * as the calling thread's strided loops (float64 arithmetic, rounded on store).
+ */
+export const mapJsSource = `(memory, helpers, maps) => {
+  const loops = maps.map(([, expr]) => {
+    const x2 = expr.includes('x2') ? ', x2 = d[b + i * step]' : '';
+    const loop = 'return (d, a, b, o, n, step, q0) => { for (let i = 0; i < n; i++) { const x1 = d[a + i]' + x2 + '; d[o + i] = ' + expr + '; } };';
+    return new Function('__name', helpers + ';' + loop)((f) => f);
+  });
+  const words = new Int32Array(2);
+  const q = new Float64Array(words.buffer);
+  let d = new Float32Array(memory.buffer);
+  return (code, a, b, o, n, step, q0lo, q0hi) => {
+    // The memory may have grown since the view was made (views of a shared buffer stay valid).
+    if (d.length < (Math.max(a, b, o) >> 2) + n) d = new Float32Array(memory.buffer);
+    words[0] = q0lo;
+    words[1] = q0hi;
+    loops[code](d, a >> 2, b >> 2, o >> 2, n, step, q[0]);
+  };
+}`;
+
+/**
+ * Source of `(memory, rows) => kernel`: softmax-rows.ts's function on float32 tensors at byte
+ * addresses x and o of the memory, `kernel(code, x, o, n, inner, a0, a1, i0, i1)`.
+ */
+export const softmaxRowsSource = `(memory, rows) => (code, x, o, n, inner, a0, a1, i0, i1) =>
+  rows(code, new Float32Array(memory.buffer, x), new Float32Array(memory.buffer, o), n, inner, a0, a1, i0, i1)`;
 
 export const workerSource = `'use strict';
 const { NEXT, DONE, ERROR, STOP } = ${JSON.stringify(CONTROL)};
@@ -69,6 +106,9 @@ function serve(init) {
     for (const name of e.names) fns.push(more[name]);
   }
   const ARITY = init.arity;
+  fns[${FN.mapJs}] = (${mapJsSource})(init.memory, init.jsHelpers, init.jsMaps);
+  const rows = new Function('__name', 'return ' + init.softmaxRows)((f) => f);
+  fns[${FN.softmaxRows}] = (${softmaxRowsSource})(init.memory, rows);
   fns[${FN.fail}] = () => { throw new Error('injected failure'); };
   fns[${FN.exit}] = () => { if (typeof process !== 'undefined') process.exit(1); else close(); };
   const ctl = new Int32Array(init.control);
