@@ -104,6 +104,11 @@ def runner(case):
     if kind == "matmul":
         a, b = torch.randn(case["n"], case["n"]), torch.randn(case["n"], case["n"])
         return lambda: a @ b
+    if kind == "op":
+        x = torch.randn(case["shape"])
+        fn = {"exp": torch.exp, "tanh": torch.tanh, "gelu": F.gelu,
+              "softmax": lambda t: F.softmax(t, -1), "logSoftmax": lambda t: F.log_softmax(t, -1)}[case["op"]]
+        return lambda: fn(x)
     if kind == "conv":
         x = torch.randn(case["input"])
         w = 0.1 * torch.randn(case["filters"], case["input"][1], case["k"], case["k"])

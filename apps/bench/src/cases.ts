@@ -39,7 +39,14 @@ export interface TrainCase {
   pool: 'max' | 'avg' | 'soft';
   batch: number;
 }
-export type Case = PoolCase | MatmulCase | ConvCase | TrainCase;
+/** One forward call of an op built on Math's functions (split over the CPU threads when large). */
+export interface OpCase {
+  kind: 'op';
+  id: string;
+  op: 'exp' | 'tanh' | 'gelu' | 'softmax' | 'logSoftmax';
+  shape: number[];
+}
+export type Case = PoolCase | MatmulCase | ConvCase | TrainCase | OpCase;
 
 export function allCases(smoke: boolean): Case[] {
   const cases: Case[] = [];
@@ -77,6 +84,16 @@ export function allCases(smoke: boolean): Case[] {
       ];
   for (const shape of s3) for (const m of POOL_METHODS_ND) pool(m, shape, 2, 2);
   for (const n of smoke ? [32] : [256, 512, 1024]) cases.push({ kind: 'matmul', id: `matmul ${n}^3`, n });
+  // Activations of a convolution layer; an attention map (softmax over its last axis); logits.
+  const ops = [
+    ['exp', smoke ? [2, 4, 8, 8] : [64, 32, 28, 28]],
+    ['tanh', smoke ? [2, 4, 8, 8] : [64, 32, 28, 28]],
+    ['gelu', smoke ? [2, 4, 8, 8] : [64, 32, 28, 28]],
+    ['softmax', smoke ? [2, 2, 8, 8] : [16, 8, 128, 128]],
+    ['logSoftmax', smoke ? [4, 10] : [512, 1000]],
+  ] as const;
+  for (const [op, shape] of ops)
+    cases.push({ kind: 'op', id: `${op} [${shape.join(',')}]`, op, shape: [...shape] });
   const conv = smoke ? [2, 4, 8, 8] : [16, 32, 32, 32];
   for (const mode of ['fwd', 'fwd+bwd'] as const)
     cases.push({

@@ -281,6 +281,7 @@ table('pool', 'Pooling');
 poolRatios();
 table('matmul', 'Matrix multiply');
 table('conv', 'Convolution');
+table('op', 'Elementwise and softmax ops (forward)');
 table('train', 'Training step (Adam)');
 
 const machine = {

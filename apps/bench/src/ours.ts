@@ -96,6 +96,17 @@ export async function oursRunner(c: Case, backend: string): Promise<Runner> {
         },
       };
     }
+    case 'op': {
+      const x = sp.randn(c.shape, on);
+      const f = {
+        exp: () => sp.exp(x),
+        tanh: () => sp.tanh(x),
+        gelu: () => sp.gelu(x),
+        softmax: () => sp.softmax(x, -1),
+        logSoftmax: () => sp.logSoftmax(x, -1),
+      }[c.op];
+      return { run: () => settle(f()), dispose: () => x.dispose() };
+    }
     case 'train': {
       const model = createModel(c.model, { pool: c.pool });
       await model.to(backend);

@@ -89,6 +89,12 @@ export function peerRunner(c: Case, peer: Peer): Runner | string {
     const b = tf.randomNormal([c.n, c.n]);
     return { run: async () => sync(tf.matMul(a, b)), dispose: () => tf.dispose([a, b]) };
   }
+  if (c.kind === 'op') {
+    if (c.op === 'gelu') return 'n/a (not in tfjs)';
+    const x = tf.randomNormal(c.shape);
+    const f = { exp: tf.exp, tanh: tf.tanh, softmax: tf.softmax, logSoftmax: tf.logSoftmax }[c.op];
+    return { run: async () => sync(f(x)), dispose: () => x.dispose() };
+  }
   if (c.kind === 'conv') {
     if (backend === 'wasm' && c.mode === 'fwd+bwd') return 'cannot (no Conv2DBackpropFilter kernel)';
     const x = tf.randomNormal(nhwc(c.input));
