@@ -60,11 +60,56 @@ describe('WebAssembly elementwise maps', () => {
         expectSame(f as (...t: Tensor[]) => Tensor, [a, b]);
         expectSame(f as (...t: Tensor[]) => Tensor, [a, scalar]);
       }
-      for (const f of [sp.neg, sp.abs, sp.square, sp.sqrt, sp.relu])
+      for (const f of [sp.neg, sp.abs, sp.square, sp.sqrt, sp.relu, sp.exp, sp.sigmoid])
         expectSame(f as (t: Tensor) => Tensor, [a]);
       expectSame(sp.reluBackward as (...t: Tensor[]) => Tensor, [b, a]);
     });
   }
+});
+
+describe('exp and sigmoid in WebAssembly', () => {
+  afterAll(() => setNumThreads(1));
+  it("give Math.exp's bits across the float32 range", async () => {
+    setNumThreads(2);
+    await threadsReady();
+    // Every 4093rd bit pattern: all exponents and signs, NaNs, infinities, subnormals; and the
+    // values where exp's reduction changes case (0.5 ln2, 1.5 ln2, 2^-28), overflows, 1 and -1.
+    const bits = new Uint32Array(Math.ceil(2 ** 32 / 4093) + 16);
+    for (let i = 0; i < bits.length - 16; i++) bits[i] = i * 4093;
+    const x = new Float32Array(bits.buffer);
+    x.set(
+      [
+        0.34657359,
+        0.34657356,
+        -0.34657359,
+        1.0397208,
+        -1.0397208,
+        2 ** -28,
+        -(2 ** -28),
+        88.72284,
+        88.72283,
+        -103.97,
+        -87.33655,
+        1,
+        -1,
+        708,
+        709.78,
+        -745.1,
+      ],
+      bits.length - 16,
+    );
+    const t = tensor(x, { dtype: 'float32' });
+    const [e, s] = [sp.exp(t).dataSync(), sp.sigmoid(t).dataSync()];
+    let bad = 0;
+    for (let i = 0; i < x.length; i++) {
+      const v = x[i];
+      const ex = Math.fround(Math.exp(v));
+      const sg = Math.fround(v >= 0 ? 1 / (1 + Math.exp(-v)) : Math.exp(v) / (1 + Math.exp(v)));
+      if (!Object.is(e[i], ex) && !(Number.isNaN(ex) && Number.isNaN(e[i]))) bad++;
+      if (!Object.is(s[i], sg) && !(Number.isNaN(sg) && Number.isNaN(s[i]))) bad++;
+    }
+    expect(bad).toBe(0);
+  });
 });
 
 describe('JavaScript maps on the threads', () => {
@@ -72,14 +117,12 @@ describe('JavaScript maps on the threads', () => {
   const ops: Record<(typeof THREADED_MAPS)[number][0], (...t: Tensor[]) => Tensor> = {
     sign: sp.sign,
     round: (x) => sp.round(sp.mul(x, 2.5)), // many halves: round half to even is tested
-    exp: sp.exp,
     log: sp.log,
     log1p: sp.log1p,
     expm1: sp.expm1,
     sin: sp.sin,
     cos: sp.cos,
     tanh: sp.tanh,
-    sigmoid: sp.sigmoid,
     erf: sp.erf,
     gelu: (x) => sp.add(sp.gelu(x), sp.gelu(x, { approximate: 'tanh' })),
     leakyRelu: (x) => sp.leakyRelu(x, { negativeSlope: 0.13 }),

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
+import { SOFTMAX_CODES, softmaxBlock } from '../src/cpu/softmax-block.js';
 import { threadInternals } from '../src/cpu/threads.js';
 import * as sp from '../src/index.js';
 import { ArgumentError, setNumThreads, tensor, threadsReady } from '../src/index.js';
@@ -231,6 +232,39 @@ describe('softmax family', () => {
     expect(r.shape).toEqual([1, 3, 1]);
     expect(values(sp.logSumExp(tensor([-Infinity, -Infinity])))).toEqual([-Infinity]);
     expect(sp.logSumExp(tensor([Infinity, 1])).itemSync()).toBe(Infinity);
+  });
+
+  it("float32 rows in WebAssembly give the JavaScript loop's bits", () => {
+    // Rows of 1, 3, 4, 7 and 1030 floats (whole vectors and partial ones), holding NaN, +-inf,
+    // rows of -inf only, and rows whose maximum is 0 met as -0 first or +0 first (logSoftmax's
+    // zero outputs keep the sign the loop gives).
+    for (const n of [1, 3, 4, 7, 1030]) {
+      const rows = Math.max(8, Math.ceil(2048 / n));
+      const v = values(randomTensor([rows, n], 'float32', n));
+      v[2] = Number.NaN;
+      v[n + 1 < v.length ? n + 1 : 0] = Number.POSITIVE_INFINITY;
+      v.fill(Number.NEGATIVE_INFINITY, 2 * n, 3 * n);
+      v[3 * n + 1 < v.length ? 3 * n + 1 : 0] = Number.NEGATIVE_INFINITY;
+      v.fill(-5, 4 * n, 6 * n);
+      v[4 * n] = -0;
+      v[5 * n + n - 1] = 0;
+      if (n > 1) {
+        v[4 * n + 1] = 0;
+        v[5 * n] = -0;
+      }
+      const x = tensor(v, { shape: [rows, n], dtype: 'float32' });
+      const xs = Float32Array.from(v);
+      for (const op of ['softmax', 'logSoftmax', 'logSumExp'] as const) {
+        const got = (
+          op === 'softmax' ? sp.softmax(x, 1) : op === 'logSoftmax' ? sp.logSoftmax(x, 1) : sp.logSumExp(x, 1)
+        ).dataSync();
+        const want = new Float32Array(op === 'logSumExp' ? rows : rows * n);
+        softmaxBlock(SOFTMAX_CODES[op], xs, want, n, 1, 0, rows, 0, 1);
+        let bad = 0;
+        for (let i = 0; i < want.length; i++) if (!Object.is(got[i], want[i])) bad++;
+        expect(bad, `${op}, rows of ${n}`).toBe(0);
+      }
+    }
   });
 
   describe('on the threads', () => {

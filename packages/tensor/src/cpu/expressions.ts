@@ -94,21 +94,20 @@ export const BINARY_INT: Partial<Record<BinaryOp, string>> = { mul: 'Math.imul(x
 
 /**
  * The float ops whose JavaScript loop costs about 10 ns an element or more on the reference
- * machine (Math's transcendental functions, and branches that random values mispredict): large
- * contiguous float32 ones are split over the worker threads. Cheaper ones (floor: 3 ns) would
- * spend more on copying in and out than the threads save. An op's number is its index here.
+ * machine (Math's functions, and branches that random values mispredict): large contiguous
+ * float32 ones are split over the worker threads. Cheaper ones (floor: 3 ns) would spend more on
+ * copying in and out than the threads save; exp and sigmoid have WebAssembly kernels
+ * (map-wasm.ts). An op's number is its index here.
  */
 export const THREADED_MAPS = [
   ['sign', UNARY.sign],
   ['round', UNARY.round],
-  ['exp', UNARY.exp],
   ['log', UNARY.log],
   ['log1p', UNARY.log1p],
   ['expm1', UNARY.expm1],
   ['sin', UNARY.sin],
   ['cos', UNARY.cos],
   ['tanh', UNARY.tanh],
-  ['sigmoid', UNARY.sigmoid],
   ['erf', UNARY.erf],
   ['gelu', UNARY.gelu],
   ['leakyRelu', UNARY.leakyRelu],

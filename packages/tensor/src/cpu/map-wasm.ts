@@ -3,9 +3,10 @@
 // loops at 3-5 ns an element on the reference machine (neg, add of LeNet-5's 301K activations:
 // 0.8-1.4 and 2.0 ms, against 0.5 and 0.8 ms here); copying in and out costs about 1 ns an element
 // and the SIMD loop less. The kernels give the same bits as the JavaScript ones (see the WAT), so
-// taking them changes no result. The costly float ops (Math's transcendental functions; see
-// THREADED_MAPS) are JavaScript loops that every thread compiles from the same text (mapJs in
-// worker-source.ts): split over the threads the same way, with the calling thread's bits.
+// taking them changes no result (exp and sigmoid too: they take Math.exp's steps in float64,
+// tools/gen-exp-wat.py). Other costly float ops (Math's functions; see THREADED_MAPS) are
+// JavaScript loops that every thread compiles from the same text (mapJs in worker-source.ts):
+// split over the threads the same way, with the calling thread's bits.
 import { broadcastShapes, sizeOf } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { buf, emptyUnfilled } from './backend.js';
@@ -16,12 +17,14 @@ import { FN } from './worker-source.js';
 
 /** The ops these kernels take, by their index in the WebAssembly exports. */
 const BINARY: Record<string, number> = { add: 0, sub: 1, mul: 2, div: 3, maximum: 4, minimum: 5 };
-const UNARY: Record<string, number> = { neg: 0, abs: 1, square: 2, sqrt: 3, relu: 4 };
+const UNARY: Record<string, number> = { neg: 0, abs: 1, square: 2, sqrt: 3, relu: 4, exp: 5, sigmoid: 6 };
 
 /** Below this many elements the JavaScript loops win: no copies, no call into WebAssembly. */
 const MIN = 1 << 14;
 /** From this many elements a call is split over the threads. */
 const PARALLEL_MIN = 1 << 17;
+/** exp and sigmoid cost 5-7 ns an element (float64 lanes, fdlibm's steps): split sooner. */
+const COSTLY_PARALLEL_MIN = 1 << 15;
 /**
  * The JavaScript maps cost 10-100 ns an element: split from this many, on two threads or more
  * (exp on two threads, against one: 8192 elements 228 / 249 us, 16384 282 / 476 us).
@@ -87,13 +90,12 @@ export function wasmBinary(op: string, a: Tensor, b: Tensor): Tensor | undefined
 export function wasmUnary(op: string, x: Tensor): Tensor | undefined {
   const code = UNARY[op];
   if (code === undefined || !eligible(x) || x.size < MIN) return undefined;
-  return run(x.shape, [data(x)], (v0, v1, [xB, oB]) => [
-    FN.mapUnary,
-    code,
-    xB + v0 * 16,
-    oB + v0 * 16,
-    v1 - v0,
-  ]);
+  return run(
+    x.shape,
+    [data(x)],
+    (v0, v1, [xB, oB]) => [FN.mapUnary, code, xB + v0 * 16, oB + v0 * 16, v1 - v0],
+    code >= UNARY.exp ? COSTLY_PARALLEL_MIN : PARALLEL_MIN,
+  );
 }
 
 /** relu's gradient `g` where x > 0 (or NaN) in WebAssembly where it pays; else undefined. */

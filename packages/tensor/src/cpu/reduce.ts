@@ -7,7 +7,7 @@ import type { Tensor } from '../tensor.js';
 import { buf, empty, operand, readContiguous } from './backend.js';
 import { reduceStrided } from './codegen.js';
 import { output, stage } from './heap.js';
-import { SOFTMAX_CODES, softmaxRows } from './softmax-rows.js';
+import { SOFTMAX_CODES, softmaxBlock } from './softmax-block.js';
 import { wasmSum } from './sum-wasm.js';
 import { activeThreads, runParallel, splitRange } from './threads.js';
 import { FN } from './worker-source.js';
@@ -78,13 +78,17 @@ registerKernel('argmin', 'cpu', ([x], { axes, keepDim }) => argReduce(x, axes, k
 
 type SoftmaxOp = keyof typeof SOFTMAX_CODES;
 
-/** From this many elements the softmax family splits its rows over the threads (see THREADED_MIN). */
+/** From this many elements the softmax family splits its work over the threads (see THREADED_MIN). */
 const SOFTMAX_THREADED_MIN = 1 << 14;
+/** From this many elements float32 rows (the last axis) go to WebAssembly: 5-10x the JavaScript loop. */
+const SOFTMAX_WASM_MIN = 1 << 10;
 
 /**
- * The three softmax-family kernels over axis `axis`, as a contiguous [outer, n, inner] layout
- * (softmax-rows.ts). Large float32 inputs split outer and inner indices over the threads, each
- * part computed exactly as one thread would.
+ * The three softmax-family kernels over axis `axis`, as a contiguous [outer, n, inner] layout:
+ * float32 rows of the last axis in WebAssembly (softmaxRows in gemm.wat), the rest in
+ * softmax-block.ts. Both compute the same steps in the same order (exp as Math.exp), so they
+ * give the same bits; large float32 inputs split rows (and columns) over the threads, each part
+ * computed exactly as one thread would.
  */
 function softmaxFamily(op: SoftmaxOp, x: Tensor, axis: number, keepDim: boolean): Tensor {
   const xs = readContiguous(x);
@@ -94,9 +98,14 @@ function softmaxFamily(op: SoftmaxOp, x: Tensor, axis: number, keepDim: boolean)
   const code = SOFTMAX_CODES[op];
   const out = empty(op === 'logSumExp' ? reducedShape(x.shape, [axis], keepDim) : x.shape, x.dtype);
   const o = buf(out) as Float32Array | Float64Array;
-  const parts = x.dtype === 'float32' && x.size >= SOFTMAX_THREADED_MIN ? 2 * activeThreads() : 1;
+  const float32 = x.dtype === 'float32';
+  if (float32 && inner === 1 && x.size >= SOFTMAX_WASM_MIN) {
+    softmaxRows(op, xs as Float32Array, o as Float32Array, n, outer);
+    return out;
+  }
+  const parts = float32 && x.size >= SOFTMAX_THREADED_MIN ? 2 * activeThreads() : 1;
   if (parts < 4) {
-    softmaxRows(code, xs as Float32Array | Float64Array, o, n, inner, 0, outer, 0, inner);
+    softmaxBlock(code, xs as Float32Array | Float64Array, o, n, inner, 0, outer, 0, inner);
     return out;
   }
   const aParts = Math.min(outer, parts);
@@ -105,10 +114,45 @@ function softmaxFamily(op: SoftmaxOp, x: Tensor, axis: number, keepDim: boolean)
   const items: number[][] = [];
   for (const [a0, a1] of splitRange(outer, aParts))
     for (const [i0, i1] of splitRange(inner, iParts))
-      items.push([FN.softmaxRows, code, bytes[0], bytes[1], n, inner, a0, a1, i0, i1]);
+      items.push([FN.softmaxBlock, code, bytes[0], bytes[1], n, inner, a0, a1, i0, i1]);
   runParallel(items);
   read(1, o as Float32Array);
   return out;
+}
+
+/**
+ * `op` over `rows` rows of n floats in WebAssembly, rows split over the threads. softmax is one
+ * pass of the kernel; logSoftmax and logSumExp take each row's max and sum from it, their logs
+ * here (Math.log, as softmax-block.ts), and logSoftmax a second pass for its outputs.
+ */
+function softmaxRows(op: SoftmaxOp, xs: Float32Array, o: Float32Array, n: number, rows: number): void {
+  const parts = xs.length >= SOFTMAX_THREADED_MIN ? 2 * activeThreads() : 1;
+  const ranges = splitRange(rows, parts);
+  // Entries: the input, the output (logSumExp writes its own here), and float64 scratch: a row's
+  // m and s, or for softmax a row's exponentials (n + 3 of them) for each range.
+  const { bytes, f32, read } = stage([
+    xs,
+    op === 'logSumExp' ? undefined : output(o),
+    op === 'softmax' ? 2 * (n + 3) * ranges.length : 4 * rows,
+  ]);
+  const scratch = (i: number) => (op === 'softmax' ? bytes[2] + 8 * (n + 3) * i : bytes[2]);
+  const pass = (code: number) =>
+    runParallel(
+      ranges.map(([r0, r1], i) => [FN.softmaxRows, code, bytes[0], bytes[1], n, scratch(i), r0, r1]),
+    );
+  if (op === 'softmax') pass(0);
+  else {
+    pass(2);
+    const stats = new Float64Array(f32.buffer, bytes[2], 2 * rows);
+    for (let r = 0; r < rows; r++) {
+      const [m, s] = [stats[2 * r], stats[2 * r + 1]];
+      if (op === 'logSoftmax') stats[2 * r + 1] = Math.log(s);
+      else o[r] = m === Number.POSITIVE_INFINITY || m === Number.NEGATIVE_INFINITY ? m : m + Math.log(s);
+    }
+    if (op === 'logSumExp') return;
+    pass(1);
+  }
+  read(1, o);
 }
 
 registerKernel('softmax', 'cpu', ([x], { axis }) => softmaxFamily('softmax', x, axis, false));

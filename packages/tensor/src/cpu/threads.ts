@@ -7,7 +7,7 @@
 // simply claims every item itself.
 import { ArgumentError, BackendError } from '../errors.js';
 import { helperSource, THREADED_MAPS } from './expressions.js';
-import { softmaxRows } from './softmax-rows.js';
+import { softmaxBlock } from './softmax-block.js';
 import { wasmState, winogradAllowed } from './wasm.js';
 import {
   ARITY,
@@ -17,7 +17,7 @@ import {
   MAX_ITEMS,
   mapJsSource,
   SLOT,
-  softmaxRowsSource,
+  softmaxBlockSource,
   workerSource,
 } from './worker-source.js';
 
@@ -214,7 +214,7 @@ function startPool(size: number): Pool {
     arity,
     jsHelpers: helperSource(),
     jsMaps: THREADED_MAPS,
-    softmaxRows: softmaxRows.toString(),
+    softmaxBlock: softmaxBlock.toString(),
   };
   const onReady = () => {
     if (++p.ready === size) resolveReady();
@@ -355,7 +355,7 @@ export function runParallel(items: number[][]): void {
     kernels = [...FN_NAMES.map((name) => k[name] ?? (() => {})), ...extensions.flatMap((e) => e.fns)];
     const { memory } = wasmState();
     kernels[FN.mapJs] = new Function(`return ${mapJsSource}`)()(memory, helperSource(), THREADED_MAPS);
-    kernels[FN.softmaxRows] = new Function(`return ${softmaxRowsSource}`)()(memory, softmaxRows);
+    kernels[FN.softmaxBlock] = new Function(`return ${softmaxBlockSource}`)()(memory, softmaxBlock);
   }
   const fns = kernels;
   const p = items.length > 1 ? currentPool() : undefined;

@@ -32,6 +32,7 @@ export interface WasmKernels {
   wgGrad: (...args: number[]) => void;
   wgForward: (...args: number[]) => void;
   fillWords: (out: number, bits: number, n: number) => void;
+  softmaxRows: (...args: number[]) => void;
 }
 
 /** The compiled module, its memory and this thread's instance. */

@@ -2,7 +2,7 @@
 // own, so it works the same from the sources, the ESM and CJS builds and a browser bundle. A
 // worker instantiates the kernels on the shared memory, then claims work items until told to
 // stop. It only ever runs kernels with integer arguments (WebAssembly exports, and the JavaScript
-// loops of mapJs and softmaxRows): it never dispatches ops, so no parallel call can wait on another (no nested
+// loops of mapJs and softmaxBlock): it never dispatches ops, so no parallel call can wait on another (no nested
 // parallelism, no deadlock).
 //
 // Control words (Int32Array over a SharedArrayBuffer), see threads.ts:
@@ -49,10 +49,11 @@ export const FN = {
   wgForward: 24,
   fillWords: 25,
   mapJs: 26,
-  softmaxRows: 27,
+  softmaxBlock: 27,
+  softmaxRows: 28,
 } as const;
 export const ARITY = [
-  8, 16, 6, 6, 0, 0, 13, 15, 18, 6, 20, 17, 11, 6, 6, 4, 4, 7, 6, 7, 6, 14, 13, 10, 20, 3, 8, 9,
+  8, 16, 6, 6, 0, 0, 13, 15, 18, 6, 20, 17, 11, 6, 6, 4, 4, 7, 6, 7, 6, 14, 13, 10, 20, 3, 8, 9, 7,
 ];
 /** The export names, indexed by their numbers in `FN`. */
 export const FN_NAMES = Object.keys(FN);
@@ -87,11 +88,11 @@ export const mapJsSource = `(memory, helpers, maps) => {
 }`;
 
 /**
- * Source of `(memory, rows) => kernel`: softmax-rows.ts's function on float32 tensors at byte
+ * Source of `(memory, block) => kernel`: softmax-block.ts's function on float32 tensors at byte
  * addresses x and o of the memory, `kernel(code, x, o, n, inner, a0, a1, i0, i1)`.
  */
-export const softmaxRowsSource = `(memory, rows) => (code, x, o, n, inner, a0, a1, i0, i1) =>
-  rows(code, new Float32Array(memory.buffer, x), new Float32Array(memory.buffer, o), n, inner, a0, a1, i0, i1)`;
+export const softmaxBlockSource = `(memory, block) => (code, x, o, n, inner, a0, a1, i0, i1) =>
+  block(code, new Float32Array(memory.buffer, x), new Float32Array(memory.buffer, o), n, inner, a0, a1, i0, i1)`;
 
 export const workerSource = `'use strict';
 const { NEXT, DONE, ERROR, STOP } = ${JSON.stringify(CONTROL)};
@@ -107,8 +108,8 @@ function serve(init) {
   }
   const ARITY = init.arity;
   fns[${FN.mapJs}] = (${mapJsSource})(init.memory, init.jsHelpers, init.jsMaps);
-  const rows = new Function('__name', 'return ' + init.softmaxRows)((f) => f);
-  fns[${FN.softmaxRows}] = (${softmaxRowsSource})(init.memory, rows);
+  const block = new Function('__name', 'return ' + init.softmaxBlock)((f) => f);
+  fns[${FN.softmaxBlock}] = (${softmaxBlockSource})(init.memory, block);
   fns[${FN.fail}] = () => { throw new Error('injected failure'); };
   fns[${FN.exit}] = () => { if (typeof process !== 'undefined') process.exit(1); else close(); };
   const ctl = new Int32Array(init.control);

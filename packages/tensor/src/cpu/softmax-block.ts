@@ -3,7 +3,7 @@
 // source text (worker-source.ts), so a row gives the same bits whichever thread takes it. It
 // therefore refers to nothing outside itself.
 
-/** The op numbers `softmaxRows` takes. */
+/** The op numbers `softmaxBlock` takes. */
 export const SOFTMAX_CODES = { softmax: 0, logSoftmax: 1, logSumExp: 2 } as const;
 
 /**
@@ -12,7 +12,7 @@ export const SOFTMAX_CODES = { softmax: 0, logSoftmax: 1, logSumExp: 2 } as cons
  * x - m - log(s), or logSumExp m + log(s) (the limit where m is infinite) into `o`, whose layout
  * is [outer, n, inner] ([outer, inner] for logSumExp). Float64 scratch of its own.
  */
-export function softmaxRows(
+export function softmaxBlock(
   code: number,
   xs: Float32Array | Float64Array,
   o: Float32Array | Float64Array,

@@ -1,0 +1,332 @@
+#!/usr/bin/env python3
+"""Writes the CPU kernels built on exp into packages/tensor/src/cpu/wasm/gemm.wat.
+
+They compute exp exactly as Math.exp does (V8's port of fdlibm's e_exp.c), on two float64 lanes at
+a time, so that they give the JavaScript loops' bits. (V8 returns E for exp(1), one float64 bit
+from fdlibm's result; both round to the same float32, and no kernel here takes the exp of 1 in
+float64: softmax's x - m is at most 0.) The exp steps are
+spelled out inline in every loop (Node 20's engine does not inline WebAssembly calls, and a call
+per two values cost 1.5x the inline form), which is why this script writes them. The text
+between BEGIN and END in gemm.wat is this script's output; edit here, then run
+`python3 tools/gen-exp-wat.py && pnpm gen:wasm`. `--check` (CI) only compares.
+"""
+import os
+import sys
+
+BEGIN = ';; ---- From here to END: written by tools/gen-exp-wat.py ----'
+END = ';; ---- END of the part written by tools/gen-exp-wat.py ----'
+WINOGRAD = ';; ---- From here to the end of the module: written by tools/gen-winograd-wat.py ----'
+
+# fdlibm's constants as float64 bits (e_exp.c gives the same hex values in its comments).
+K = {
+    'INVLN2': '0x3ff71547652b82fe',
+    'SIGN': '0x8000000000000000',
+    'HALF': '0x3fe0000000000000',
+    'HALFLN2': '0x3fd62e4300000000',  # the first double whose high word is above 0x3fd62e42
+    'LN2HI': '0x3fe62e42fee00000',
+    'LN2LO': '0x3dea39ef35793c76',
+    'P1': '0x3fc555555555553e',
+    'P2': '0xbf66c16c16bebd93',
+    'P3': '0x3f11566aaf25de2c',
+    'P4': '0xbebbbd41c5d26bf1',
+    'P5': '0x3e66376972bea4d0',
+    'ONE': '0x3ff0000000000000',
+    'TWO': '0x4000000000000000',
+    'TINY': '0x3e30000000000000',  # 2^-28
+    'BIG': '0x4086200000000000',  # 708: below it 2^k is one normal factor
+    'INF': '0x7ff0000000000000',
+    'OVER': '0x40862e42fefa39ef',
+    'UNDER': '0xc0874910d52d3051',
+    'ZERO': '0x0000000000000000',
+}
+
+
+def c(name):
+    return f'(v128.const i64x2 {K[name]} {K[name]})'
+
+
+def g(n):
+    return f'(local.get ${n})'
+
+
+def i64(v):
+    return f'(i64x2.splat (i64.const {v}))'
+
+
+TEMPS = ['ax', 'kf', 'hi', 'lo', 'r', 't', 'c', 'y', 'k', 'sm', 'tp']
+
+
+def temps(s):
+    return ' '.join(f'(local ${n}{s} v128)' for n in TEMPS)
+
+
+def reduce_poly(x, s):
+    """x = k ln2 + r (k = 0 where |x|'s high word is at most 0x3fd62e42), then fdlibm's
+    y = 1 - ((lo - r c / (2 - c)) - hi) ~ exp(r). Every lane takes this general path: fdlibm's
+    branches give the same values (k = +-1 between 0.5 and 1.5 ln2; for k = 0 its formula is
+    this one with hi = x, lo = 0)."""
+    L = lambda n: g(n + s)
+    return [
+        f'(local.set $ax{s} (f64x2.abs {x}))',
+        f"(local.set $kf{s} (f64x2.trunc (f64x2.add (f64x2.mul {x} {c('INVLN2')}) (v128.or (v128.and {x} {c('SIGN')}) {c('HALF')}))))",
+        f"(local.set $kf{s} (v128.and {L('kf')} (f64x2.ge {L('ax')} {c('HALFLN2')})))",
+        f"(local.set $hi{s} (f64x2.sub {x} (f64x2.mul {L('kf')} {c('LN2HI')})))",
+        f"(local.set $lo{s} (f64x2.mul {L('kf')} {c('LN2LO')}))",
+        f"(local.set $r{s} (f64x2.sub {L('hi')} {L('lo')}))",
+        f"(local.set $t{s} (f64x2.mul {L('r')} {L('r')}))",
+        f"(local.set $c{s} (f64x2.add {c('P4')} (f64x2.mul {L('t')} {c('P5')})))",
+        f"(local.set $c{s} (f64x2.add {c('P3')} (f64x2.mul {L('t')} {L('c')})))",
+        f"(local.set $c{s} (f64x2.add {c('P2')} (f64x2.mul {L('t')} {L('c')})))",
+        f"(local.set $c{s} (f64x2.add {c('P1')} (f64x2.mul {L('t')} {L('c')})))",
+        f"(local.set $c{s} (f64x2.sub {L('r')} (f64x2.mul {L('t')} {L('c')})))",
+        f"(local.set $y{s} (f64x2.sub {c('ONE')} (f64x2.sub (f64x2.sub {L('lo')} (f64x2.div (f64x2.mul {L('r')} {L('c')}) (f64x2.sub {c('TWO')} {L('c')}))) {L('hi')})))",
+    ]
+
+
+def exp_fast(x, out, s):
+    """exp(x) for lanes with 2^-28 <= |x| < 708: y * 2^k, one normal factor."""
+    L = lambda n: g(n + s)
+    return reduce_poly(x, s) + [
+        f"(local.set ${out} (f64x2.mul {L('y')} (i64x2.shl (i64x2.add {i64(1023)} (i64x2.extend_low_i32x4_s (i32x4.trunc_sat_f64x2_s_zero {L('kf')}))) (i32.const 52))))",
+    ]
+
+
+def exp_full(x, out, s):
+    """exp(x) for any lanes: y * 2^k in fdlibm's factors (2^(k+1000) * 2^-1000 below k = -1021,
+    2 * 2^1023 at k = 1024), then its special cases: tiny |x|, overflow (and +inf), underflow
+    (and -inf), NaN."""
+    L = lambda n: g(n + s)
+    o = g(out)
+    return reduce_poly(x, s) + [
+        f"(local.set $k{s} (i64x2.extend_low_i32x4_s (i32x4.trunc_sat_f64x2_s_zero {L('kf')})))",
+        f"(local.set $sm{s} (i64x2.lt_s {L('k')} {i64(-1021)}))",
+        f"(local.set $tp{s} (i64x2.eq {L('k')} {i64(1024)}))",
+        f"(local.set ${out} (f64x2.mul (f64x2.mul {L('y')} (i64x2.shl (i64x2.add {i64(1023)} (v128.bitselect (i64x2.add {L('k')} {i64(1000)}) (v128.bitselect {i64(1)} {L('k')} {L('tp')}) {L('sm')})) (i32.const 52)))",
+        f"  (i64x2.shl (i64x2.add {i64(1023)} (v128.bitselect {i64(-1000)} (v128.and {i64(1023)} {L('tp')}) {L('sm')})) (i32.const 52))))",
+        f"(local.set ${out} (v128.bitselect (f64x2.add {c('ONE')} {x}) {o} (f64x2.lt {L('ax')} {c('TINY')})))",
+        f"(local.set ${out} (v128.bitselect {c('INF')} {o} (f64x2.gt {x} {c('OVER')})))",
+        f"(local.set ${out} (v128.andnot {o} (f64x2.lt {x} {c('UNDER')})))",
+        f"(local.set ${out} (v128.bitselect (f64x2.add {x} {x}) {o} (f64x2.ne {x} {x})))",
+    ]
+
+
+def special(x):
+    """Lanes of the float64 vector x that need exp_full."""
+    ax = f'(f64x2.abs {x})'
+    return f"(v128.or (v128.or (f64x2.lt {ax} {c('TINY')}) (f64x2.ge {ax} {c('BIG')})) (f64x2.ne {x} {x}))"
+
+
+def exp4(xl, xh, el, eh, indent):
+    """el, eh = exp of the float64 vectors in locals xl, xh: the fast path unless a lane of
+    either needs the full one."""
+    pad = ' ' * indent
+    full = exp_full(g(xl), el, '_l') + exp_full(g(xh), eh, '_h')
+    fast = exp_fast(g(xl), el, '_l') + exp_fast(g(xh), eh, '_h')
+    out = [f'(if (v128.any_true (v128.or {special(g(xl))} {special(g(xh))}))', '  (then']
+    out += ['    ' + line for line in full]
+    out[-1] += ')'
+    out.append('  (else')
+    out += ['    ' + line for line in fast]
+    out[-1] += '))'
+    return '\n'.join(pad + line for line in out)
+
+
+LOW = '0 1 2 3 4 5 6 7 0 1 2 3 4 5 6 7'
+HIGH = '8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15'
+JOIN = '0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23'
+
+
+def halves(v, xl, xh, indent):
+    pad = ' ' * indent
+    return (f'{pad}(local.set ${xl} (f64x2.promote_low_f32x4 {v}))\n'
+            f'{pad}(local.set ${xh} (f64x2.promote_low_f32x4 (i8x16.shuffle {HIGH} {v} {v})))')
+
+
+def joined(al, ah):
+    return f'(i8x16.shuffle {JOIN} (f32x4.demote_f64x2_zero {al}) (f32x4.demote_f64x2_zero {ah}))'
+
+
+def map_exp():
+    def loop(op, body):
+        return f'''  (if (i32.eq (local.get $op) (i32.const {op}))
+    (then
+      (loop $l
+        (local.set $v (v128.load (local.get $a)))
+{body}
+        (local.set $a (i32.add (local.get $a) (i32.const 16)))
+        (local.set $out (i32.add (local.get $out) (i32.const 16)))
+        (br_if $l (i32.lt_u (local.get $out) (local.get $end))))
+      (return)))'''
+    exp_body = '\n'.join([
+        halves(g('v'), 'xl', 'xh', 8),
+        exp4('xl', 'xh', 'el', 'eh', 8),
+        f"        (v128.store (local.get $out) {joined(g('el'), g('eh'))})",
+    ])
+    # sigmoid as the JavaScript helper: 1 / (1 + exp(-x)) for x >= 0, else e / (1 + e) with
+    # e = exp(x); both are e = exp(-|x|).
+    sig = lambda x, e: (f"(v128.bitselect (f64x2.div {c('ONE')} (f64x2.add {c('ONE')} {e})) "
+                        f"(f64x2.div {e} (f64x2.add {c('ONE')} {e})) (f64x2.ge {x} {c('ZERO')}))")
+    sigmoid_body = '\n'.join([
+        halves(g('v'), 'yl', 'yh', 8),
+        f"        (local.set $xl (f64x2.neg (f64x2.abs (local.get $yl))))",
+        f"        (local.set $xh (f64x2.neg (f64x2.abs (local.get $yh))))",
+        exp4('xl', 'xh', 'el', 'eh', 8),
+        f"        (v128.store (local.get $out) {joined(sig(g('yl'), g('el')), sig(g('yh'), g('eh')))})",
+    ])
+    return f''';; out[i] = op(a[i]) for n > 0 vectors through float64, op 0 exp, 1 sigmoid (mapUnary's ops 5 and 6).
+(func $mapExp (param $op i32) (param $a i32) (param $out i32) (param $n i32)
+  (local $end i32) (local $v v128) (local $xl v128) (local $xh v128) (local $yl v128) (local $yh v128)
+  (local $el v128) (local $eh v128) {temps('_l')}
+  {temps('_h')}
+  (local.set $end (i32.add (local.get $out) (i32.shl (local.get $n) (i32.const 4))))
+{loop(0, exp_body)}
+{loop(1, sigmoid_body)}
+  (unreachable))
+'''
+
+
+# Stores w at out row q's vector j: whole, or the lanes left in the row.
+STORE = ('(if (i32.le_u (i32.add (local.get $j) (i32.const 4)) (local.get $n)) '
+         '(then (v128.store (i32.add (local.get $q) (i32.shl (local.get $j) (i32.const 2))) (local.get $w))) '
+         '(else (call $storeLanes (i32.add (local.get $q) (i32.shl (local.get $j) (i32.const 2))) (local.get $w) (i32.sub (local.get $n) (local.get $j)))))')
+
+
+def softmax_rows():
+    # exp(x - m) of the row's vector at p + 4 j (lanes past the row read what follows it: the
+    # next row, or the staged stretch's padding; they are neither summed nor stored).
+    diff = '\n'.join([
+        '          (local.set $v (v128.load (i32.add (local.get $p) (i32.shl (local.get $j) (i32.const 2)))))',
+        halves(g('v'), 'xl', 'xh', 10),
+        '          (local.set $xl (f64x2.sub (local.get $xl) (local.get $mv)))',
+        '          (local.set $xh (f64x2.sub (local.get $xh) (local.get $mv)))',
+        exp4('xl', 'xh', 'el', 'eh', 10),
+    ])
+    add = lambda lane: (f'          (if (i32.lt_u (i32.add (local.get $j) (i32.const {lane})) (local.get $n)) '
+                        f'(then (local.set $s (f64.add (local.get $s) (f64x2.extract_lane {lane % 2} '
+                        f'(local.get ${"el" if lane < 2 else "eh"}))))))')
+    return f''';; The softmax family over rows r0 <= r < r1 of n > 0 floats at x (row r at x + 4 n r), with the
+;; steps and order of softmax-block.ts (float64, exp as Math.exp, sums in row order), so the same
+;; bits:
+;;   code 0: softmax into out: m = row max, s = sum of e = exp(x - m), then e / s, the row's e
+;;           kept in float64 at stats (room for n + 3 values: the last vector's lanes);
+;;   code 2: m and s of each row into stats (two float64 a row) for logSoftmax and logSumExp;
+;;   code 1: logSoftmax into out from stats holding m and log(s): (x - m) - log(s).
+;; Stores never pass a row's end (the next row may be another thread's).
+(func (export "softmaxRows") (param $code i32) (param $x i32) (param $out i32) (param $n i32) (param $stats i32) (param $r0 i32) (param $r1 i32)
+  (local $r i32) (local $p i32) (local $q i32) (local $j i32) (local $m f64) (local $s f64) (local $v v128)
+  (local $mv v128) (local $sv v128) (local $xl v128) (local $xh v128) (local $el v128) (local $eh v128) (local $w v128)
+  {temps('_l')}
+  {temps('_h')}
+  (local.set $r (local.get $r0))
+  (loop $rows
+    (local.set $p (i32.add (local.get $x) (i32.mul (local.get $r) (i32.shl (local.get $n) (i32.const 2)))))
+    (local.set $q (i32.add (local.get $out) (i32.mul (local.get $r) (i32.shl (local.get $n) (i32.const 2)))))
+    (local.set $j (i32.const 0))
+    (if (i32.eq (local.get $code) (i32.const 1))
+      (then
+        (local.set $mv (v128.load64_splat (i32.add (local.get $stats) (i32.shl (local.get $r) (i32.const 4)))))
+        (local.set $sv (v128.load64_splat offset=8 (i32.add (local.get $stats) (i32.shl (local.get $r) (i32.const 4)))))
+        (loop $l
+          (local.set $v (v128.load (i32.add (local.get $p) (i32.shl (local.get $j) (i32.const 2)))))
+{halves(g('v'), 'xl', 'xh', 10)}
+          (local.set $w {joined("(f64x2.sub (f64x2.sub (local.get $xl) (local.get $mv)) (local.get $sv))", "(f64x2.sub (f64x2.sub (local.get $xh) (local.get $mv)) (local.get $sv))")})
+          {STORE}
+          (local.set $j (i32.add (local.get $j) (i32.const 4)))
+          (br_if $l (i32.lt_u (local.get $j) (local.get $n)))))
+      (else
+        (local.set $m (call $rowMax (local.get $p) (local.get $n)))
+        (local.set $mv (f64x2.splat (local.get $m)))
+        (local.set $s (f64.const 0))
+        (loop $l
+{diff}
+          (if (i32.le_u (i32.add (local.get $j) (i32.const 4)) (local.get $n))
+            (then
+              (local.set $s (f64.add (f64.add (f64.add (f64.add (local.get $s)
+                (f64x2.extract_lane 0 (local.get $el))) (f64x2.extract_lane 1 (local.get $el)))
+                (f64x2.extract_lane 0 (local.get $eh))) (f64x2.extract_lane 1 (local.get $eh)))))
+            (else
+  {add(0)}
+  {add(1)}
+  {add(2)}))
+          (if (i32.eqz (local.get $code))
+            (then
+              (v128.store (i32.add (local.get $stats) (i32.shl (local.get $j) (i32.const 3))) (local.get $el))
+              (v128.store offset=16 (i32.add (local.get $stats) (i32.shl (local.get $j) (i32.const 3))) (local.get $eh))))
+          (local.set $j (i32.add (local.get $j) (i32.const 4)))
+          (br_if $l (i32.lt_u (local.get $j) (local.get $n))))
+        (if (i32.eq (local.get $code) (i32.const 2))
+          (then
+            (f64.store (i32.add (local.get $stats) (i32.shl (local.get $r) (i32.const 4))) (local.get $m))
+            (f64.store offset=8 (i32.add (local.get $stats) (i32.shl (local.get $r) (i32.const 4))) (local.get $s)))
+          (else
+            (local.set $sv (f64x2.splat (local.get $s)))
+            (local.set $j (i32.const 0))
+            (loop $l
+              (local.set $el (v128.load (i32.add (local.get $stats) (i32.shl (local.get $j) (i32.const 3)))))
+              (local.set $eh (v128.load offset=16 (i32.add (local.get $stats) (i32.shl (local.get $j) (i32.const 3)))))
+              (local.set $w {joined("(f64x2.div (local.get $el) (local.get $sv))", "(f64x2.div (local.get $eh) (local.get $sv))")})
+              {STORE}
+              (local.set $j (i32.add (local.get $j) (i32.const 4)))
+              (br_if $l (i32.lt_u (local.get $j) (local.get $n))))))))
+    (local.set $r (i32.add (local.get $r) (i32.const 1)))
+    (br_if $rows (i32.lt_u (local.get $r) (local.get $r1)))))
+'''
+
+
+HELPERS = ''';; The maximum of n > 0 floats at p: a NaN if there is one, else the largest value. (The JavaScript
+;; loop keeps the first met of -0 and +0, f32x4.max either; the sign never shows: a row holding
+;; both has s >= 2, so log(s) > 0 in logSoftmax's (x - m) - log(s) and logSumExp's m + log(s).)
+(func $rowMax (param $p i32) (param $n i32) (result f64)
+  (local $m v128) (local $i i32) (local $r f64) (local $v f64)
+  (local.set $m (v128.const i32x4 0xff800000 0xff800000 0xff800000 0xff800000))
+  (block $whole
+    (loop $l
+      (br_if $whole (i32.gt_u (i32.add (local.get $i) (i32.const 4)) (local.get $n)))
+      (local.set $m (f32x4.max (local.get $m) (v128.load (i32.add (local.get $p) (i32.shl (local.get $i) (i32.const 2))))))
+      (local.set $i (i32.add (local.get $i) (i32.const 4)))
+      (br $l)))
+  (local.set $m (f32x4.max (local.get $m) (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $m) (local.get $m))))
+  (local.set $m (f32x4.max (local.get $m) (i8x16.shuffle 4 5 6 7 0 1 2 3 4 5 6 7 0 1 2 3 (local.get $m) (local.get $m))))
+  (local.set $r (f64.promote_f32 (f32x4.extract_lane 0 (local.get $m))))
+  (block $done
+    (loop $l
+      (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
+      (local.set $v (f64.promote_f32 (f32.load (i32.add (local.get $p) (i32.shl (local.get $i) (i32.const 2))))))
+      (if (i32.or (f64.gt (local.get $v) (local.get $r)) (f64.ne (local.get $v) (local.get $v)))
+        (then (local.set $r (local.get $v))))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $l)))
+  (local.get $r))
+
+;; Stores the first left (1 to 3) floats of v at p: a row's last vector.
+(func $storeLanes (param $p i32) (param $v v128) (param $left i32)
+  (v128.store32_lane 0 (local.get $p) (local.get $v))
+  (if (i32.ge_u (local.get $left) (i32.const 2)) (then (v128.store32_lane offset=4 1 (local.get $p) (local.get $v))))
+  (if (i32.ge_u (local.get $left) (i32.const 3)) (then (v128.store32_lane offset=8 2 (local.get $p) (local.get $v)))))
+'''
+
+
+def generate():
+    return '\n'.join([BEGIN, HELPERS, map_exp(), softmax_rows(), END])
+
+
+def main():
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'packages', 'tensor', 'src', 'cpu', 'wasm', 'gemm.wat')
+    with open(path) as f:
+        text = f.read()
+    if BEGIN in text:
+        head, rest = text.split(BEGIN, 1)
+        tail = rest.split(END, 1)[1].lstrip('\n')
+    else:
+        head, tail = text.split(WINOGRAD, 1)
+        tail = WINOGRAD + tail
+    new = head + generate() + '\n\n' + tail
+    if '--check' in sys.argv:
+        if new != text:
+            sys.exit('gemm.wat: the exp kernels are stale; run python3 tools/gen-exp-wat.py')
+        return
+    with open(path, 'w') as f:
+        f.write(new)
+
+
+main()
