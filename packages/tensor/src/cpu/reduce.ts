@@ -80,7 +80,7 @@ type SoftmaxOp = keyof typeof SOFTMAX_CODES;
 
 /** From this many elements the softmax family splits its work over the threads (see THREADED_MIN). */
 const SOFTMAX_THREADED_MIN = 1 << 14;
-/** From this many elements float32 rows (the last axis) go to WebAssembly: 5-10x the JavaScript loop. */
+/** From this many elements float32 rows (the last axis) go to WebAssembly: 2-5x the JavaScript loop. */
 const SOFTMAX_WASM_MIN = 1 << 10;
 
 /**
