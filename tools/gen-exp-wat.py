@@ -1,14 +1,14 @@
 #!/usr/bin/env python3
 """Writes the CPU kernels built on exp into packages/tensor/src/cpu/wasm/gemm.wat.
 
-They compute exp exactly as Math.exp does (V8's port of fdlibm's e_exp.c), on two float64 lanes at
-a time, so that they give the JavaScript loops' bits. (V8 returns E for exp(1), one float64 bit
-from fdlibm's result; both round to the same float32, and no kernel here takes the exp of 1 in
-float64: softmax's x - m is at most 0.) The exp steps are
-spelled out inline in every loop (Node 20's engine does not inline WebAssembly calls, and a call
-per two values cost 1.5x the inline form), which is why this script writes them. The text
-between BEGIN and END in gemm.wat is this script's output; edit here, then run
-`python3 tools/gen-exp-wat.py && pnpm gen:wasm`. `--check` (CI) only compares.
+They compute exp, expm1 and tanh exactly as Math does (V8's ports of fdlibm's e_exp.c, s_expm1.c
+and s_tanh.c), on two float64 lanes at a time, so that they give the JavaScript loops' bits
+(float32 results: checked for all 2^32 inputs). V8 returns E for exp(1), one float64 bit from
+fdlibm's result; both round to the same float32, and no kernel here takes exp(1) in float64
+(softmax's x - m is at most 0). The steps are spelled out inline in every loop (Node 20's engine
+does not inline WebAssembly calls, and a call per two values cost 1.5x the inline form), which is
+why this script writes them. The text between BEGIN and END in gemm.wat is this script's output;
+edit here, then run `python3 tools/gen-exp-wat.py && pnpm gen:wasm`. `--check` (CI) only compares.
 """
 import os
 import sys
@@ -38,6 +38,21 @@ K = {
     'OVER': '0x40862e42fefa39ef',
     'UNDER': '0xc0874910d52d3051',
     'ZERO': '0x0000000000000000',
+    # expm1 (s_expm1.c) and tanh (s_tanh.c)
+    'Q1': '0xbfa11111111110f4',
+    'Q2': '0x3f5a01a019fe5585',
+    'Q3': '0xbf14ce199eaadbb7',
+    'Q4': '0x3ed0cfca86e65239',
+    'Q5': '0xbe8afdb76e09c32d',
+    'THREE': '0x4008000000000000',
+    'SIX': '0x4018000000000000',
+    'QUARTER': '0x3fd0000000000000',
+    'MINUS_TWO': '0xc000000000000000',
+    'MINUS_ONE_D': '0xbff0000000000000',
+    'TINY54': '0x3c90000000000000',  # 2^-54
+    'BIGNEG': '0x4043687a00000000',  # the first double whose high word is 0x4043687a (56 ln2)
+    'OVER32': '0x4056400000000000',  # 89: expm1 is above the largest float32 from here
+    'TWENTYTWO': '0x4036000000000000',
 }
 
 
@@ -53,7 +68,7 @@ def i64(v):
     return f'(i64x2.splat (i64.const {v}))'
 
 
-TEMPS = ['ax', 'kf', 'hi', 'lo', 'r', 't', 'c', 'y', 'k', 'sm', 'tp']
+TEMPS = ['ax', 'kf', 'hi', 'lo', 'r', 't', 'c', 'y', 'k', 'sm', 'tp', 'h', 'q', 'e', 'p', 'm']
 
 
 def temps(s):
@@ -108,6 +123,58 @@ def exp_full(x, out, s):
         f"(local.set ${out} (v128.andnot {o} (f64x2.lt {x} {c('UNDER')})))",
         f"(local.set ${out} (v128.bitselect (f64x2.add {x} {x}) {o} (f64x2.ne {x} {x})))",
     ]
+
+
+def expm1_core(x, out, s, k_one):
+    """expm1(x) for finite lanes with 2^-54 <= |x| and x below 56 ln2 or k <= 1024 (fdlibm's
+    s_expm1.c): x = k ln2 + r with its correction c, e from the rational form, then the value
+    of each case of k selected lane by lane (k = 0, -1, 1 with `k_one`, k <= -2 or k > 56,
+    k < 20, else), each in fdlibm's steps. Locals: kf, hi, lo, r (x reduced), c, h (r/2),
+    q (r h), t, e, k."""
+    L = lambda n: g(n + s)
+    p2 = lambda k: f"(i64x2.shl (i64x2.add {i64(1023)} {k}) (i32.const 52))"
+    o = g(out)
+    inv = p2(f"(i64x2.neg {L('k')})")  # 2^-k
+    lines = [
+        f'(local.set $ax{s} (f64x2.abs {x}))',
+        f"(local.set $kf{s} (f64x2.trunc (f64x2.add (f64x2.mul {x} {c('INVLN2')}) (v128.or (v128.and {x} {c('SIGN')}) {c('HALF')}))))",
+        f"(local.set $kf{s} (v128.and {L('kf')} (f64x2.ge {L('ax')} {c('HALFLN2')})))",
+        f"(local.set $hi{s} (f64x2.sub {x} (f64x2.mul {L('kf')} {c('LN2HI')})))",
+        f"(local.set $lo{s} (f64x2.mul {L('kf')} {c('LN2LO')}))",
+        f"(local.set $r{s} (f64x2.sub {L('hi')} {L('lo')}))",
+        f"(local.set $c{s} (f64x2.sub (f64x2.sub {L('hi')} {L('r')}) {L('lo')}))",
+        f"(local.set $h{s} (f64x2.mul {c('HALF')} {L('r')}))",
+        f"(local.set $q{s} (f64x2.mul {L('r')} {L('h')}))",
+        # r1 = 1 + q*(Q1 + q*(Q2 + q*(Q3 + q*(Q4 + q*Q5))))
+        f"(local.set $y{s} (f64x2.add {c('Q4')} (f64x2.mul {L('q')} {c('Q5')})))",
+        f"(local.set $y{s} (f64x2.add {c('Q3')} (f64x2.mul {L('q')} {L('y')})))",
+        f"(local.set $y{s} (f64x2.add {c('Q2')} (f64x2.mul {L('q')} {L('y')})))",
+        f"(local.set $y{s} (f64x2.add {c('Q1')} (f64x2.mul {L('q')} {L('y')})))",
+        f"(local.set $y{s} (f64x2.add {c('ONE')} (f64x2.mul {L('q')} {L('y')})))",
+        f"(local.set $t{s} (f64x2.sub {c('THREE')} (f64x2.mul {L('y')} {L('h')})))",
+        # e = q*((r1 - t)/(6 - r*t)); k = 0 gives r - (r e - q)
+        f"(local.set $e{s} (f64x2.mul {L('q')} (f64x2.div (f64x2.sub {L('y')} {L('t')}) (f64x2.sub {c('SIX')} (f64x2.mul {L('r')} {L('t')})))))",
+        f"(local.set $m{s} (f64x2.sub {L('r')} (f64x2.sub (f64x2.mul {L('r')} {L('e')}) {L('q')})))",
+        # other k: e = (r*(e - c) - c) - q
+        f"(local.set $e{s} (f64x2.sub (f64x2.sub (f64x2.mul {L('r')} (f64x2.sub {L('e')} {L('c')})) {L('c')}) {L('q')}))",
+        f"(local.set $k{s} (i64x2.extend_low_i32x4_s (i32x4.trunc_sat_f64x2_s_zero {L('kf')})))",
+        f"(local.set $p{s} {p2(L('k'))})",
+        # else (20 <= k <= 56): ((r - (e + 2^-k)) + 1) * 2^k
+        f"(local.set ${out} (f64x2.mul (f64x2.add (f64x2.sub {L('r')} (f64x2.add {L('e')} {inv})) {c('ONE')}) {L('p')}))",
+        # k < 20: ((1 - 2^-k) - (e - r)) * 2^k
+        f"(local.set ${out} (v128.bitselect (f64x2.mul (f64x2.sub (f64x2.sub {c('ONE')} {inv}) (f64x2.sub {L('e')} {L('r')})) {L('p')}) {o} (i64x2.lt_s {L('k')} {i64(20)})))",
+        # k <= -2 or k > 56: (1 - (e - r)) * 2^k - 1
+        f"(local.set ${out} (v128.bitselect (f64x2.sub (f64x2.mul (f64x2.sub {c('ONE')} (f64x2.sub {L('e')} {L('r')})) {L('p')}) {c('ONE')}) {o} (v128.or (i64x2.le_s {L('k')} {i64(-2)}) (i64x2.gt_s {L('k')} {i64(56)}))))",
+    ]
+    if k_one:
+        # k = 1: r < -0.25 ? -2 (e - (r + 0.5)) : 1 + 2 (r - e)
+        lines.append(f"(local.set ${out} (v128.bitselect (v128.bitselect (f64x2.mul {c('MINUS_TWO')} (f64x2.sub {L('e')} (f64x2.add {L('r')} {c('HALF')}))) (f64x2.add {c('ONE')} (f64x2.mul {c('TWO')} (f64x2.sub {L('r')} {L('e')}))) (f64x2.lt {L('r')} (f64x2.neg {c('QUARTER')}))) {o} (i64x2.eq {L('k')} {i64(1)})))")
+    lines += [
+        # k = -1: 0.5 (r - e) - 0.5
+        f"(local.set ${out} (v128.bitselect (f64x2.sub (f64x2.mul {c('HALF')} (f64x2.sub {L('r')} {L('e')})) {c('HALF')}) {o} (i64x2.eq {L('k')} {i64(-1)})))",
+        f"(local.set ${out} (v128.bitselect {L('m')} {o} (i64x2.eq {L('k')} {i64(0)})))",
+    ]
+    return lines
 
 
 def special(x):
@@ -173,7 +240,43 @@ def map_exp():
         exp4('xl', 'xh', 'el', 'eh', 8),
         f"        (v128.store (local.get $out) {joined(sig(g('yl'), g('el')), sig(g('yh'), g('eh')))})",
     ])
-    return f''';; out[i] = op(a[i]) for n > 0 vectors through float64, op 0 exp, 1 sigmoid (mapUnary's ops 5 and 6).
+    def per_half(f):
+        return '\n'.join('        ' + line for line in f('l') + f('h'))
+
+    # expm1 (s_expm1.c): the cases of k, then tiny |x| (x itself), x below -56 ln2 (-1, and for
+    # -inf), NaN; above 89 every result exceeds the largest float32, so +inf is selected there
+    # (fdlibm's overflow steps never run).
+    def expm1_half(h):
+        x, o = g('y' + h), g('e' + h)
+        return [f'(local.set $y{h} (local.get $x{h}))'] + expm1_core(x, 'e' + h, '_' + h, True) + [
+            f"(local.set $e{h} (v128.bitselect {x} {o} (f64x2.lt (f64x2.abs {x}) {c('TINY54')})))",
+            f"(local.set $e{h} (v128.bitselect {c('MINUS_ONE_D')} {g('e' + h)} (f64x2.le {x} (f64x2.neg {c('BIGNEG')}))))",
+            f"(local.set $e{h} (v128.bitselect {c('INF')} {g('e' + h)} (f64x2.gt {x} {c('OVER32')})))",
+            f"(local.set $e{h} (v128.bitselect (f64x2.add {x} {x}) {g('e' + h)} (f64x2.ne {x} {x})))",
+        ]
+
+    # tanh (s_tanh.c): t = expm1(2|x|), 1 - 2 / (t + 2) from |x| = 1, else t = expm1(-2|x|),
+    # -t / (t + 2); the sign of x; then tiny |x| (x itself), |x| >= 22 (+-1), NaN.
+    def tanh_half(h):
+        x, a, o = g('x' + h), f"(f64x2.abs {g('x' + h)})", g('e' + h)
+        big = f"(f64x2.ge {a} {c('ONE')})"
+        sign = f"(v128.and {x} {c('SIGN')})"
+        return [
+            f"(local.set $y{h} (v128.bitselect (f64x2.add {a} {a}) (f64x2.neg (f64x2.add {a} {a})) {big}))",
+        ] + expm1_core(g('y' + h), 'e' + h, '_' + h, False) + [
+            f"(local.set $e{h} (v128.bitselect (f64x2.sub {c('ONE')} (f64x2.div {c('TWO')} (f64x2.add {o} {c('TWO')}))) (f64x2.div (f64x2.neg {o}) (f64x2.add {o} {c('TWO')})) {big}))",
+            f"(local.set $e{h} (v128.xor {g('e' + h)} {sign}))",
+            f"(local.set $e{h} (v128.bitselect {x} {g('e' + h)} (f64x2.lt {a} {c('TINY')})))",
+            f"(local.set $e{h} (v128.bitselect (v128.or {c('ONE')} {sign}) {g('e' + h)} (f64x2.ge {a} {c('TWENTYTWO')})))",
+            f"(local.set $e{h} (v128.bitselect (f64x2.add {x} {x}) {g('e' + h)} (f64x2.ne {x} {x})))",
+        ]
+
+    store = f"        (v128.store (local.get $out) {joined(g('el'), g('eh'))})"
+    tanh_body = '\n'.join([halves(g('v'), 'xl', 'xh', 8), per_half(tanh_half), store])
+    expm1_body = '\n'.join([halves(g('v'), 'xl', 'xh', 8), per_half(expm1_half), store])
+    return f''';; out[i] = op(a[i]) for n > 0 vectors through float64: op 0 exp, 1 sigmoid, 2 tanh, 3 expm1
+;; (mapUnary's ops 5 to 8), each in Math's steps; tanh and expm1 in those of fdlibm's s_tanh.c and
+;; s_expm1.c, every case computed and the lane's own selected.
 (func $mapExp (param $op i32) (param $a i32) (param $out i32) (param $n i32)
   (local $end i32) (local $v v128) (local $xl v128) (local $xh v128) (local $yl v128) (local $yh v128)
   (local $el v128) (local $eh v128) {temps('_l')}
@@ -181,6 +284,8 @@ def map_exp():
   (local.set $end (i32.add (local.get $out) (i32.shl (local.get $n) (i32.const 4))))
 {loop(0, exp_body)}
 {loop(1, sigmoid_body)}
+{loop(2, tanh_body)}
+{loop(3, expm1_body)}
   (unreachable))
 '''
 

@@ -60,55 +60,65 @@ describe('WebAssembly elementwise maps', () => {
         expectSame(f as (...t: Tensor[]) => Tensor, [a, b]);
         expectSame(f as (...t: Tensor[]) => Tensor, [a, scalar]);
       }
-      for (const f of [sp.neg, sp.abs, sp.square, sp.sqrt, sp.relu, sp.exp, sp.sigmoid])
+      for (const f of [sp.neg, sp.abs, sp.square, sp.sqrt, sp.relu, sp.exp, sp.sigmoid, sp.tanh, sp.expm1])
         expectSame(f as (t: Tensor) => Tensor, [a]);
       expectSame(sp.reluBackward as (...t: Tensor[]) => Tensor, [b, a]);
     });
   }
 });
 
-describe('exp and sigmoid in WebAssembly', () => {
+describe("exp, sigmoid, tanh and expm1 in WebAssembly (Math's steps)", () => {
   afterAll(() => setNumThreads(1));
-  it("give Math.exp's bits across the float32 range", async () => {
+  it("give Math's bits across the float32 range", async () => {
     setNumThreads(2);
     await threadsReady();
-    // Every 4093rd bit pattern: all exponents and signs, NaNs, infinities, subnormals; and the
-    // values where exp's reduction changes case (0.5 ln2, 1.5 ln2, 2^-28), overflows, 1 and -1.
-    const bits = new Uint32Array(Math.ceil(2 ** 32 / 4093) + 16);
-    for (let i = 0; i < bits.length - 16; i++) bits[i] = i * 4093;
+    // Every 4093rd bit pattern (all exponents and signs, NaNs, infinities, subnormals), and the
+    // values where the algorithms change case: 0.5 and 1.5 ln2, 2^-28 and 2^-54, exp's and
+    // expm1's overflows, 56 ln2, tanh's 1 and 22.
+    const edges = [
+      0.34657359,
+      0.34657356,
+      1.0397208,
+      2 ** -28,
+      2 ** -54,
+      88.72284,
+      88.72283,
+      89,
+      103.97,
+      87.33655,
+      1,
+      38.81624,
+      38.81625,
+      22,
+      21.999998,
+      0.99999994,
+      0.25,
+      0.5,
+      708,
+      709.78,
+    ];
+    const sweep = Math.ceil(2 ** 32 / 4093);
+    const bits = new Uint32Array(sweep + 2 * edges.length);
+    for (let i = 0; i < sweep; i++) bits[i] = i * 4093;
     const x = new Float32Array(bits.buffer);
-    x.set(
-      [
-        0.34657359,
-        0.34657356,
-        -0.34657359,
-        1.0397208,
-        -1.0397208,
-        2 ** -28,
-        -(2 ** -28),
-        88.72284,
-        88.72283,
-        -103.97,
-        -87.33655,
-        1,
-        -1,
-        708,
-        709.78,
-        -745.1,
-      ],
-      bits.length - 16,
-    );
+    x.set([...edges, ...edges.map((v) => -v)], sweep);
     const t = tensor(x, { dtype: 'float32' });
-    const [e, s] = [sp.exp(t).dataSync(), sp.sigmoid(t).dataSync()];
-    let bad = 0;
-    for (let i = 0; i < x.length; i++) {
-      const v = x[i];
-      const ex = Math.fround(Math.exp(v));
-      const sg = Math.fround(v >= 0 ? 1 / (1 + Math.exp(-v)) : Math.exp(v) / (1 + Math.exp(v)));
-      if (!Object.is(e[i], ex) && !(Number.isNaN(ex) && Number.isNaN(e[i]))) bad++;
-      if (!Object.is(s[i], sg) && !(Number.isNaN(sg) && Number.isNaN(s[i]))) bad++;
+    const sigmoid = (v: number) => (v >= 0 ? 1 / (1 + Math.exp(-v)) : Math.exp(v) / (1 + Math.exp(v)));
+    const cases: [string, (t: Tensor) => Tensor, (v: number) => number][] = [
+      ['exp', sp.exp, Math.exp],
+      ['sigmoid', sp.sigmoid, sigmoid],
+      ['tanh', sp.tanh, Math.tanh],
+      ['expm1', sp.expm1, Math.expm1],
+    ];
+    for (const [name, op, ref] of cases) {
+      const got = op(t).dataSync();
+      let bad = 0;
+      for (let i = 0; i < x.length; i++) {
+        const want = Math.fround(ref(x[i]));
+        if (!Object.is(got[i], want) && !(Number.isNaN(want) && Number.isNaN(got[i]))) bad++;
+      }
+      expect(bad, name).toBe(0);
     }
-    expect(bad).toBe(0);
   });
 });
 
@@ -119,10 +129,8 @@ describe('JavaScript maps on the threads', () => {
     round: (x) => sp.round(sp.mul(x, 2.5)), // many halves: round half to even is tested
     log: sp.log,
     log1p: sp.log1p,
-    expm1: sp.expm1,
     sin: sp.sin,
     cos: sp.cos,
-    tanh: sp.tanh,
     erf: sp.erf,
     gelu: (x) => sp.add(sp.gelu(x), sp.gelu(x, { approximate: 'tanh' })),
     leakyRelu: (x) => sp.leakyRelu(x, { negativeSlope: 0.13 }),

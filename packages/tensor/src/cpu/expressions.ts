@@ -96,7 +96,7 @@ export const BINARY_INT: Partial<Record<BinaryOp, string>> = { mul: 'Math.imul(x
  * The float ops whose JavaScript loop costs about 10 ns an element or more on the reference
  * machine (Math's functions, and branches that random values mispredict): large contiguous
  * float32 ones are split over the worker threads. Cheaper ones (floor: 3 ns) would spend more on
- * copying in and out than the threads save; exp and sigmoid have WebAssembly kernels
+ * copying in and out than the threads save; exp, sigmoid, tanh and expm1 have WebAssembly kernels
  * (map-wasm.ts). An op's number is its index here.
  */
 export const THREADED_MAPS = [
@@ -104,10 +104,8 @@ export const THREADED_MAPS = [
   ['round', UNARY.round],
   ['log', UNARY.log],
   ['log1p', UNARY.log1p],
-  ['expm1', UNARY.expm1],
   ['sin', UNARY.sin],
   ['cos', UNARY.cos],
-  ['tanh', UNARY.tanh],
   ['erf', UNARY.erf],
   ['gelu', UNARY.gelu],
   ['leakyRelu', UNARY.leakyRelu],
