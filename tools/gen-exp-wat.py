@@ -2,8 +2,9 @@
 """Writes the CPU kernels built on exp into packages/tensor/src/cpu/wasm/gemm.wat.
 
 They compute exp, expm1 and tanh exactly as Math does (V8's ports of fdlibm's e_exp.c, s_expm1.c
-and s_tanh.c), on two float64 lanes at a time, so that they give the JavaScript loops' bits
-(float32 results: checked for all 2^32 inputs). V8 returns E for exp(1), one float64 bit from
+and s_tanh.c), erf as math.ts does (its coefficients are read from there), and sigmoid and gelu as
+the JavaScript expressions do, on two float64 lanes at a time, so that they give the JavaScript
+loops' bits (float32 results: checked for all 2^32 inputs). V8 returns E for exp(1), one float64 bit from
 fdlibm's result; both round to the same float32, and no kernel here takes exp(1) in float64
 (softmax's x - m is at most 0). The steps are spelled out inline in every loop (Node 20's engine
 does not inline WebAssembly calls, and a call per two values cost 1.5x the inline form), which is
@@ -53,6 +54,9 @@ K = {
     'BIGNEG': '0x4043687a00000000',  # the first double whose high word is 0x4043687a (56 ln2)
     'OVER32': '0x4056400000000000',  # 89: expm1 is above the largest float32 from here
     'TWENTYTWO': '0x4036000000000000',
+    'SQRT1_2': '0x3fe6a09e667f3bcd',  # Math.SQRT1_2
+    'GELU_K': '0x3fe9884533d43651',  # 0.7978845608028654
+    'GELU_C': '0x3fa6e4e26d4801f7',  # 0.044715
 }
 
 
@@ -177,6 +181,88 @@ def expm1_core(x, out, s, k_one):
     return lines
 
 
+def math_ts_constants():
+    """erf's coefficients, read from packages/tensor/src/cpu/math.ts (the one place they are
+    written), as float64 bit patterns: scalars by name, arrays as lists."""
+    import re
+    import struct
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'packages', 'tensor', 'src', 'cpu', 'math.ts')
+    with open(path) as f:
+        text = f.read()
+    bits = lambda v: '0x%016x' % struct.unpack('<Q', struct.pack('<d', float(v)))[0]
+    out = {}
+    for name, body in re.findall(r'const (\w+) = \[([^\]]*)\];', text):
+        out[name] = [bits(v) for v in re.findall(r'-?[0-9][0-9.e+-]*', body)]
+    for name, v in re.findall(r'const (ERX|EFX) = (-?[0-9][0-9.e+-]*);', text):
+        out[name] = bits(v)
+    return out
+
+
+ERF = None
+
+
+def erf_f64(x, out, s):
+    """erf(x) as math.ts computes it: x + x P(x^2)/Q(x^2) below 0.84375 (x + EFX x below 2^-28),
+    +-(ERX + P(|x| - 1)/Q(|x| - 1)) below 1.25, +-(1 - exp(-x^2 - 0.5625 + R(s)/S(s)) / |x|) with
+    s = 1/x^2 below 6 (two coefficient sets, split at 1/0.35), +-1 from 6, NaN itself. Horner's
+    steps over coefficients chosen lane by lane; a set padded with leading zeros takes the same
+    steps as the unpadded one (0 * w + c = c)."""
+    global ERF
+    if ERF is None:
+        ERF = math_ts_constants()
+    L = lambda n: g(n + s)
+    cst = lambda h: f'(v128.const i64x2 {h} {h})'
+    pad = lambda a, n: ['0x0000000000000000'] * (n - len(a)) + list(reversed(a))  # highest first
+
+    def horner(w, sets, mask):
+        # coefficients highest first; sets = (chosen where mask, else)
+        a, b = sets
+        n = max(len(a), len(b))
+        a, b = pad(a, n), pad(b, n)
+        acc = f"(v128.bitselect {cst(a[0])} {cst(b[0])} {mask})"
+        for ca, cb in zip(a[1:], b[1:]):
+            acc = f"(f64x2.add (f64x2.mul {acc} {w}) (v128.bitselect {cst(ca)} {cst(cb)} {mask}))"
+        return acc
+
+    sign = f"(v128.and {x} {c('SIGN')})"
+    lines = [
+        f"(local.set $ax{s} (f64x2.abs {x}))",
+        f"(local.set $kf{s} (f64x2.lt {L('ax')} {cst(ERF_BOUNDS['small'])}))",  # small
+        # small and middle ranges: w = x^2 or |x| - 1
+        f"(local.set $hi{s} (v128.bitselect (f64x2.mul {x} {x}) (f64x2.sub {L('ax')} {c('ONE')}) {L('kf')}))",
+        f"(local.set $lo{s} (f64x2.div {horner(L('hi'), (ERF['PP'], ERF['PA']), L('kf'))} (f64x2.add {c('ONE')} (f64x2.mul {L('hi')} {horner(L('hi'), (ERF['QQ'], ERF['QA']), L('kf'))}))))",
+        # tail: w = 1 / x^2, sets A below 1/0.35, B from there
+        f"(local.set $r{s} (f64x2.div {c('ONE')} (f64x2.mul {L('ax')} {L('ax')})))",
+        f"(local.set $c{s} (f64x2.lt {L('ax')} {cst(ERF_BOUNDS['split'])}))",
+        f"(local.set $t{s} (f64x2.div {horner(L('r'), (ERF['RA'], ERF['RB']), L('c'))} (f64x2.add {c('ONE')} (f64x2.mul {L('r')} {horner(L('r'), (ERF['SA'], ERF['SB']), L('c'))}))))",
+        f"(local.set $y{s} (f64x2.add (f64x2.sub (f64x2.mul (f64x2.neg {L('ax')}) {L('ax')}) {cst(ERF_BOUNDS['c5625'])}) {L('t')}))",
+    ] + exp_full(L('y'), 'ex' + s, s + 'x') + [
+        # the tail's value, then the middle's, the small's, tiny, from 6, NaN
+        f"(local.set ${out} (v128.xor (f64x2.sub {c('ONE')} (f64x2.div {g('ex' + s)} {L('ax')})) {sign}))",
+        f"(local.set ${out} (v128.bitselect (v128.xor (f64x2.add {cst(ERF['ERX'])} {L('lo')}) {sign}) {g(out)} (f64x2.lt {L('ax')} {cst(ERF_BOUNDS['mid'])})))",
+        f"(local.set ${out} (v128.bitselect (f64x2.add {x} (f64x2.mul {x} {L('lo')})) {g(out)} {L('kf')}))",
+        f"(local.set ${out} (v128.bitselect (f64x2.add {x} (f64x2.mul {cst(ERF['EFX'])} {x})) {g(out)} (f64x2.lt {L('ax')} {cst(ERF_BOUNDS['tiny'])})))",
+        f"(local.set ${out} (v128.bitselect (v128.or {c('ONE')} {sign}) {g(out)} (f64x2.ge {L('ax')} {cst(ERF_BOUNDS['six'])})))",
+        f"(local.set ${out} (v128.bitselect {x} {g(out)} (f64x2.ne {x} {x})))",
+    ]
+    return lines
+
+
+def _bits(v):
+    import struct
+    return '0x%016x' % struct.unpack('<Q', struct.pack('<d', v))[0]
+
+
+ERF_BOUNDS = {
+    'small': _bits(0.84375),
+    'mid': _bits(1.25),
+    'split': _bits(1 / 0.35),
+    'six': _bits(6.0),
+    'tiny': _bits(3.725290298461914e-9),
+    'c5625': _bits(0.5625),
+}
+
+
 def special(x):
     """Lanes of the float64 vector x that need exp_full."""
     ax = f'(f64x2.abs {x})'
@@ -255,37 +341,64 @@ def map_exp():
             f"(local.set $e{h} (v128.bitselect (f64x2.add {x} {x}) {g('e' + h)} (f64x2.ne {x} {x})))",
         ]
 
-    # tanh (s_tanh.c): t = expm1(2|x|), 1 - 2 / (t + 2) from |x| = 1, else t = expm1(-2|x|),
-    # -t / (t + 2); the sign of x; then tiny |x| (x itself), |x| >= 22 (+-1), NaN.
-    def tanh_half(h):
-        x, a, o = g('x' + h), f"(f64x2.abs {g('x' + h)})", g('e' + h)
+    # tanh (s_tanh.c) of local $<src><h> into $<dst><h>: t = expm1(2|x|), 1 - 2 / (t + 2) from
+    # |x| = 1, else t = expm1(-2|x|), -t / (t + 2); the sign of x; then tiny |x| (x itself),
+    # |x| >= 22 (+-1), NaN.
+    def tanh_of(src, dst, h):
+        x, a, o = g(src + h), f"(f64x2.abs {g(src + h)})", g(dst + h)
         big = f"(f64x2.ge {a} {c('ONE')})"
         sign = f"(v128.and {x} {c('SIGN')})"
         return [
             f"(local.set $y{h} (v128.bitselect (f64x2.add {a} {a}) (f64x2.neg (f64x2.add {a} {a})) {big}))",
-        ] + expm1_core(g('y' + h), 'e' + h, '_' + h, False) + [
-            f"(local.set $e{h} (v128.bitselect (f64x2.sub {c('ONE')} (f64x2.div {c('TWO')} (f64x2.add {o} {c('TWO')}))) (f64x2.div (f64x2.neg {o}) (f64x2.add {o} {c('TWO')})) {big}))",
-            f"(local.set $e{h} (v128.xor {g('e' + h)} {sign}))",
-            f"(local.set $e{h} (v128.bitselect {x} {g('e' + h)} (f64x2.lt {a} {c('TINY')})))",
-            f"(local.set $e{h} (v128.bitselect (v128.or {c('ONE')} {sign}) {g('e' + h)} (f64x2.ge {a} {c('TWENTYTWO')})))",
-            f"(local.set $e{h} (v128.bitselect (f64x2.add {x} {x}) {g('e' + h)} (f64x2.ne {x} {x})))",
+        ] + expm1_core(g('y' + h), dst + h, '_' + h, False) + [
+            f"(local.set ${dst}{h} (v128.bitselect (f64x2.sub {c('ONE')} (f64x2.div {c('TWO')} (f64x2.add {o} {c('TWO')}))) (f64x2.div (f64x2.neg {o}) (f64x2.add {o} {c('TWO')})) {big}))",
+            f"(local.set ${dst}{h} (v128.xor {o} {sign}))",
+            f"(local.set ${dst}{h} (v128.bitselect {x} {o} (f64x2.lt {a} {c('TINY')})))",
+            f"(local.set ${dst}{h} (v128.bitselect (v128.or {c('ONE')} {sign}) {o} (f64x2.ge {a} {c('TWENTYTWO')})))",
+            f"(local.set ${dst}{h} (v128.bitselect (f64x2.add {x} {x}) {o} (f64x2.ne {x} {x})))",
+        ]
+
+    # gelu as the JavaScript expressions: (0.5 x) (1 + erf(x sqrt(1/2))), and with the tanh
+    # approximation (0.5 x) (1 + tanh(0.7978845608028654 (x + ((0.044715 x) x) x))).
+    def erf_half(h):
+        return erf_f64(g('x' + h), 'e' + h, '_' + h)
+
+    def gelu_half(h):
+        x = g('x' + h)
+        return [f"(local.set $y{h} (f64x2.mul {x} {c('SQRT1_2')}))"] + erf_f64(g('y' + h), 'e' + h, '_' + h) + [
+            f"(local.set $e{h} (f64x2.mul (f64x2.mul {c('HALF')} {x}) (f64x2.add {c('ONE')} {g('e' + h)})))",
+        ]
+
+    def gelu_tanh_half(h):
+        x = g('x' + h)
+        inner = f"(f64x2.mul (f64x2.mul (f64x2.mul {c('GELU_C')} {x}) {x}) {x})"
+        return [f"(local.set $w{h} (f64x2.mul {c('GELU_K')} (f64x2.add {x} {inner})))"] + tanh_of('w', 'e', h) + [
+            f"(local.set $e{h} (f64x2.mul (f64x2.mul {c('HALF')} {x}) (f64x2.add {c('ONE')} {g('e' + h)})))",
         ]
 
     store = f"        (v128.store (local.get $out) {joined(g('el'), g('eh'))})"
-    tanh_body = '\n'.join([halves(g('v'), 'xl', 'xh', 8), per_half(tanh_half), store])
-    expm1_body = '\n'.join([halves(g('v'), 'xl', 'xh', 8), per_half(expm1_half), store])
-    return f''';; out[i] = op(a[i]) for n > 0 vectors through float64: op 0 exp, 1 sigmoid, 2 tanh, 3 expm1
-;; (mapUnary's ops 5 to 8), each in Math's steps; tanh and expm1 in those of fdlibm's s_tanh.c and
-;; s_expm1.c, every case computed and the lane's own selected.
+    body = lambda f: '\n'.join([halves(g('v'), 'xl', 'xh', 8), per_half(f), store])
+    tanh_body = body(lambda h: tanh_of('x', 'e', h))
+    expm1_body = body(expm1_half)
+    return f''';; out[i] = op(a[i]) for n > 0 vectors through float64: op 0 exp, 1 sigmoid, 2 tanh, 3 expm1, 4 erf,
+;; 5 gelu, 6 gelu with tanh (mapUnary's ops 5 to 11), each in the JavaScript loops' steps: Math's
+;; (fdlibm's e_exp.c, s_tanh.c, s_expm1.c) and math.ts's erf, every case computed and each lane's
+;; own selected.
 (func $mapExp (param $op i32) (param $a i32) (param $out i32) (param $n i32)
   (local $end i32) (local $v v128) (local $xl v128) (local $xh v128) (local $yl v128) (local $yh v128)
-  (local $el v128) (local $eh v128) {temps('_l')}
+  (local $el v128) (local $eh v128) (local $wl v128) (local $wh v128) (local $ex_l v128) (local $ex_h v128)
+  {temps('_l')}
   {temps('_h')}
+  {temps('_lx')}
+  {temps('_hx')}
   (local.set $end (i32.add (local.get $out) (i32.shl (local.get $n) (i32.const 4))))
 {loop(0, exp_body)}
 {loop(1, sigmoid_body)}
 {loop(2, tanh_body)}
 {loop(3, expm1_body)}
+{loop(4, body(erf_half))}
+{loop(5, body(gelu_half))}
+{loop(6, body(gelu_tanh_half))}
   (unreachable))
 '''
 

@@ -3,6 +3,7 @@
 // values included (NaN, signed zeros, infinities, subnormals), on any thread count.
 import { afterAll, describe, expect, it } from 'vitest';
 import { THREADED_MAPS } from '../src/cpu/expressions.js';
+import { erf } from '../src/cpu/math.js';
 import { threadInternals } from '../src/cpu/threads.js';
 import * as sp from '../src/index.js';
 import { setNumThreads, type Tensor, tensor, threadsReady } from '../src/index.js';
@@ -60,42 +61,41 @@ describe('WebAssembly elementwise maps', () => {
         expectSame(f as (...t: Tensor[]) => Tensor, [a, b]);
         expectSame(f as (...t: Tensor[]) => Tensor, [a, scalar]);
       }
-      for (const f of [sp.neg, sp.abs, sp.square, sp.sqrt, sp.relu, sp.exp, sp.sigmoid, sp.tanh, sp.expm1])
+      const geluTanh = (t: Tensor) => sp.gelu(t, { approximate: 'tanh' });
+      for (const f of [
+        sp.neg,
+        sp.abs,
+        sp.square,
+        sp.sqrt,
+        sp.relu,
+        sp.exp,
+        sp.sigmoid,
+        sp.tanh,
+        sp.expm1,
+        sp.erf,
+        sp.gelu,
+        geluTanh,
+      ])
         expectSame(f as (t: Tensor) => Tensor, [a]);
       expectSame(sp.reluBackward as (...t: Tensor[]) => Tensor, [b, a]);
     });
   }
 });
 
-describe("exp, sigmoid, tanh and expm1 in WebAssembly (Math's steps)", () => {
+describe("exp, sigmoid, tanh, expm1, erf and gelu in WebAssembly (the loops' steps)", () => {
   afterAll(() => setNumThreads(1));
-  it("give Math's bits across the float32 range", async () => {
+  it("give the JavaScript loops' bits across the float32 range", async () => {
     setNumThreads(2);
     await threadsReady();
     // Every 4093rd bit pattern (all exponents and signs, NaNs, infinities, subnormals), and the
     // values where the algorithms change case: 0.5 and 1.5 ln2, 2^-28 and 2^-54, exp's and
-    // expm1's overflows, 56 ln2, tanh's 1 and 22.
+    // expm1's overflows, 56 ln2, tanh's 1 and 22, erf's 2^-28, 0.84375, 1.25, 1/0.35 and 6 (also
+    // times sqrt(2): gelu's erf argument).
+    const erfEdges = [3.725290298461914e-9, 0.84375, 1.25, 1 / 0.35, 6];
     const edges = [
-      0.34657359,
-      0.34657356,
-      1.0397208,
-      2 ** -28,
-      2 ** -54,
-      88.72284,
-      88.72283,
-      89,
-      103.97,
-      87.33655,
-      1,
-      38.81624,
-      38.81625,
-      22,
-      21.999998,
-      0.99999994,
-      0.25,
-      0.5,
-      708,
-      709.78,
+      ...[0.34657359, 0.34657356, 1.0397208, 2 ** -28, 2 ** -54, 88.72284, 88.72283, 89, 103.97, 87.33655, 1],
+      ...[38.81624, 38.81625, 22, 21.999998, 0.99999994, 0.25, 0.5, 708, 709.78],
+      ...erfEdges.flatMap((v) => [v, Math.fround(v * Math.SQRT2)]),
     ];
     const sweep = Math.ceil(2 ** 32 / 4093);
     const bits = new Uint32Array(sweep + 2 * edges.length);
@@ -109,6 +109,13 @@ describe("exp, sigmoid, tanh and expm1 in WebAssembly (Math's steps)", () => {
       ['sigmoid', sp.sigmoid, sigmoid],
       ['tanh', sp.tanh, Math.tanh],
       ['expm1', sp.expm1, Math.expm1],
+      ['erf', sp.erf, erf],
+      ['gelu', sp.gelu, (v) => 0.5 * v * (1 + erf(v * Math.SQRT1_2))],
+      [
+        'gelu tanh',
+        (t) => sp.gelu(t, { approximate: 'tanh' }),
+        (v) => 0.5 * v * (1 + Math.tanh(0.7978845608028654 * (v + 0.044715 * v * v * v))),
+      ],
     ];
     for (const [name, op, ref] of cases) {
       const got = op(t).dataSync();
@@ -131,8 +138,6 @@ describe('JavaScript maps on the threads', () => {
     log1p: sp.log1p,
     sin: sp.sin,
     cos: sp.cos,
-    erf: sp.erf,
-    gelu: (x) => sp.add(sp.gelu(x), sp.gelu(x, { approximate: 'tanh' })),
     leakyRelu: (x) => sp.leakyRelu(x, { negativeSlope: 0.13 }),
     pow: sp.pow,
   };

@@ -79,12 +79,12 @@ registerKernel('reluBackward', 'cpu', ([g, x]) => {
 
 for (const op of UNARY_OPS) {
   registerKernel(op, 'cpu', ([x], attrs) => {
-    const fast = wasmUnary(op, x);
+    // The one parameter of the parameterised unary ops: leakyRelu's slope, gelu's tanh switch.
+    const { negativeSlope, approximate } = attrs as { negativeSlope?: number; approximate?: string };
+    const fast = wasmUnary(op === 'gelu' && approximate === 'tanh' ? 'geluTanh' : op, x);
     if (fast) return fast;
     if (op === 'relu' && x.dtype === 'float32' && x.isContiguous) return reluFloat32(x);
     const expr = (x.dtype === 'int32' && UNARY_INT[op]) || UNARY[op];
-    // The one parameter of the parameterised unary ops: leakyRelu's slope, gelu's tanh switch.
-    const { negativeSlope, approximate } = attrs as { negativeSlope?: number; approximate?: string };
     const params = [Number(negativeSlope ?? (approximate === 'tanh' ? 1 : 0))];
     const threaded = threadedMap(op, [x], params[0]);
     if (threaded) return threaded;

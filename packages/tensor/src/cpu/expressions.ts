@@ -96,7 +96,7 @@ export const BINARY_INT: Partial<Record<BinaryOp, string>> = { mul: 'Math.imul(x
  * The float ops whose JavaScript loop costs about 10 ns an element or more on the reference
  * machine (Math's functions, and branches that random values mispredict): large contiguous
  * float32 ones are split over the worker threads. Cheaper ones (floor: 3 ns) would spend more on
- * copying in and out than the threads save; exp, sigmoid, tanh and expm1 have WebAssembly kernels
+ * copying in and out than the threads save; exp, sigmoid, tanh, expm1, erf and gelu have WebAssembly kernels
  * (map-wasm.ts). An op's number is its index here.
  */
 export const THREADED_MAPS = [
@@ -106,8 +106,6 @@ export const THREADED_MAPS = [
   ['log1p', UNARY.log1p],
   ['sin', UNARY.sin],
   ['cos', UNARY.cos],
-  ['erf', UNARY.erf],
-  ['gelu', UNARY.gelu],
   ['leakyRelu', UNARY.leakyRelu],
   ['pow', BINARY.pow],
 ] as const;

@@ -3,8 +3,8 @@
 // loops at 3-5 ns an element on the reference machine (neg, add of LeNet-5's 301K activations:
 // 0.8-1.4 and 2.0 ms, against 0.5 and 0.8 ms here); copying in and out costs about 1 ns an element
 // and the SIMD loop less. The kernels give the same bits as the JavaScript ones (see the WAT), so
-// taking them changes no result (exp, sigmoid, tanh and expm1 too: they take Math's steps in
-// float64, tools/gen-exp-wat.py). Other costly float ops (Math's functions; see THREADED_MAPS) are
+// taking them changes no result (exp, sigmoid, tanh, expm1, erf and gelu too: they take the
+// JavaScript loops' steps in float64, tools/gen-exp-wat.py). Other costly float ops (Math's functions; see THREADED_MAPS) are
 // JavaScript loops that every thread compiles from the same text (mapJs in worker-source.ts):
 // split over the threads the same way, with the calling thread's bits.
 import { broadcastShapes, sizeOf } from '../shape.js';
@@ -27,13 +27,16 @@ const UNARY: Record<string, number> = {
   sigmoid: 6,
   tanh: 7,
   expm1: 8,
+  erf: 9,
+  gelu: 10,
+  geluTanh: 11, // gelu with approximate: 'tanh'
 };
 
 /** Below this many elements the JavaScript loops win: no copies, no call into WebAssembly. */
 const MIN = 1 << 14;
 /** From this many elements a call is split over the threads. */
 const PARALLEL_MIN = 1 << 17;
-/** exp, sigmoid, tanh and expm1 cost 5-15 ns an element (float64 lanes, fdlibm's steps): split sooner. */
+/** exp, sigmoid, tanh, expm1, erf and gelu cost 5-25 ns an element (float64 lanes): split sooner. */
 const COSTLY_PARALLEL_MIN = 1 << 15;
 /**
  * The JavaScript maps cost 10-100 ns an element: split from this many, on two threads or more
