@@ -3,7 +3,7 @@
 // (codegen.ts); the worker threads compile the costly float ones from the same text (map-wasm.ts
 // runs them there), so both give the same bits.
 import type { BinaryOp, UnaryOp } from '../ops/elementwise.js';
-import { makeErf } from './math.js';
+import { erf } from './math.js';
 
 function sigmoid(x: number): number {
   if (x >= 0) return 1 / (1 + Math.exp(-x));
@@ -21,23 +21,20 @@ function roundHalfEven(x: number): number {
   return r - x === 0.5 && r % 2 !== 0 ? r - 1 : r;
 }
 
-/**
- * The helpers the expressions call, by the names they call them. Each refers to nothing but its
- * argument and `Math` (erf's factory keeps its coefficients inside), so its source compiles
- * anywhere: `helperSource` hands that text to the worker threads.
- */
-export const HELPERS = { sigmoid, geluTanh, roundHalfEven, erf: makeErf() };
+/** The helpers the expressions call, by the names they call them. */
+export const HELPERS = { sigmoid, geluTanh, roundHalfEven, erf };
 
 /**
- * Source text that defines every helper under its name. `__name` is the one function a transpiler
- * that keeps names (tsx) inserts into nested function bodies; the caller passes it in.
+ * Source text that defines the helpers THREADED_MAPS' expressions call, for the worker threads:
+ * such a helper must refer to nothing but its argument and `Math`, so that its source compiles
+ * anywhere (a test runs every threaded op on the workers). `__name` is the one function a
+ * transpiler that keeps names (tsx) may insert into function bodies; the caller passes it in.
  */
 export function helperSource(): string {
-  const { erf: _, ...plain } = HELPERS;
-  return [
-    ...Object.entries(plain).map(([name, f]) => `const ${name} = (${f.toString()});`),
-    `const erf = (${makeErf.toString()})();`,
-  ].join('\n');
+  return Object.entries(HELPERS)
+    .filter(([name]) => THREADED_MAPS.some(([, expr]) => expr.includes(`${name}(`)))
+    .map(([name, f]) => `const ${name} = (${f.toString()});`)
+    .join('\n');
 }
 
 /** Expressions over x1 (and params q0, q1). */
@@ -96,8 +93,8 @@ export const BINARY_INT: Partial<Record<BinaryOp, string>> = { mul: 'Math.imul(x
  * The float ops whose JavaScript loop costs about 10 ns an element or more on the reference
  * machine (Math's functions, and branches that random values mispredict): large contiguous
  * float32 ones are split over the worker threads. Cheaper ones (floor: 3 ns) would spend more on
- * copying in and out than the threads save; exp, sigmoid, tanh, expm1, erf and gelu have WebAssembly kernels
- * (map-wasm.ts). An op's number is its index here.
+ * copying in and out than the threads save; exp, sigmoid, tanh, expm1, erf and gelu have
+ * WebAssembly kernels (map-wasm.ts). An op's number is its index here.
  */
 export const THREADED_MAPS = [
   ['sign', UNARY.sign],
