@@ -12,6 +12,8 @@ why this script writes them. The text between BEGIN and END in gemm.wat is this 
 edit here, then run `python3 tools/gen-exp-wat.py && pnpm gen:wasm`. `--check` (CI) only compares.
 """
 import os
+import re
+import struct
 import sys
 
 BEGIN = ';; ---- From here to END: written by tools/gen-exp-wat.py ----'
@@ -184,21 +186,15 @@ def expm1_core(x, out, s, k_one):
 def math_ts_constants():
     """erf's coefficients, read from packages/tensor/src/cpu/math.ts (the one place they are
     written), as float64 bit patterns: scalars by name, arrays as lists."""
-    import re
-    import struct
     path = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'packages', 'tensor', 'src', 'cpu', 'math.ts')
     with open(path) as f:
         text = f.read()
-    bits = lambda v: '0x%016x' % struct.unpack('<Q', struct.pack('<d', float(v)))[0]
     out = {}
     for name, body in re.findall(r'const (\w+) = \[([^\]]*)\];', text):
-        out[name] = [bits(v) for v in re.findall(r'-?[0-9][0-9.e+-]*', body)]
+        out[name] = [_bits(float(v)) for v in re.findall(r'-?[0-9][0-9.e+-]*', body)]
     for name, v in re.findall(r'const (ERX|EFX) = (-?[0-9][0-9.e+-]*);', text):
-        out[name] = bits(v)
+        out[name] = _bits(float(v))
     return out
-
-
-ERF = None
 
 
 def erf_f64(x, out, s):
@@ -207,9 +203,6 @@ def erf_f64(x, out, s):
     s = 1/x^2 below 6 (two coefficient sets, split at 1/0.35), +-1 from 6, NaN itself. Horner's
     steps over coefficients chosen lane by lane; a set padded with leading zeros takes the same
     steps as the unpadded one (0 * w + c = c)."""
-    global ERF
-    if ERF is None:
-        ERF = math_ts_constants()
     L = lambda n: g(n + s)
     cst = lambda h: f'(v128.const i64x2 {h} {h})'
     pad = lambda a, n: ['0x0000000000000000'] * (n - len(a)) + list(reversed(a))  # highest first
@@ -249,10 +242,10 @@ def erf_f64(x, out, s):
 
 
 def _bits(v):
-    import struct
     return '0x%016x' % struct.unpack('<Q', struct.pack('<d', v))[0]
 
 
+ERF = math_ts_constants()
 ERF_BOUNDS = {
     'small': _bits(0.84375),
     'mid': _bits(1.25),
@@ -284,7 +277,6 @@ def exp4(xl, xh, el, eh, indent):
     return '\n'.join(pad + line for line in out)
 
 
-LOW = '0 1 2 3 4 5 6 7 0 1 2 3 4 5 6 7'
 HIGH = '8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15'
 JOIN = '0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23'
 
