@@ -81,11 +81,11 @@ def temps(s):
     return ' '.join(f'(local ${n}{s} v128)' for n in TEMPS)
 
 
-def reduce_poly(x, s):
-    """x = k ln2 + r (k = 0 where |x|'s high word is at most 0x3fd62e42), then fdlibm's
-    y = 1 - ((lo - r c / (2 - c)) - hi) ~ exp(r). Every lane takes this general path: fdlibm's
-    branches give the same values (k = +-1 between 0.5 and 1.5 ln2; for k = 0 its formula is
-    this one with hi = x, lo = 0)."""
+def reduce(x, s):
+    """e_exp.c's and s_expm1.c's reduction: x = k ln2 + r, r = hi - lo (k = 0 where |x|'s high
+    word is at most 0x3fd62e42). Every lane takes the general path: fdlibm's branches give the
+    same values there (k = +-1 between 0.5 and 1.5 ln2 with hi = x -+ ln2_hi, lo = +-ln2_lo; for
+    k = 0, hi = x and lo = 0). Locals: ax, kf (k as a float), hi, lo, r."""
     L = lambda n: g(n + s)
     return [
         f'(local.set $ax{s} (f64x2.abs {x}))',
@@ -94,6 +94,14 @@ def reduce_poly(x, s):
         f"(local.set $hi{s} (f64x2.sub {x} (f64x2.mul {L('kf')} {c('LN2HI')})))",
         f"(local.set $lo{s} (f64x2.mul {L('kf')} {c('LN2LO')}))",
         f"(local.set $r{s} (f64x2.sub {L('hi')} {L('lo')}))",
+    ]
+
+
+def reduce_poly(x, s):
+    """reduce, then fdlibm's y = 1 - ((lo - r c / (2 - c)) - hi) ~ exp(r) (for k = 0 its formula
+    is this one with hi = x, lo = 0)."""
+    L = lambda n: g(n + s)
+    return reduce(x, s) + [
         f"(local.set $t{s} (f64x2.mul {L('r')} {L('r')}))",
         f"(local.set $c{s} (f64x2.add {c('P4')} (f64x2.mul {L('t')} {c('P5')})))",
         f"(local.set $c{s} (f64x2.add {c('P3')} (f64x2.mul {L('t')} {L('c')})))",
@@ -141,13 +149,7 @@ def expm1_core(x, out, s, k_one):
     p2 = lambda k: f"(i64x2.shl (i64x2.add {i64(1023)} {k}) (i32.const 52))"
     o = g(out)
     inv = p2(f"(i64x2.neg {L('k')})")  # 2^-k
-    lines = [
-        f'(local.set $ax{s} (f64x2.abs {x}))',
-        f"(local.set $kf{s} (f64x2.trunc (f64x2.add (f64x2.mul {x} {c('INVLN2')}) (v128.or (v128.and {x} {c('SIGN')}) {c('HALF')}))))",
-        f"(local.set $kf{s} (v128.and {L('kf')} (f64x2.ge {L('ax')} {c('HALFLN2')})))",
-        f"(local.set $hi{s} (f64x2.sub {x} (f64x2.mul {L('kf')} {c('LN2HI')})))",
-        f"(local.set $lo{s} (f64x2.mul {L('kf')} {c('LN2LO')}))",
-        f"(local.set $r{s} (f64x2.sub {L('hi')} {L('lo')}))",
+    lines = reduce(x, s) + [
         f"(local.set $c{s} (f64x2.sub (f64x2.sub {L('hi')} {L('r')}) {L('lo')}))",
         f"(local.set $h{s} (f64x2.mul {c('HALF')} {L('r')}))",
         f"(local.set $q{s} (f64x2.mul {L('r')} {L('h')}))",
