@@ -131,6 +131,99 @@ describe('reductions over any axes', () => {
     }
   });
 
+  it("large float32 max and min (WebAssembly) give the JavaScript loop's results: NaN, the first zero's sign", () => {
+    // Values at or below zero with zeros of both signs, so many results are a zero whose sign is
+    // the first zero's in memory order (the loop keeps the first of equal values); a few NaNs.
+    const pattern = (shape: number[], seed: number, nanEvery: number) => {
+      const v = values(randomTensor(shape, 'float64', seed)).map((r, i) => {
+        const k = Math.floor(Math.abs(r) * 1e6) % 7;
+        if (nanEvery && i % nanEvery === nanEvery - 1) return Number.NaN;
+        return k === 0 ? 0 : k === 1 ? -0 : k === 2 ? Number.NEGATIVE_INFINITY : -Math.abs(r);
+      });
+      return tensor(v, { shape, dtype: 'float32' });
+    };
+    const loop = {
+      max: (acc: number, x: number) => (x > acc || Number.isNaN(x) ? x : acc),
+      min: (acc: number, x: number) => (-x > -acc || Number.isNaN(x) ? x : acc),
+    };
+    const same = (a: number[], b: number[]) => a.length === b.length && a.every((v, i) => Object.is(v, b[i]));
+    const cases: [number[], number[]][] = [
+      [[70001], [0]], // whole: fixed chunks and a tail
+      [
+        [11, 7, 909],
+        [0, 1, 2],
+      ],
+      [
+        [11, 7, 909],
+        [0, 2],
+      ], // [A][C][S]
+      [[11, 7, 909], [0]], // leading: four channels a vector, 7 not whole vectors
+      [[11, 7, 909], [2]],
+      [[11, 7, 909], [1]], // [K][A][C]
+      [
+        [5, 6, 7, 90],
+        [1, 3],
+      ], // [K][A][C][S]
+      [
+        [5, 6, 7, 90],
+        [0, 2],
+      ], // kept axes not as the kernels take them: the JavaScript loop
+    ];
+    for (const [shape, axes] of cases)
+      for (const nanEvery of [0, 4999]) {
+        const x = pattern(shape, shape.length + axes.length, nanEvery);
+        for (const op of ['max', 'min'] as const) {
+          const want = refReduce(values(x), shape, axes, op === 'max' ? -Infinity : Infinity, loop[op]);
+          const got = (op === 'max' ? sp.max : sp.min)(x, axes);
+          expect(got.shape).toEqual(want.shape);
+          expect(same(values(got), want.out), `${op} ${shape} ${axes}`).toBe(true);
+        }
+      }
+  });
+
+  it("large float32 argmax and argmin (WebAssembly) give the JavaScript loop's indices", () => {
+    // Few distinct values (many ties: the first wins), zeros of both signs and a NaN now and then
+    // (the first NaN wins).
+    const x = tensor(
+      values(randomTensor([13, 37, 61], 'float64', 21)).map((r, i) =>
+        i % 3001 === 0 ? Number.NaN : Math.round(r * 2) || (i % 2 ? -0 : 0),
+      ),
+      { shape: [13, 37, 61], dtype: 'float32' },
+    );
+    // Without NaN the flattened row's vector lanes meet ties and zeros of both signs.
+    const finite = tensor(
+      values(x).map((v) => (Number.isNaN(v) ? -3 : v)),
+      { shape: x.shape, dtype: 'float32' },
+    );
+    for (const [t, axes] of [
+      [x, [0, 1, 2]],
+      [sp.reshape(x, [x.size]), [0]],
+      [sp.reshape(finite, [x.size]), [0]],
+      [sp.reshape(finite, [13 * 37, 61]), [1]],
+    ] as [sp.Tensor, number[]][])
+      for (const greater of [true, false])
+        for (const axis of axes) {
+          const v = values(t);
+          const shape = t.shape;
+          const inner = shape.slice(axis + 1).reduce((p, d) => p * d, 1);
+          const outer = shape.slice(0, axis).reduce((p, d) => p * d, 1);
+          const n = shape[axis];
+          const want: number[] = [];
+          for (let a = 0; a < outer; a++)
+            for (let i = 0; i < inner; i++) {
+              let [best, bi] = [v[a * n * inner + i], 0];
+              for (let j = 1; j < n && !Number.isNaN(best); j++) {
+                const e = v[(a * n + j) * inner + i];
+                if ((greater ? e > best : e < best) || Number.isNaN(e)) [best, bi] = [e, j];
+              }
+              want.push(bi);
+            }
+          const got = greater ? sp.argmax(t, axis) : sp.argmin(t, axis);
+          expect(values(got), `${greater ? 'argmax' : 'argmin'} ${shape} axis ${axis}`).toEqual(want);
+        }
+    expect(sp.argmax(x).itemSync()).toBe(0); // the first value is a NaN
+  });
+
   it('empty reductions give identities; max/min of nothing is an error', () => {
     const e = sp.zeros([0, 3]);
     expect(values(sp.sum(e, 0))).toEqual([0, 0, 0]);

@@ -7,6 +7,8 @@ import { activeThreads, runParallel, threadInternals } from '../src/cpu/threads.
 import { FN } from '../src/cpu/worker-source.js';
 import {
   ArgumentError,
+  argmax,
+  argmin,
   BackendError,
   cast,
   conv1d,
@@ -18,7 +20,9 @@ import {
   cpuMemory,
   getNumThreads,
   matmul,
+  max,
   memory,
+  min,
   registerCpuKernels,
   runCpuKernels,
   scope,
@@ -175,6 +179,15 @@ const cases: [string, () => Tensor][] = [
   ],
   ['whole sum (fixed chunks and a tail)', () => sum(randomTensor([700001], 'float32', 40))],
   ['sum over the leading axis', () => sum(randomTensor([3000, 203], 'float32', 41), [0])],
+  ['max over batch and spatial axes', () => max(randomTensor([32, 12, 40, 40], 'float32', 51), [0, 2, 3])],
+  ['whole min (fixed chunks and a tail)', () => min(randomTensor([700001], 'float32', 52))],
+  [
+    'max over channels of NCHW (one reduction per sample)',
+    () => max(randomTensor([16, 12, 30, 30], 'float32', 53), 1),
+  ],
+  ['min over the last axis', () => min(randomTensor([600, 301], 'float32', 54), -1)],
+  ['argmax over the last axis', () => argmax(randomTensor([600, 301], 'float32', 55), -1)],
+  ['argmin over channels of NCHW', () => argmin(randomTensor([16, 12, 30, 30], 'float32', 56), 1)],
   [
     'conv weight gradient',
     () =>

@@ -7,8 +7,8 @@ import type { Tensor } from '../tensor.js';
 import { buf, empty, operand, readContiguous } from './backend.js';
 import { reduceStrided } from './codegen.js';
 import { output, stage } from './heap.js';
+import { wasmArgReduce, wasmReduce } from './reduce-wasm.js';
 import { SOFTMAX_CODES, softmaxBlock } from './softmax-block.js';
-import { wasmSum } from './sum-wasm.js';
 import { activeThreads, runParallel, splitRange } from './threads.js';
 import { FN } from './worker-source.js';
 
@@ -27,7 +27,7 @@ const REDUCERS: Record<
 
 for (const [op, r] of Object.entries(REDUCERS) as [keyof typeof REDUCERS, (typeof REDUCERS)['sum']][]) {
   registerKernel(op, 'cpu', ([x], { axes, keepDim }) => {
-    const fast = op === 'sum' ? wasmSum(x, axes, keepDim) : undefined;
+    const fast = op === 'sum' || op === 'max' || op === 'min' ? wasmReduce(op, x, axes, keepDim) : undefined;
     if (fast) return fast;
     const kept = reducedShape(x.shape, axes, true);
     const acc = new Float64Array(sizeOf(kept)).fill(r.init);
@@ -41,6 +41,8 @@ for (const [op, r] of Object.entries(REDUCERS) as [keyof typeof REDUCERS, (typeo
 
 /** Index of the first max (min) along one axis; NaN wins, as in PyTorch. */
 function argReduce(x: Tensor, axes: number[], keepDim: boolean, greater: boolean): Tensor {
+  const fast = x.rank > 0 ? wasmArgReduce(x, axes[0], keepDim, greater) : undefined;
+  if (fast) return fast;
   const out = empty(reducedShape(x.shape, axes, keepDim), 'int32');
   const o = buf(out);
   const data = buf(x);

@@ -23,8 +23,8 @@ export interface WasmKernels {
   mapBinary: (op: number, a: number, b: number, out: number, n: number, bStep: number) => void;
   mapUnary: (op: number, a: number, out: number, n: number) => void;
   mapReluBackward: (g: number, x: number, out: number, n: number) => void;
-  sumOuterInner: (...args: number[]) => void;
-  sumLeading: (...args: number[]) => void;
+  reduceOuterInner: (...args: number[]) => void;
+  reduceLeading: (...args: number[]) => void;
   adamStep: (...args: number[]) => void;
   sgdStep: (...args: number[]) => void;
   wgInput: (...args: number[]) => void;
@@ -33,6 +33,7 @@ export interface WasmKernels {
   wgForward: (...args: number[]) => void;
   fillWords: (out: number, bits: number, n: number) => void;
   softmaxRows: (...args: number[]) => void;
+  argReduce: (...args: number[]) => void;
 }
 
 /** The compiled module, its memory and this thread's instance. */

@@ -39,8 +39,8 @@ export const FN = {
   mapBinary: 14,
   mapUnary: 15,
   mapReluBackward: 16,
-  sumOuterInner: 17,
-  sumLeading: 18,
+  reduceOuterInner: 17,
+  reduceLeading: 18,
   adamStep: 19,
   sgdStep: 20,
   wgInput: 21,
@@ -51,9 +51,10 @@ export const FN = {
   mapJs: 26,
   softmaxBlock: 27,
   softmaxRows: 28,
+  argReduce: 29,
 } as const;
 export const ARITY = [
-  8, 16, 6, 6, 0, 0, 13, 15, 18, 6, 20, 17, 11, 6, 6, 4, 4, 7, 6, 7, 6, 14, 13, 10, 20, 3, 8, 9, 7,
+  8, 16, 6, 6, 0, 0, 13, 15, 18, 6, 20, 17, 11, 6, 6, 4, 4, 8, 7, 7, 6, 14, 13, 10, 20, 3, 8, 9, 7, 9,
 ];
 /** The export names, indexed by their numbers in `FN`. */
 export const FN_NAMES = Object.keys(FN);

@@ -1367,60 +1367,266 @@
     (local.set $out (i32.add (local.get $out) (i32.const 4)))
     (br $l))))
 
-;; ---- float32 sums (float64 accumulators) --------------------------------------------------------
-;; Sums of contiguous [A][C][S] data over its first and last axes, one channel c per output. A
-;; channel's sum is made by one call in a fixed order (runs of S with sumRun's four accumulators,
-;; then over a in turn), so any split of the channels over threads gives the same bits.
+;; ---- float32 reductions: sums (float64 accumulators), max and min, argmax and argmin ------------
+;; Reductions of contiguous [A][C][S] data over its first and last axes, one channel c per output,
+;; op 0 sum, 1 max, 2 min. A channel's result is made by one call in a fixed order (runs of S, then
+;; over a in turn), so any split of the channels over threads gives the same bits. Max and min
+;; give the JavaScript loop's (reduce.ts) results exactly: NaN propagates, and where the result is
+;; a zero its sign is the first zero's in memory order (the loop keeps the first of equal values),
+;; found by a second look at the channel only then. min x is -max(-x): the values are flipped by
+;; xor with the sign bit, an exact map that keeps NaN and reverses the order.
+
+;; max of the (flipped) floats p[0..len), NaN propagating, zero signs not kept; -inf when len = 0.
+;; pmax (one instruction on x86, where max needs several) in two chains, NaN seen apart.
+(func $maxRun (param $p i32) (param $len i32) (param $flip v128) (result f32)
+  (local $m v128) (local $m2 v128) (local $nan v128) (local $v v128) (local $end i32) (local $r f32) (local $bits i32)
+  (local.set $m (v128.const i32x4 0xff800000 0xff800000 0xff800000 0xff800000))
+  (local.set $m2 (local.get $m))
+  (local.set $end (i32.add (local.get $p) (i32.shl (i32.and (local.get $len) (i32.const -8)) (i32.const 2))))
+  (block $done (loop $l
+    (br_if $done (i32.ge_u (local.get $p) (local.get $end)))
+    (local.set $v (v128.xor (v128.load (local.get $p)) (local.get $flip)))
+    (local.set $m (f32x4.pmax (local.get $m) (local.get $v)))
+    (local.set $nan (v128.or (local.get $nan) (f32x4.ne (local.get $v) (local.get $v))))
+    (local.set $v (v128.xor (v128.load offset=16 (local.get $p)) (local.get $flip)))
+    (local.set $m2 (f32x4.pmax (local.get $m2) (local.get $v)))
+    (local.set $nan (v128.or (local.get $nan) (f32x4.ne (local.get $v) (local.get $v))))
+    (local.set $p (i32.add (local.get $p) (i32.const 32)))
+    (br $l)))
+  (local.set $m (f32x4.pmax (local.get $m) (local.get $m2)))
+  (local.set $m (f32x4.pmax (local.get $m) (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $m) (local.get $m))))
+  (local.set $m (f32x4.pmax (local.get $m) (i8x16.shuffle 4 5 6 7 0 1 2 3 4 5 6 7 0 1 2 3 (local.get $m) (local.get $m))))
+  (local.set $r (select (f32.const nan) (f32x4.extract_lane 0 (local.get $m)) (v128.any_true (local.get $nan))))
+  (local.set $bits (i32x4.extract_lane 0 (local.get $flip)))
+  (local.set $end (i32.add (local.get $end) (i32.shl (i32.and (local.get $len) (i32.const 7)) (i32.const 2))))
+  (block $d2 (loop $l2
+    (br_if $d2 (i32.ge_u (local.get $p) (local.get $end)))
+    (local.set $r (f32.max (local.get $r) (f32.reinterpret_i32 (i32.xor (i32.load (local.get $p)) (local.get $bits)))))
+    (local.set $p (i32.add (local.get $p) (i32.const 4)))
+    (br $l2)))
+  (local.get $r))
+
+;; The bits of the first zero (+0 or -0) among len floats from p, step bytes apart; -1 if none.
+(func $firstZero (param $p i32) (param $len i32) (param $step i32) (result i32)
+  (local $v f32)
+  (block $done (loop $l
+    (br_if $done (i32.le_s (local.get $len) (i32.const 0)))
+    (local.set $v (f32.load (local.get $p)))
+    (if (f32.eq (local.get $v) (f32.const 0)) (then (return (i32.reinterpret_f32 (local.get $v)))))
+    (local.set $p (i32.add (local.get $p) (local.get $step)))
+    (local.set $len (i32.sub (local.get $len) (i32.const 1)))
+    (br $l)))
+  (i32.const -1))
+
+;; Stores channel c's max (or min) as an f64: m is the flipped result; where it is zero, the first
+;; zero of the channel's A runs of len floats (run a at p + a * stepA, floats step bytes apart).
+(func $storeExtreme (param $out i32) (param $m f32) (param $flipBits i32)
+    (param $p i32) (param $A i32) (param $stepA i32) (param $len i32) (param $step i32)
+  (local $z i32)
+  (if (f32.eq (local.get $m) (f32.const 0))
+    (then
+      (block $found (loop $l
+        (br_if $found (i32.le_s (local.get $A) (i32.const 0)))
+        (local.set $z (call $firstZero (local.get $p) (local.get $len) (local.get $step)))
+        (br_if $found (i32.ne (local.get $z) (i32.const -1)))
+        (local.set $p (i32.add (local.get $p) (local.get $stepA)))
+        (local.set $A (i32.sub (local.get $A) (i32.const 1)))
+        (br $l)))
+      (f64.store (local.get $out) (f64.promote_f32 (f32.reinterpret_i32 (local.get $z)))))
+    (else
+      (f64.store (local.get $out) (f64.promote_f32 (f32.reinterpret_i32
+        (i32.xor (i32.reinterpret_f32 (local.get $m)) (local.get $flipBits))))))))
 
 ;; out[c] (an f64) for c in [c0, c1).
-(func (export "sumOuterInner") (param $x i32) (param $out i32) (param $A i32) (param $C i32) (param $S i32) (param $c0 i32) (param $c1 i32)
-  (local $a i32) (local $p i32) (local $acc f64) (local $stepA i32)
+(func (export "reduceOuterInner") (param $op i32) (param $x i32) (param $out i32) (param $A i32) (param $C i32) (param $S i32) (param $c0 i32) (param $c1 i32)
+  (local $a i32) (local $p i32) (local $acc f64) (local $stepA i32) (local $m f32) (local $flipBits i32) (local $flip v128)
   (local.set $stepA (i32.shl (i32.mul (local.get $C) (local.get $S)) (i32.const 2)))
+  (local.set $flipBits (select (i32.const 0x80000000) (i32.const 0) (i32.eq (local.get $op) (i32.const 2))))
+  (local.set $flip (i32x4.splat (local.get $flipBits)))
   (block $cdone (loop $cloop
     (br_if $cdone (i32.ge_s (local.get $c0) (local.get $c1)))
     (local.set $acc (f64.const 0))
+    (local.set $m (f32.const -inf))
     (local.set $p (i32.add (local.get $x) (i32.shl (i32.mul (local.get $c0) (local.get $S)) (i32.const 2))))
     (local.set $a (i32.const 0))
     (block $adone (loop $aloop
       (br_if $adone (i32.ge_s (local.get $a) (local.get $A)))
-      (local.set $acc (f64.add (local.get $acc) (call $sumRun (local.get $p) (local.get $S))))
+      (if (local.get $op)
+        (then (local.set $m (f32.max (local.get $m) (call $maxRun (local.get $p) (local.get $S) (local.get $flip)))))
+        (else (local.set $acc (f64.add (local.get $acc) (call $sumRun (local.get $p) (local.get $S))))))
       (local.set $p (i32.add (local.get $p) (local.get $stepA)))
       (local.set $a (i32.add (local.get $a) (i32.const 1)))
       (br $aloop)))
-    (f64.store (i32.add (local.get $out) (i32.shl (local.get $c0) (i32.const 3))) (local.get $acc))
+    (if (local.get $op)
+      (then (call $storeExtreme (i32.add (local.get $out) (i32.shl (local.get $c0) (i32.const 3))) (local.get $m) (local.get $flipBits)
+        (i32.add (local.get $x) (i32.shl (i32.mul (local.get $c0) (local.get $S)) (i32.const 2)))
+        (local.get $A) (local.get $stepA) (local.get $S) (i32.const 4)))
+      (else (f64.store (i32.add (local.get $out) (i32.shl (local.get $c0) (i32.const 3))) (local.get $acc))))
     (local.set $c0 (i32.add (local.get $c0) (i32.const 1)))
     (br $cloop))))
 
+;; Channel c0 + lane of a leading reduction's vector m, if below c1 (reduceLeading's max and min).
+(func $storeLeadingLane (param $out i32) (param $x i32) (param $A i32) (param $C i32) (param $c i32) (param $c1 i32)
+    (param $m f32) (param $flipBits i32)
+  (if (i32.lt_s (local.get $c) (local.get $c1))
+    (then (call $storeExtreme (i32.add (local.get $out) (i32.shl (local.get $c) (i32.const 3))) (local.get $m) (local.get $flipBits)
+      (i32.add (local.get $x) (i32.shl (local.get $c) (i32.const 2))) (i32.const 1) (i32.const 0)
+      (local.get $A) (i32.shl (local.get $C) (i32.const 2))))))
+
 ;; The same with S = 1: out[c] = x[0][c] + x[1][c] + ... in this order (the JavaScript loop's),
-;; four channels per step in two f64x2 lanes pairs, for c in [c0, c1). Loads past C only reach
-;; lanes that are not stored.
-(func (export "sumLeading") (param $x i32) (param $out i32) (param $A i32) (param $C i32) (param $c0 i32) (param $c1 i32)
+;; or their max or min, four channels per step (in two f64x2 lanes pairs for sums), for c in
+;; [c0, c1). Loads past C only reach lanes that are not stored.
+(func (export "reduceLeading") (param $op i32) (param $x i32) (param $out i32) (param $A i32) (param $C i32) (param $c0 i32) (param $c1 i32)
   (local $a i32) (local $p i32) (local $v v128) (local $lo v128) (local $hi v128) (local $o i32) (local $row i32)
+  (local $flipBits i32) (local $flip v128)
   (local.set $row (i32.shl (local.get $C) (i32.const 2)))
+  (local.set $flipBits (select (i32.const 0x80000000) (i32.const 0) (i32.eq (local.get $op) (i32.const 2))))
+  (local.set $flip (i32x4.splat (local.get $flipBits)))
   (block $cdone (loop $cloop
     (br_if $cdone (i32.ge_s (local.get $c0) (local.get $c1)))
     (local.set $lo (v128.const i64x2 0 0))
     (local.set $hi (v128.const i64x2 0 0))
     (local.set $p (i32.add (local.get $x) (i32.shl (local.get $c0) (i32.const 2))))
     (local.set $a (i32.const 0))
-    (block $adone (loop $aloop
-      (br_if $adone (i32.ge_s (local.get $a) (local.get $A)))
-      (local.set $v (v128.load (local.get $p)))
-      (local.set $lo (f64x2.add (local.get $lo) (f64x2.promote_low_f32x4 (local.get $v))))
-      (local.set $hi (f64x2.add (local.get $hi) (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v)))))
-      (local.set $p (i32.add (local.get $p) (local.get $row)))
-      (local.set $a (i32.add (local.get $a) (i32.const 1)))
-      (br $aloop)))
-    (local.set $o (i32.add (local.get $out) (i32.shl (local.get $c0) (i32.const 3))))
-    (f64.store (local.get $o) (f64x2.extract_lane 0 (local.get $lo)))
-    (if (i32.lt_s (i32.add (local.get $c0) (i32.const 1)) (local.get $c1))
-      (then (f64.store offset=8 (local.get $o) (f64x2.extract_lane 1 (local.get $lo)))))
-    (if (i32.lt_s (i32.add (local.get $c0) (i32.const 2)) (local.get $c1))
-      (then (f64.store offset=16 (local.get $o) (f64x2.extract_lane 0 (local.get $hi)))))
-    (if (i32.lt_s (i32.add (local.get $c0) (i32.const 3)) (local.get $c1))
-      (then (f64.store offset=24 (local.get $o) (f64x2.extract_lane 1 (local.get $hi)))))
+    (if (local.get $op)
+      (then
+        (local.set $lo (v128.const i32x4 0xff800000 0xff800000 0xff800000 0xff800000))
+        (block $mdone (loop $mloop
+          (br_if $mdone (i32.ge_s (local.get $a) (local.get $A)))
+          (local.set $v (v128.xor (v128.load (local.get $p)) (local.get $flip)))
+          (local.set $lo (f32x4.pmax (local.get $lo) (local.get $v)))
+          (local.set $hi (v128.or (local.get $hi) (f32x4.ne (local.get $v) (local.get $v))))
+          (local.set $p (i32.add (local.get $p) (local.get $row)))
+          (local.set $a (i32.add (local.get $a) (i32.const 1)))
+          (br $mloop)))
+        ;; Lanes that saw a NaN (hi) hold NaN.
+        (local.set $lo (v128.bitselect (v128.const i32x4 0x7fc00000 0x7fc00000 0x7fc00000 0x7fc00000) (local.get $lo) (local.get $hi)))
+        (call $storeLeadingLane (local.get $out) (local.get $x) (local.get $A) (local.get $C) (local.get $c0) (local.get $c1)
+          (f32x4.extract_lane 0 (local.get $lo)) (local.get $flipBits))
+        (call $storeLeadingLane (local.get $out) (local.get $x) (local.get $A) (local.get $C) (i32.add (local.get $c0) (i32.const 1)) (local.get $c1)
+          (f32x4.extract_lane 1 (local.get $lo)) (local.get $flipBits))
+        (call $storeLeadingLane (local.get $out) (local.get $x) (local.get $A) (local.get $C) (i32.add (local.get $c0) (i32.const 2)) (local.get $c1)
+          (f32x4.extract_lane 2 (local.get $lo)) (local.get $flipBits))
+        (call $storeLeadingLane (local.get $out) (local.get $x) (local.get $A) (local.get $C) (i32.add (local.get $c0) (i32.const 3)) (local.get $c1)
+          (f32x4.extract_lane 3 (local.get $lo)) (local.get $flipBits)))
+      (else
+        (block $adone (loop $aloop
+          (br_if $adone (i32.ge_s (local.get $a) (local.get $A)))
+          (local.set $v (v128.load (local.get $p)))
+          (local.set $lo (f64x2.add (local.get $lo) (f64x2.promote_low_f32x4 (local.get $v))))
+          (local.set $hi (f64x2.add (local.get $hi) (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v)))))
+          (local.set $p (i32.add (local.get $p) (local.get $row)))
+          (local.set $a (i32.add (local.get $a) (i32.const 1)))
+          (br $aloop)))
+        (local.set $o (i32.add (local.get $out) (i32.shl (local.get $c0) (i32.const 3))))
+        (f64.store (local.get $o) (f64x2.extract_lane 0 (local.get $lo)))
+        (if (i32.lt_s (i32.add (local.get $c0) (i32.const 1)) (local.get $c1))
+          (then (f64.store offset=8 (local.get $o) (f64x2.extract_lane 1 (local.get $lo)))))
+        (if (i32.lt_s (i32.add (local.get $c0) (i32.const 2)) (local.get $c1))
+          (then (f64.store offset=16 (local.get $o) (f64x2.extract_lane 0 (local.get $hi)))))
+        (if (i32.lt_s (i32.add (local.get $c0) (i32.const 3)) (local.get $c1))
+          (then (f64.store offset=24 (local.get $o) (f64x2.extract_lane 1 (local.get $hi)))))))
     (local.set $c0 (i32.add (local.get $c0) (i32.const 4)))
     (br $cloop))))
+
+;; Argmax and argmin along the middle axis of contiguous [outer][n][inner] floats, as reduce.ts's
+;; loop: the first index of the largest value, or of the first NaN (the loop stops there); argmin
+;; is argmax of the flipped values. Each output's index is found by one call, whatever the split.
+
+;; Whether v replaces best in the loop (per lane): v > best or v is NaN, while best is no NaN.
+(func $replaces (param $v v128) (param $best v128) (result v128)
+  (v128.and (v128.or (f32x4.gt (local.get $v) (local.get $best)) (f32x4.ne (local.get $v) (local.get $v)))
+    (f32x4.eq (local.get $best) (local.get $best))))
+
+;; The smallest of the four lanes (signed).
+(func $minLane (param $v v128) (result i32)
+  (local.set $v (i32x4.min_s (local.get $v) (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v))))
+  (local.set $v (i32x4.min_s (local.get $v) (i8x16.shuffle 4 5 6 7 0 1 2 3 4 5 6 7 0 1 2 3 (local.get $v) (local.get $v))))
+  (i32x4.extract_lane 0 (local.get $v)))
+
+;; The index of a row of n (flipped) floats at p. Four lanes each keep the loop's result over
+;; their own elements (indices 4i + lane); the first of the lanes' results holding the row's
+;; max (or a NaN) is the loop's result over them, and the last n % 4 floats follow as the loop.
+(func $argRow (param $p i32) (param $n i32) (param $flip v128) (result i32)
+  (local $best v128) (local $idx v128) (local $jv v128) (local $v v128) (local $mask v128)
+  (local $j i32) (local $end i32) (local $bi i32) (local $b f32) (local $s f32) (local $bits i32)
+  (local.set $bits (i32x4.extract_lane 0 (local.get $flip)))
+  (if (i32.ge_s (local.get $n) (i32.const 4))
+    (then
+      (local.set $best (v128.xor (v128.load (local.get $p)) (local.get $flip)))
+      (local.set $idx (v128.const i32x4 0 1 2 3))
+      (local.set $jv (v128.const i32x4 4 5 6 7))
+      (local.set $j (i32.const 4))
+      (local.set $end (i32.and (local.get $n) (i32.const -4)))
+      (block $done (loop $l
+        (br_if $done (i32.ge_s (local.get $j) (local.get $end)))
+        (local.set $v (v128.xor (v128.load (i32.add (local.get $p) (i32.shl (local.get $j) (i32.const 2)))) (local.get $flip)))
+        (local.set $mask (call $replaces (local.get $v) (local.get $best)))
+        (local.set $best (v128.bitselect (local.get $v) (local.get $best) (local.get $mask)))
+        (local.set $idx (v128.bitselect (local.get $jv) (local.get $idx) (local.get $mask)))
+        (local.set $jv (i32x4.add (local.get $jv) (v128.const i32x4 4 4 4 4)))
+        (local.set $j (i32.add (local.get $j) (i32.const 4)))
+        (br $l)))
+      (local.set $mask (f32x4.ne (local.get $best) (local.get $best)))
+      (if (v128.any_true (local.get $mask))
+        (then (return (call $minLane (v128.bitselect (local.get $idx) (v128.const i32x4 0x7fffffff 0x7fffffff 0x7fffffff 0x7fffffff) (local.get $mask))))))
+      (local.set $v (f32x4.max (local.get $best) (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $best) (local.get $best))))
+      (local.set $v (f32x4.max (local.get $v) (i8x16.shuffle 4 5 6 7 0 1 2 3 4 5 6 7 0 1 2 3 (local.get $v) (local.get $v))))
+      (local.set $b (f32x4.extract_lane 0 (local.get $v)))
+      (local.set $bi (call $minLane (v128.bitselect (local.get $idx) (v128.const i32x4 0x7fffffff 0x7fffffff 0x7fffffff 0x7fffffff)
+        (f32x4.eq (local.get $best) (f32x4.splat (local.get $b)))))))
+    (else
+      (local.set $b (f32.reinterpret_i32 (i32.xor (i32.load (local.get $p)) (local.get $bits))))
+      (local.set $j (i32.const 1))))
+  (block $done (loop $l
+    (br_if $done (i32.ge_s (local.get $j) (local.get $n)))
+    (br_if $done (f32.ne (local.get $b) (local.get $b)))
+    (local.set $s (f32.reinterpret_i32 (i32.xor (i32.load (i32.add (local.get $p) (i32.shl (local.get $j) (i32.const 2)))) (local.get $bits))))
+    (if (i32.or (f32.gt (local.get $s) (local.get $b)) (f32.ne (local.get $s) (local.get $s)))
+      (then (local.set $b (local.get $s)) (local.set $bi (local.get $j))))
+    (local.set $j (i32.add (local.get $j) (i32.const 1)))
+    (br $l)))
+  (local.get $bi))
+
+;; out[a][i] (int32) for a in [a0, a1), i in [i0, i1); min 1: argmin. inner > 1 goes four columns
+;; a vector, each lane the loop down its column (loads past a row only reach lanes not stored).
+(func (export "argReduce") (param $min i32) (param $x i32) (param $out i32) (param $n i32) (param $inner i32)
+    (param $a0 i32) (param $a1 i32) (param $i0 i32) (param $i1 i32)
+  (local $flip v128) (local $i i32) (local $j i32) (local $p i32) (local $o i32) (local $row i32)
+  (local $best v128) (local $idx v128) (local $v v128) (local $mask v128)
+  (local.set $flip (i32x4.splat (select (i32.const 0x80000000) (i32.const 0) (local.get $min))))
+  (local.set $row (i32.shl (local.get $inner) (i32.const 2)))
+  (block $adone (loop $aloop
+    (br_if $adone (i32.ge_s (local.get $a0) (local.get $a1)))
+    (if (i32.eq (local.get $inner) (i32.const 1))
+      (then
+        (i32.store (i32.add (local.get $out) (i32.shl (local.get $a0) (i32.const 2)))
+          (call $argRow (i32.add (local.get $x) (i32.shl (i32.mul (local.get $a0) (local.get $n)) (i32.const 2))) (local.get $n) (local.get $flip))))
+      (else
+        (local.set $i (local.get $i0))
+        (block $idone (loop $iloop
+          (br_if $idone (i32.ge_s (local.get $i) (local.get $i1)))
+          (local.set $p (i32.add (local.get $x) (i32.shl (i32.add (i32.mul (i32.mul (local.get $a0) (local.get $n)) (local.get $inner)) (local.get $i)) (i32.const 2))))
+          (local.set $best (v128.xor (v128.load (local.get $p)) (local.get $flip)))
+          (local.set $idx (v128.const i32x4 0 0 0 0))
+          (local.set $j (i32.const 1))
+          (block $jdone (loop $jloop
+            (br_if $jdone (i32.ge_s (local.get $j) (local.get $n)))
+            (local.set $p (i32.add (local.get $p) (local.get $row)))
+            (local.set $v (v128.xor (v128.load (local.get $p)) (local.get $flip)))
+            (local.set $mask (call $replaces (local.get $v) (local.get $best)))
+            (local.set $best (v128.bitselect (local.get $v) (local.get $best) (local.get $mask)))
+            (local.set $idx (v128.bitselect (i32x4.splat (local.get $j)) (local.get $idx) (local.get $mask)))
+            (local.set $j (i32.add (local.get $j) (i32.const 1)))
+            (br $jloop)))
+          (local.set $o (i32.add (local.get $out) (i32.shl (i32.add (i32.mul (local.get $a0) (local.get $inner)) (local.get $i)) (i32.const 2))))
+          (if (i32.ge_s (i32.sub (local.get $i1) (local.get $i)) (i32.const 4))
+            (then (v128.store (local.get $o) (local.get $idx)))
+            (else (call $storeLanes (local.get $o) (local.get $idx) (i32.sub (local.get $i1) (local.get $i)))))
+          (local.set $i (i32.add (local.get $i) (i32.const 4)))
+          (br $iloop)))))
+    (local.set $a0 (i32.add (local.get $a0) (i32.const 1)))
+    (br $aloop))))
 
 ;; ---- optimizer steps (float32 tensors, float64 arithmetic) -----------------------------------------
 ;; One in-place pass per parameter, in the order of the JavaScript kernels of @softpool/layers
