@@ -49,6 +49,14 @@ function expectSame(op: (...t: Tensor[]) => Tensor, inputs: Tensor[], threaded =
   expect(bad).toBe(0);
 }
 
+function sameBits(x: Tensor, y: Tensor): void {
+  const [u, v] = [x.dataSync(), y.contiguous().dataSync()];
+  expect(u.length).toBe(v.length);
+  let bad = 0;
+  for (let i = 0; i < u.length; i++) if (!Object.is(u[i], v[i])) bad++;
+  expect(bad).toBe(0);
+}
+
 describe('WebAssembly elementwise maps', () => {
   afterAll(() => setNumThreads(1));
   for (const threads of [1, 3]) {
@@ -78,6 +86,55 @@ describe('WebAssembly elementwise maps', () => {
       ])
         expectSame(f as (t: Tensor) => Tensor, [a]);
       expectSame(sp.reluBackward as (...t: Tensor[]) => Tensor, [b, a]);
+      for (const [lo, hi] of [
+        [-1, 1],
+        [0.1, 2.7], // bounds that float32 cannot hold
+        [-0, Number.POSITIVE_INFINITY],
+        [Number.NEGATIVE_INFINITY, 0],
+      ])
+        expectSame((t: Tensor) => sp.clamp(t, lo, hi), [a]);
+    });
+
+    it(`broadcast rows and channels agree with the JavaScript loops on ${threads} thread(s)`, async () => {
+      setNumThreads(threads);
+      expect(await threadsReady()).toBe(threads);
+      const big = (shape: number[], seed: number) => {
+        const v = randomValues(
+          shape.reduce((p, d) => p * d, 1),
+          seed,
+          -4,
+          4,
+        );
+        SPECIAL.forEach((s, i) => {
+          v[i * 89 + seed] = s;
+        });
+        return tensor(v, { shape, dtype: 'float32' });
+      };
+      const small = (shape: number[], seed: number) =>
+        tensor(
+          randomValues(
+            shape.reduce((p, d) => p * d, 1),
+            seed,
+            -2,
+            2,
+          ),
+          { shape, dtype: 'float32' },
+        );
+      // [R][D] op [D], [N][C][S] op [C] (a bias [C,1]), and a 4-D bias [C,1,1]; both orders
+      // (add, mul, maximum and minimum swap their operands; sub and div then take the loops).
+      for (const [a, b] of [
+        [big([600, 256], 3), small([256], 4)],
+        [big([8, 12, 1600], 5), small([12, 1], 6)],
+        [big([4, 6, 10, 10], 7), small([6, 1, 1], 8)],
+      ])
+        for (const f of [sp.add, sp.sub, sp.mul, sp.div, sp.maximum, sp.minimum]) {
+          const op = f as (x: Tensor, y: Tensor) => Tensor;
+          const slowA = a.transpose(0, 1).contiguous().transpose(0, 1); // strided: the loops
+          const calls = threadInternals.batches();
+          sameBits(op(a, b), op(slowA, b));
+          if (threads > 1 && a.size >= 1 << 17) expect(threadInternals.batches()).toBeGreaterThan(calls);
+          sameBits(op(b, a), op(b, slowA));
+        }
     });
   }
 });

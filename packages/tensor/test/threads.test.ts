@@ -7,10 +7,12 @@ import { activeThreads, runParallel, threadInternals } from '../src/cpu/threads.
 import { FN } from '../src/cpu/worker-source.js';
 import {
   ArgumentError,
+  add,
   argmax,
   argmin,
   BackendError,
   cast,
+  clamp,
   conv1d,
   conv2d,
   conv3d,
@@ -23,6 +25,7 @@ import {
   max,
   memory,
   min,
+  mul,
   registerCpuKernels,
   runCpuKernels,
   scope,
@@ -188,6 +191,15 @@ const cases: [string, () => Tensor][] = [
   ['min over the last axis', () => min(randomTensor([600, 301], 'float32', 54), -1)],
   ['argmax over the last axis', () => argmax(randomTensor([600, 301], 'float32', 55), -1)],
   ['argmin over channels of NCHW', () => argmin(randomTensor([16, 12, 30, 30], 'float32', 56), 1)],
+  [
+    'add a channel bias (broadcast runs)',
+    () => add(randomTensor([16, 12, 30, 32], 'float32', 57), randomTensor([12, 1, 1], 'float32', 58)),
+  ],
+  [
+    'mul by a row (broadcast runs)',
+    () => mul(randomTensor([700, 256], 'float32', 59), randomTensor([256], 'float32', 60)),
+  ],
+  ['clamp', () => clamp(randomTensor([600, 301], 'float32', 61), -0.5, 0.1)],
   [
     'conv weight gradient',
     () =>

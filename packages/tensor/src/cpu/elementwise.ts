@@ -10,7 +10,7 @@ import { broadcastOperand, buf, emptyUnfilled, operand } from './backend.js';
 import { mapStrided } from './codegen.js';
 import { BINARY, BINARY_INT, HELPERS, UNARY, UNARY_INT } from './expressions.js';
 import { cpuFill } from './heap.js';
-import { threadedMap, wasmBinary, wasmReluBackward, wasmUnary } from './map-wasm.js';
+import { threadedMap, wasmBinary, wasmClamp, wasmReluBackward, wasmUnary } from './map-wasm.js';
 
 const BOOL_OUT = new Set<string>([...COMPARISON_OPS, ...LOGICAL_OPS, 'logicalNot']);
 
@@ -103,8 +103,11 @@ for (const op of BINARY_OPS) {
 
 registerKernel('where', 'cpu', ([c, a, b]) => mapNew('x1 !== 0 ? x2 : x3', [c, a, b], a.dtype));
 
-registerKernel('clamp', 'cpu', ([x], { min, max }) =>
-  mapNew('Math.min(Math.max(x1, q0), q1)', [x], x.dtype, [min, max]),
+registerKernel(
+  'clamp',
+  'cpu',
+  ([x], { min, max }) =>
+    wasmClamp(x, min, max) ?? mapNew('Math.min(Math.max(x1, q0), q1)', [x], x.dtype, [min, max]),
 );
 
 registerKernel('cast', 'cpu', ([x], { dtype }) =>

@@ -7,7 +7,7 @@
 // JavaScript loops' steps in float64, tools/gen-exp-wat.py). Other costly float ops (Math's functions; see THREADED_MAPS) are
 // JavaScript loops that every thread compiles from the same text (mapJs in worker-source.ts):
 // split over the threads the same way, with the calling thread's bits.
-import { broadcastShapes, sizeOf } from '../shape.js';
+import { broadcastShapes, broadcastStrides, collapseDims, contiguousStrides, sizeOf } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { buf, emptyUnfilled } from './backend.js';
 import { THREADED_MAPS } from './expressions.js';
@@ -17,6 +17,7 @@ import { FN } from './worker-source.js';
 
 /** The ops these kernels take, by their index in the WebAssembly exports. */
 const BINARY: Record<string, number> = { add: 0, sub: 1, mul: 2, div: 3, maximum: 4, minimum: 5 };
+const CLAMP = 6;
 const UNARY: Record<string, number> = {
   neg: 0,
   abs: 1,
@@ -77,16 +78,23 @@ function run(
   return out;
 }
 
+/** Ops whose operands may swap (same bits either way), so the full-size one comes first. */
+const COMMUTATIVE = new Set(['add', 'mul', 'maximum', 'minimum']);
+
 /**
- * `op(a, b)` in WebAssembly where it pays: both contiguous float32, b the same size as a or one
- * element (a scalar), large enough. Undefined otherwise (the caller runs the JavaScript loop).
+ * `op(a, b)` in WebAssembly where it pays: both contiguous float32, a large enough, and b the
+ * same size as a, one element (a scalar), or broadcast over a as rows ([R][D] op [D]) or channels
+ * ([N][C][S] op [C], e.g. a bias of shape [C,1,1]) in whole vectors. Undefined otherwise (the
+ * caller runs the JavaScript loop).
  */
 export function wasmBinary(op: string, a: Tensor, b: Tensor): Tensor | undefined {
   const code = BINARY[op];
-  if (code === undefined || !eligible(a) || !eligible(b) || a.size < MIN) return undefined;
-  if (b.size !== a.size && b.size !== 1) return undefined;
+  if (code === undefined || !eligible(a) || !eligible(b)) return undefined;
+  if (b.size > a.size && COMMUTATIVE.has(op)) [a, b] = [b, a];
+  if (a.size < MIN) return undefined;
   const shape = broadcastShapes(op, a.shape, b.shape);
   if (sizeOf(shape) !== a.size) return undefined;
+  if (b.size !== a.size && b.size !== 1) return broadcastRuns(code, shape, a, b);
   const step = b.size === 1 ? 0 : 16;
   return run(shape, [data(a), data(b)], (v0, v1, [aB, bB, oB]) => [
     FN.mapBinary,
@@ -99,6 +107,51 @@ export function wasmBinary(op: string, a: Tensor, b: Tensor): Tensor | undefined
   ]);
 }
 
+/** The broadcast patterns of wasmBinary (mapBinaryRuns in gemm.wat); undefined for others. */
+function broadcastRuns(code: number, shape: number[], a: Tensor, b: Tensor): Tensor | undefined {
+  const { shape: cs, strides } = collapseDims(shape, [
+    contiguousStrides(shape),
+    broadcastStrides(b.shape, contiguousStrides(b.shape), shape),
+  ]);
+  const bs = strides[1];
+  const last = cs.length - 1;
+  const zeroBefore = (d: number) => bs.slice(0, d).every((s) => s === 0);
+  let bData = data(b);
+  let [period, bRun, bStep] = [1, 0, 16];
+  if (!(bs[last] === 1 && zeroBefore(last))) {
+    if (!(last >= 1 && bs[last] === 0 && bs[last - 1] === 1 && zeroBefore(last - 1))) return undefined;
+    // Channels: each of b's values splat in a vector, which its runs repeat.
+    [period, bRun, bStep] = [b.size, 16, 0];
+    bData = new Float32Array(4 * b.size);
+    for (let c = 0; c < b.size; c++) bData.fill(data(b)[c], 4 * c, 4 * c + 4);
+  }
+  if (cs[last] % 4 !== 0) return undefined; // runs of whole vectors only
+  const n = cs[last] / 4;
+  const runs = a.size / cs[last];
+  const out = emptyUnfilled(shape, 'float32');
+  const o = buf(out) as Float32Array;
+  const { bytes, read } = stage([data(a), bData, output(o)]);
+  const parts = a.size < PARALLEL_MIN ? 1 : 2 * activeThreads();
+  const [aB, bB, oB] = bytes;
+  runParallel(
+    splitRange(runs, parts).map(([r0, r1]) => [
+      FN.mapBinaryRuns,
+      code,
+      aB,
+      bB,
+      oB,
+      n,
+      bStep,
+      period,
+      bRun,
+      r0,
+      r1,
+    ]),
+  );
+  read(2, o);
+  return out;
+}
+
 /** `op(x)` in WebAssembly where it pays (contiguous float32, large enough); else undefined. */
 export function wasmUnary(op: string, x: Tensor): Tensor | undefined {
   const code = UNARY[op];
@@ -109,6 +162,21 @@ export function wasmUnary(op: string, x: Tensor): Tensor | undefined {
     (v0, v1, [xB, oB]) => [FN.mapUnary, code, xB + v0 * 16, oB + v0 * 16, v1 - v0],
     code >= UNARY.exp ? COSTLY_PARALLEL_MIN : PARALLEL_MIN,
   );
+}
+
+/** `clamp(x, lo, hi)` in WebAssembly where it pays (contiguous float32, large enough); else undefined. */
+export function wasmClamp(x: Tensor, lo: number, hi: number): Tensor | undefined {
+  if (!eligible(x) || x.size < MIN) return undefined;
+  const bounds = new Float32Array([lo, lo, lo, lo, hi, hi, hi, hi]);
+  return run(x.shape, [data(x), bounds], (v0, v1, [xB, bB, oB]) => [
+    FN.mapBinary,
+    CLAMP,
+    xB + v0 * 16,
+    bB,
+    oB + v0 * 16,
+    v1 - v0,
+    0,
+  ]);
 }
 
 /** relu's gradient `g` where x > 0 (or NaN) in WebAssembly where it pays; else undefined. */

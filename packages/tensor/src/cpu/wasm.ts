@@ -34,6 +34,7 @@ export interface WasmKernels {
   fillWords: (out: number, bits: number, n: number) => void;
   softmaxRows: (...args: number[]) => void;
   argReduce: (...args: number[]) => void;
+  mapBinaryRuns: (...args: number[]) => void;
 }
 
 /** The compiled module, its memory and this thread's instance. */

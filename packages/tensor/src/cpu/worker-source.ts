@@ -52,9 +52,10 @@ export const FN = {
   softmaxBlock: 27,
   softmaxRows: 28,
   argReduce: 29,
+  mapBinaryRuns: 30,
 } as const;
 export const ARITY = [
-  8, 16, 6, 6, 0, 0, 13, 15, 18, 6, 20, 17, 11, 6, 6, 4, 4, 8, 7, 7, 6, 14, 13, 10, 20, 3, 8, 9, 7, 9,
+  8, 16, 6, 6, 0, 0, 13, 15, 18, 6, 20, 17, 11, 6, 6, 4, 4, 8, 7, 7, 6, 14, 13, 10, 20, 3, 8, 9, 7, 9, 10,
 ];
 /** The export names, indexed by their numbers in `FN`. */
 export const FN_NAMES = Object.keys(FN);

@@ -1217,8 +1217,10 @@
 ;; never changes a result. The caller pads arrays to whole vectors; threads take vector ranges.
 
 ;; out[i] = op(a[i], b[i]) for n > 0 vectors; bStep 16 walks b, 0 repeats its first vector (a
-;; scalar the caller splat). op: 0 add, 1 sub, 2 mul, 3 div, 4 maximum, 5 minimum.
-(func (export "mapBinary") (param $op i32) (param $a i32) (param $b i32) (param $out i32) (param $n i32) (param $bStep i32)
+;; scalar the caller splat). op: 0 add, 1 sub, 2 mul, 3 div, 4 maximum, 5 minimum, 6 clamp (b: the
+;; low bound's vector, then the high one's; bStep 0): min(max(a, lo), hi) in float32 equals the
+;; JavaScript loop's Math.min(Math.max(x, lo), hi) rounded once, as rounding is monotonic.
+(func $mapBinary (export "mapBinary") (param $op i32) (param $a i32) (param $b i32) (param $out i32) (param $n i32) (param $bStep i32)
   (local $end i32)
   (local.set $end (i32.add (local.get $out) (i32.shl (local.get $n) (i32.const 4))))
   (if (i32.eq (local.get $op) (i32.const 0))
@@ -1275,7 +1277,31 @@
         (local.set $out (i32.add (local.get $out) (i32.const 16)))
         (br_if $l (i32.lt_u (local.get $out) (local.get $end))))
       (return)))
+  (if (i32.eq (local.get $op) (i32.const 6))
+    (then
+      (loop $l
+        (v128.store (local.get $out) (f32x4.min (f32x4.max (v128.load (local.get $a)) (v128.load (local.get $b)))
+          (v128.load offset=16 (local.get $b))))
+        (local.set $a (i32.add (local.get $a) (i32.const 16)))
+        (local.set $out (i32.add (local.get $out) (i32.const 16)))
+        (br_if $l (i32.lt_u (local.get $out) (local.get $end))))
+      (return)))
   (unreachable))
+
+;; mapBinary over runs r in [r0, r1) of n vectors, at a + 16 n r (and out), with b at
+;; b + (r % period) * bRun advancing bStep: [R][D] op [D] (period 1, bRun 0, bStep 16) and
+;; [N][C][S] op [C] (b's values each splat in a vector: period C, bRun 16, bStep 0).
+(func (export "mapBinaryRuns") (param $op i32) (param $a i32) (param $b i32) (param $out i32) (param $n i32) (param $bStep i32)
+    (param $period i32) (param $bRun i32) (param $r0 i32) (param $r1 i32)
+  (local $off i32)
+  (block $done (loop $l
+    (br_if $done (i32.ge_s (local.get $r0) (local.get $r1)))
+    (local.set $off (i32.shl (i32.mul (local.get $r0) (local.get $n)) (i32.const 4)))
+    (call $mapBinary (local.get $op) (i32.add (local.get $a) (local.get $off))
+      (i32.add (local.get $b) (i32.mul (i32.rem_u (local.get $r0) (local.get $period)) (local.get $bRun)))
+      (i32.add (local.get $out) (local.get $off)) (local.get $n) (local.get $bStep))
+    (local.set $r0 (i32.add (local.get $r0) (i32.const 1)))
+    (br $l))))
 
 ;; out[i] = op(a[i]) for n > 0 vectors. op: 0 neg, 1 abs, 2 square, 3 sqrt, 4 relu (relu: the sign bit
 ;; clears a value unless it is a NaN), 5 exp, 6 sigmoid, 7 tanh, 8 expm1, 9 erf, 10 gelu, 11 gelu with
