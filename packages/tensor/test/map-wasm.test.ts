@@ -95,6 +95,38 @@ describe('WebAssembly elementwise maps', () => {
         expectSame((t: Tensor) => sp.clamp(t, lo, hi), [a]);
     });
 
+    it(`comparisons, where and logical ops agree with the JavaScript loops on ${threads} thread(s)`, async () => {
+      setNumThreads(threads);
+      expect(await threadsReady()).toBe(threads);
+      const a = input(1);
+      // b equals a in about a third of the places (eq, le, ge see ties; NaN never equals itself).
+      const b = sp.where(sp.gt(input(2), 1.5), a, input(3));
+      const [scalar, zero] = [tensor([0.25], { dtype: 'float32' }), tensor([-0], { dtype: 'float32' })];
+      const strided = (t: Tensor) => t.transpose(0, 1).contiguous().transpose(0, 1);
+      for (const f of [sp.gt, sp.ge, sp.lt, sp.le, sp.eq, sp.ne]) {
+        const op = f as (x: Tensor, y: Tensor) => Tensor;
+        sameBits(op(a, b), op(strided(a), b));
+        for (const s of [scalar, zero]) {
+          sameBits(op(a, s), op(strided(a), s));
+          sameBits(op(s, a), op(s, strided(a)));
+        }
+      }
+      const [m, m2] = [sp.gt(a, 0), sp.lt(b, 1)];
+      for (const [x, y] of [
+        [a, b],
+        [a, zero],
+        [scalar, b],
+        [scalar, zero],
+      ])
+        sameBits(sp.where(m, x, y), sp.where(strided(m), x, y));
+      for (const op of [sp.logicalAnd, sp.logicalOr]) {
+        sameBits(op(m, m2), op(strided(m), m2));
+        sameBits(op(m, tensor(true)), op(strided(m), tensor(true)));
+        sameBits(op(tensor(false), m), op(tensor(false), strided(m)));
+      }
+      sameBits(sp.logicalNot(m), sp.logicalNot(strided(m)));
+    });
+
     it(`broadcast rows and channels agree with the JavaScript loops on ${threads} thread(s)`, async () => {
       setNumThreads(threads);
       expect(await threadsReady()).toBe(threads);

@@ -21,6 +21,7 @@ import {
   cpuInfo,
   cpuMemory,
   getNumThreads,
+  gt,
   matmul,
   max,
   memory,
@@ -33,6 +34,7 @@ import {
   sum,
   type Tensor,
   threadsReady,
+  where,
 } from '../src/index.js';
 import { randomTensor } from './helpers.js';
 
@@ -200,6 +202,13 @@ const cases: [string, () => Tensor][] = [
     () => mul(randomTensor([700, 256], 'float32', 59), randomTensor([256], 'float32', 60)),
   ],
   ['clamp', () => clamp(randomTensor([600, 301], 'float32', 61), -0.5, 0.1)],
+  [
+    'where of a comparison',
+    () => {
+      const x = randomTensor([600, 301], 'float32', 62);
+      return where(gt(x, randomTensor([600, 301], 'float32', 63)), x, 0.5);
+    },
+  ],
   [
     'conv weight gradient',
     () =>

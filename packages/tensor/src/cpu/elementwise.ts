@@ -11,6 +11,7 @@ import { mapStrided } from './codegen.js';
 import { BINARY, BINARY_INT, HELPERS, UNARY, UNARY_INT } from './expressions.js';
 import { cpuFill } from './heap.js';
 import { threadedMap, wasmBinary, wasmClamp, wasmReluBackward, wasmUnary } from './map-wasm.js';
+import { wasmCompare, wasmLogical, wasmWhere } from './mask-wasm.js';
 
 const BOOL_OUT = new Set<string>([...COMPARISON_OPS, ...LOGICAL_OPS, 'logicalNot']);
 
@@ -81,7 +82,8 @@ for (const op of UNARY_OPS) {
   registerKernel(op, 'cpu', ([x], attrs) => {
     // The one parameter of the parameterised unary ops: leakyRelu's slope, gelu's tanh switch.
     const { negativeSlope, approximate } = attrs as { negativeSlope?: number; approximate?: string };
-    const fast = wasmUnary(op === 'gelu' && approximate === 'tanh' ? 'geluTanh' : op, x);
+    const fast =
+      wasmUnary(op === 'gelu' && approximate === 'tanh' ? 'geluTanh' : op, x) ?? wasmLogical(op, x);
     if (fast) return fast;
     if (op === 'relu' && x.dtype === 'float32' && x.isContiguous) return reluFloat32(x);
     const expr = (x.dtype === 'int32' && UNARY_INT[op]) || UNARY[op];
@@ -94,14 +96,19 @@ for (const op of UNARY_OPS) {
 
 for (const op of BINARY_OPS) {
   registerKernel(op, 'cpu', ([a, b]) => {
-    const fast = wasmBinary(op, a, b) ?? threadedMap(op, [a, b], 0);
+    const fast =
+      wasmBinary(op, a, b) ?? wasmCompare(op, a, b) ?? wasmLogical(op, a, b) ?? threadedMap(op, [a, b], 0);
     if (fast) return fast;
     const expr = (a.dtype === 'int32' && BINARY_INT[op]) || BINARY[op];
     return mapNew(expr, [a, b], BOOL_OUT.has(op) ? 'bool' : a.dtype);
   });
 }
 
-registerKernel('where', 'cpu', ([c, a, b]) => mapNew('x1 !== 0 ? x2 : x3', [c, a, b], a.dtype));
+registerKernel(
+  'where',
+  'cpu',
+  ([c, a, b]) => wasmWhere(c, a, b) ?? mapNew('x1 !== 0 ? x2 : x3', [c, a, b], a.dtype),
+);
 
 registerKernel(
   'clamp',

@@ -215,12 +215,13 @@ export function setResidentLimit(bytes: number): void {
 /**
  * Lays out one call's data in WebAssembly memory from word 0: the float64 `consts` first (at byte
  * 0), then each entry in a stretch padded to whole 16-byte vectors (kernels may read and write a
- * last partial vector): an array is copied in, unless it is resident storage, which the kernels
- * use where it is; a number reserves that many words (an output), undefined reserves none.
- * Returns each entry's byte address, the memory's float32 view and a reader of entry i into `to`
- * (nothing to do when `to` is the entry's own resident storage).
+ * last partial vector): an array is copied in (a Uint8Array, as bool data, byte for byte), unless
+ * it is resident storage, which the kernels use where it is; a number reserves that many words
+ * (an output), undefined reserves none. Returns each entry's byte address, the memory's float32
+ * view and a reader of entry i into `to` (nothing to do when `to` is the entry's own resident
+ * storage).
  */
-export function stage(entries: (Float32Array | number | undefined)[], consts: number[] = []) {
+export function stage(entries: (Float32Array | Uint8Array | number | undefined)[], consts: number[] = []) {
   const words: number[] = [];
   const at: (number | undefined)[] = entries.map((e) =>
     e instanceof Float32Array ? residentAddress(e) : undefined,
@@ -228,19 +229,23 @@ export function stage(entries: (Float32Array | number | undefined)[], consts: nu
   let total = (2 * consts.length + 3) & ~3;
   entries.forEach((e, i) => {
     words.push(total);
-    if (at[i] === undefined) total += ((typeof e === 'number' ? e : (e?.length ?? 0)) + 3) & ~3;
+    const w =
+      typeof e === 'number' ? e : e instanceof Uint8Array ? Math.ceil(e.length / 4) : (e?.length ?? 0);
+    if (at[i] === undefined) total += (w + 3) & ~3;
   });
   const { f32 } = reserve(total);
   new Float64Array(f32.buffer, 0, consts.length).set(consts);
   entries.forEach((e, i) => {
     if (e instanceof Float32Array && at[i] === undefined) f32.set(e, words[i]);
+    else if (e instanceof Uint8Array) new Uint8Array(f32.buffer, 4 * words[i], e.length).set(e);
   });
   const bytes = words.map((w, i) => at[i] ?? w * 4);
   return {
     bytes,
     f32,
-    read: (i: number, to: Float32Array) => {
-      if (residentAddress(to) !== bytes[i]) to.set(f32.subarray(bytes[i] / 4, bytes[i] / 4 + to.length));
+    read: (i: number, to: Float32Array | Uint8Array) => {
+      if (to instanceof Uint8Array) to.set(new Uint8Array(f32.buffer, bytes[i], to.length));
+      else if (residentAddress(to) !== bytes[i]) to.set(f32.subarray(bytes[i] / 4, bytes[i] / 4 + to.length));
     },
   };
 }

@@ -35,6 +35,9 @@ export interface WasmKernels {
   softmaxRows: (...args: number[]) => void;
   argReduce: (...args: number[]) => void;
   mapBinaryRuns: (...args: number[]) => void;
+  mapCompare: (...args: number[]) => void;
+  mapWhere: (...args: number[]) => void;
+  mapLogical: (...args: number[]) => void;
 }
 
 /** The compiled module, its memory and this thread's instance. */

@@ -1303,6 +1303,131 @@
     (local.set $r0 (i32.add (local.get $r0) (i32.const 1)))
     (br $l))))
 
+;; Comparisons into bool bytes (0 or 1), the JavaScript loops' +(a > b) etc. (float32 values compare
+;; the same as their float64 ones; NaN compares false, but unequal): out[i] = a[i] op b[i] for n > 0
+;; groups of 16 floats (16 bytes out). op: 0 gt, 1 ge, 2 lt, 3 le, 4 eq, 5 ne. bStep 64 walks b, 0
+;; repeats its first vector (a scalar the caller splat).
+(func (export "mapCompare") (param $op i32) (param $a i32) (param $b i32) (param $out i32) (param $n i32) (param $bStep i32)
+  (local $end i32) (local $bo i32)
+  (local.set $bo (i32.shr_u (local.get $bStep) (i32.const 2)))
+  (local.set $end (i32.add (local.get $out) (i32.shl (local.get $n) (i32.const 4))))
+  (if (i32.eq (local.get $op) (i32.const 0))
+    (then
+      (loop $l
+        (v128.store (local.get $out) (v128.and (v128.const i8x16 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1)
+          (i8x16.narrow_i16x8_s
+            (i16x8.narrow_i32x4_s (f32x4.gt (v128.load offset=0 (local.get $a)) (v128.load (i32.add (local.get $b) (i32.mul (local.get $bo) (i32.const 0)))))
+              (f32x4.gt (v128.load offset=16 (local.get $a)) (v128.load (i32.add (local.get $b) (i32.mul (local.get $bo) (i32.const 1))))))
+            (i16x8.narrow_i32x4_s (f32x4.gt (v128.load offset=32 (local.get $a)) (v128.load (i32.add (local.get $b) (i32.mul (local.get $bo) (i32.const 2)))))
+              (f32x4.gt (v128.load offset=48 (local.get $a)) (v128.load (i32.add (local.get $b) (i32.mul (local.get $bo) (i32.const 3)))))))))
+        (local.set $a (i32.add (local.get $a) (i32.const 64)))
+        (local.set $b (i32.add (local.get $b) (local.get $bStep)))
+        (local.set $out (i32.add (local.get $out) (i32.const 16)))
+        (br_if $l (i32.lt_u (local.get $out) (local.get $end))))
+      (return)))
+  (if (i32.eq (local.get $op) (i32.const 1))
+    (then
+      (loop $l
+        (v128.store (local.get $out) (v128.and (v128.const i8x16 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1)
+          (i8x16.narrow_i16x8_s
+            (i16x8.narrow_i32x4_s (f32x4.ge (v128.load offset=0 (local.get $a)) (v128.load (i32.add (local.get $b) (i32.mul (local.get $bo) (i32.const 0)))))
+              (f32x4.ge (v128.load offset=16 (local.get $a)) (v128.load (i32.add (local.get $b) (i32.mul (local.get $bo) (i32.const 1))))))
+            (i16x8.narrow_i32x4_s (f32x4.ge (v128.load offset=32 (local.get $a)) (v128.load (i32.add (local.get $b) (i32.mul (local.get $bo) (i32.const 2)))))
+              (f32x4.ge (v128.load offset=48 (local.get $a)) (v128.load (i32.add (local.get $b) (i32.mul (local.get $bo) (i32.const 3)))))))))
+        (local.set $a (i32.add (local.get $a) (i32.const 64)))
+        (local.set $b (i32.add (local.get $b) (local.get $bStep)))
+        (local.set $out (i32.add (local.get $out) (i32.const 16)))
+        (br_if $l (i32.lt_u (local.get $out) (local.get $end))))
+      (return)))
+  (if (i32.eq (local.get $op) (i32.const 2))
+    (then
+      (loop $l
+        (v128.store (local.get $out) (v128.and (v128.const i8x16 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1)
+          (i8x16.narrow_i16x8_s
+            (i16x8.narrow_i32x4_s (f32x4.lt (v128.load offset=0 (local.get $a)) (v128.load (i32.add (local.get $b) (i32.mul (local.get $bo) (i32.const 0)))))
+              (f32x4.lt (v128.load offset=16 (local.get $a)) (v128.load (i32.add (local.get $b) (i32.mul (local.get $bo) (i32.const 1))))))
+            (i16x8.narrow_i32x4_s (f32x4.lt (v128.load offset=32 (local.get $a)) (v128.load (i32.add (local.get $b) (i32.mul (local.get $bo) (i32.const 2)))))
+              (f32x4.lt (v128.load offset=48 (local.get $a)) (v128.load (i32.add (local.get $b) (i32.mul (local.get $bo) (i32.const 3)))))))))
+        (local.set $a (i32.add (local.get $a) (i32.const 64)))
+        (local.set $b (i32.add (local.get $b) (local.get $bStep)))
+        (local.set $out (i32.add (local.get $out) (i32.const 16)))
+        (br_if $l (i32.lt_u (local.get $out) (local.get $end))))
+      (return)))
+  (if (i32.eq (local.get $op) (i32.const 3))
+    (then
+      (loop $l
+        (v128.store (local.get $out) (v128.and (v128.const i8x16 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1)
+          (i8x16.narrow_i16x8_s
+            (i16x8.narrow_i32x4_s (f32x4.le (v128.load offset=0 (local.get $a)) (v128.load (i32.add (local.get $b) (i32.mul (local.get $bo) (i32.const 0)))))
+              (f32x4.le (v128.load offset=16 (local.get $a)) (v128.load (i32.add (local.get $b) (i32.mul (local.get $bo) (i32.const 1))))))
+            (i16x8.narrow_i32x4_s (f32x4.le (v128.load offset=32 (local.get $a)) (v128.load (i32.add (local.get $b) (i32.mul (local.get $bo) (i32.const 2)))))
+              (f32x4.le (v128.load offset=48 (local.get $a)) (v128.load (i32.add (local.get $b) (i32.mul (local.get $bo) (i32.const 3)))))))))
+        (local.set $a (i32.add (local.get $a) (i32.const 64)))
+        (local.set $b (i32.add (local.get $b) (local.get $bStep)))
+        (local.set $out (i32.add (local.get $out) (i32.const 16)))
+        (br_if $l (i32.lt_u (local.get $out) (local.get $end))))
+      (return)))
+  (if (i32.eq (local.get $op) (i32.const 4))
+    (then
+      (loop $l
+        (v128.store (local.get $out) (v128.and (v128.const i8x16 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1)
+          (i8x16.narrow_i16x8_s
+            (i16x8.narrow_i32x4_s (f32x4.eq (v128.load offset=0 (local.get $a)) (v128.load (i32.add (local.get $b) (i32.mul (local.get $bo) (i32.const 0)))))
+              (f32x4.eq (v128.load offset=16 (local.get $a)) (v128.load (i32.add (local.get $b) (i32.mul (local.get $bo) (i32.const 1))))))
+            (i16x8.narrow_i32x4_s (f32x4.eq (v128.load offset=32 (local.get $a)) (v128.load (i32.add (local.get $b) (i32.mul (local.get $bo) (i32.const 2)))))
+              (f32x4.eq (v128.load offset=48 (local.get $a)) (v128.load (i32.add (local.get $b) (i32.mul (local.get $bo) (i32.const 3)))))))))
+        (local.set $a (i32.add (local.get $a) (i32.const 64)))
+        (local.set $b (i32.add (local.get $b) (local.get $bStep)))
+        (local.set $out (i32.add (local.get $out) (i32.const 16)))
+        (br_if $l (i32.lt_u (local.get $out) (local.get $end))))
+      (return)))
+  (if (i32.eq (local.get $op) (i32.const 5))
+    (then
+      (loop $l
+        (v128.store (local.get $out) (v128.and (v128.const i8x16 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1)
+          (i8x16.narrow_i16x8_s
+            (i16x8.narrow_i32x4_s (f32x4.ne (v128.load offset=0 (local.get $a)) (v128.load (i32.add (local.get $b) (i32.mul (local.get $bo) (i32.const 0)))))
+              (f32x4.ne (v128.load offset=16 (local.get $a)) (v128.load (i32.add (local.get $b) (i32.mul (local.get $bo) (i32.const 1))))))
+            (i16x8.narrow_i32x4_s (f32x4.ne (v128.load offset=32 (local.get $a)) (v128.load (i32.add (local.get $b) (i32.mul (local.get $bo) (i32.const 2)))))
+              (f32x4.ne (v128.load offset=48 (local.get $a)) (v128.load (i32.add (local.get $b) (i32.mul (local.get $bo) (i32.const 3)))))))))
+        (local.set $a (i32.add (local.get $a) (i32.const 64)))
+        (local.set $b (i32.add (local.get $b) (local.get $bStep)))
+        (local.set $out (i32.add (local.get $out) (i32.const 16)))
+        (br_if $l (i32.lt_u (local.get $out) (local.get $end))))
+      (return)))
+  (unreachable))
+
+;; out[i] = c[i] ? a[i] : b[i] for n > 0 vectors of 4 floats, c bool bytes; aStep and bStep 16
+;; walk a and b, 0 repeats a first vector (a scalar the caller splat).
+(func (export "mapWhere") (param $c i32) (param $a i32) (param $b i32) (param $out i32) (param $n i32) (param $aStep i32) (param $bStep i32)
+  (local $end i32)
+  (local.set $end (i32.add (local.get $out) (i32.shl (local.get $n) (i32.const 4))))
+  (loop $l
+    (v128.store (local.get $out) (v128.bitselect (v128.load (local.get $a)) (v128.load (local.get $b))
+      (i32x4.ne (i32x4.extend_low_i16x8_u (i16x8.extend_low_i8x16_u (v128.load32_zero (local.get $c)))) (v128.const i32x4 0 0 0 0))))
+    (local.set $c (i32.add (local.get $c) (i32.const 4)))
+    (local.set $a (i32.add (local.get $a) (local.get $aStep)))
+    (local.set $b (i32.add (local.get $b) (local.get $bStep)))
+    (local.set $out (i32.add (local.get $out) (i32.const 16)))
+    (br_if $l (i32.lt_u (local.get $out) (local.get $end)))))
+
+;; Bool bytes (nonzero: true) to 0 or 1: out = a and b (op 0), a or b (1), not a (2; b unused), for
+;; n > 0 groups of 16 bytes; bStep 16 walks b, 0 repeats its first vector.
+(func (export "mapLogical") (param $op i32) (param $a i32) (param $b i32) (param $out i32) (param $n i32) (param $bStep i32)
+  (local $end i32) (local $x v128) (local $y v128)
+  (local.set $end (i32.add (local.get $out) (i32.shl (local.get $n) (i32.const 4))))
+  (loop $l
+    (local.set $x (i8x16.ne (v128.load (local.get $a)) (v128.const i32x4 0 0 0 0)))
+    (local.set $y (i8x16.ne (v128.load (local.get $b)) (v128.const i32x4 0 0 0 0)))
+    (v128.store (local.get $out) (v128.and (v128.const i8x16 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1)
+      (if (result v128) (i32.eqz (local.get $op)) (then (v128.and (local.get $x) (local.get $y)))
+        (else (if (result v128) (i32.eq (local.get $op) (i32.const 1)) (then (v128.or (local.get $x) (local.get $y)))
+          (else (v128.not (local.get $x))))))))
+    (local.set $a (i32.add (local.get $a) (i32.const 16)))
+    (local.set $b (i32.add (local.get $b) (local.get $bStep)))
+    (local.set $out (i32.add (local.get $out) (i32.const 16)))
+    (br_if $l (i32.lt_u (local.get $out) (local.get $end)))))
+
 ;; out[i] = op(a[i]) for n > 0 vectors. op: 0 neg, 1 abs, 2 square, 3 sqrt, 4 relu (relu: the sign bit
 ;; clears a value unless it is a NaN), 5 exp, 6 sigmoid, 7 tanh, 8 expm1, 9 erf, 10 gelu, 11 gelu with
 ;; tanh ($mapExp).
