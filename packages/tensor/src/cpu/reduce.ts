@@ -21,8 +21,9 @@ const REDUCERS: Record<
   prod: { combine: 'acc * x1', init: 1, out: (d) => d },
   max: { combine: 'x1 > acc || x1 !== x1 ? x1 : acc', init: -Infinity, out: (d) => d },
   min: { combine: 'x1 < acc || x1 !== x1 ? x1 : acc', init: Infinity, out: (d) => d },
-  all: { combine: 'x1 === 0 ? 0 : acc', init: 1, out: () => 'bool' },
-  any: { combine: 'x1 !== 0 ? 1 : acc', init: 0, out: () => 'bool' },
+  // Without a branch, which random masks mispredict (any of 1.6M random bools: 11 ms as a ternary).
+  all: { combine: 'acc & +(x1 !== 0)', init: 1, out: () => 'bool' },
+  any: { combine: 'acc | +(x1 !== 0)', init: 0, out: () => 'bool' },
 };
 
 for (const [op, r] of Object.entries(REDUCERS) as [keyof typeof REDUCERS, (typeof REDUCERS)['sum']][]) {
