@@ -106,8 +106,11 @@ def runner(case):
         return lambda: a @ b
     if kind == "op":
         x = torch.randn(case["shape"])
+        bias, zero = torch.randn(case["shape"][1], 1, 1), torch.zeros(())
         fn = {"exp": torch.exp, "tanh": torch.tanh, "gelu": F.gelu,
-              "softmax": lambda t: F.softmax(t, -1), "logSoftmax": lambda t: F.log_softmax(t, -1)}[case["op"]]
+              "softmax": lambda t: F.softmax(t, -1), "logSoftmax": lambda t: F.log_softmax(t, -1),
+              "maxChannels": lambda t: torch.amax(t, 1), "argmax": lambda t: torch.argmax(t, -1),
+              "where": lambda t: torch.where(t > 0, t, zero), "addBias": lambda t: t + bias}[case["op"]]
         return lambda: fn(x)
     if kind == "conv":
         x = torch.randn(case["input"])

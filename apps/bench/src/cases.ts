@@ -39,11 +39,14 @@ export interface TrainCase {
   pool: 'max' | 'avg' | 'soft';
   batch: number;
 }
-/** One forward call of an op built on Math's functions (split over the CPU threads when large). */
+/**
+ * One forward call of a large op outside the matrix products: Math's functions, the softmax family,
+ * reductions, masks and broadcasts (all split over the CPU threads when large).
+ */
 export interface OpCase {
   kind: 'op';
   id: string;
-  op: 'exp' | 'tanh' | 'gelu' | 'softmax' | 'logSoftmax';
+  op: 'exp' | 'tanh' | 'gelu' | 'softmax' | 'logSoftmax' | 'maxChannels' | 'argmax' | 'where' | 'addBias';
   shape: number[];
 }
 export type Case = PoolCase | MatmulCase | ConvCase | TrainCase | OpCase;
@@ -91,6 +94,11 @@ export function allCases(smoke: boolean): Case[] {
     ['gelu', smoke ? [2, 4, 8, 8] : [64, 32, 28, 28]],
     ['softmax', smoke ? [2, 2, 8, 8] : [16, 8, 128, 128]],
     ['logSoftmax', smoke ? [4, 10] : [512, 1000]],
+    // max over the channels (axis 1), argmax of logits' rows, where(x > 0, x, 0), x + a [C,1,1] bias.
+    ['maxChannels', smoke ? [2, 4, 8, 8] : [64, 32, 28, 28]],
+    ['argmax', smoke ? [4, 10] : [512, 1000]],
+    ['where', smoke ? [2, 4, 8, 8] : [64, 32, 28, 28]],
+    ['addBias', smoke ? [2, 4, 8, 8] : [64, 32, 28, 28]],
   ] as const;
   for (const [op, shape] of ops)
     cases.push({ kind: 'op', id: `${op} [${shape.join(',')}]`, op, shape: [...shape] });

@@ -281,7 +281,7 @@ table('pool', 'Pooling');
 poolRatios();
 table('matmul', 'Matrix multiply');
 table('conv', 'Convolution');
-table('op', 'Elementwise and softmax ops (forward)');
+table('op', 'Elementwise, softmax, reduction, mask and broadcast ops (forward)');
 table('train', 'Training step (Adam)');
 
 const machine = {

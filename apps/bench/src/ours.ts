@@ -98,14 +98,25 @@ export async function oursRunner(c: Case, backend: string): Promise<Runner> {
     }
     case 'op': {
       const x = sp.randn(c.shape, on);
+      const bias = sp.randn([c.shape[1], 1, 1], on);
       const f = {
         exp: () => sp.exp(x),
         tanh: () => sp.tanh(x),
         gelu: () => sp.gelu(x),
         softmax: () => sp.softmax(x, -1),
         logSoftmax: () => sp.logSoftmax(x, -1),
+        maxChannels: () => sp.max(x, 1),
+        argmax: () => sp.argmax(x, -1),
+        where: () => sp.where(sp.gt(x, 0), x, 0),
+        addBias: () => sp.add(x, bias),
       }[c.op];
-      return { run: () => settle(f()), dispose: () => x.dispose() };
+      return {
+        run: () => settle(sp.scope(f)),
+        dispose: () => {
+          x.dispose();
+          bias.dispose();
+        },
+      };
     }
     case 'train': {
       const model = createModel(c.model, { pool: c.pool });

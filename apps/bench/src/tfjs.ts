@@ -92,8 +92,18 @@ export function peerRunner(c: Case, peer: Peer): Runner | string {
   if (c.kind === 'op') {
     if (c.op === 'gelu') return 'n/a (not in tfjs)';
     const x = tf.randomNormal(c.shape);
-    const f = { exp: tf.exp, tanh: tf.tanh, softmax: tf.softmax, logSoftmax: tf.logSoftmax }[c.op];
-    return { run: async () => sync(f(x)), dispose: () => x.dispose() };
+    const bias = tf.randomNormal([c.shape[1], 1, 1]);
+    const f = {
+      exp: tf.exp,
+      tanh: tf.tanh,
+      softmax: tf.softmax,
+      logSoftmax: tf.logSoftmax,
+      maxChannels: (t: TF) => tf.max(t, 1),
+      argmax: (t: TF) => tf.argMax(t, -1),
+      where: (t: TF) => tf.where(tf.greater(t, 0), t, tf.zerosLike(t)),
+      addBias: (t: TF) => tf.add(t, bias),
+    }[c.op];
+    return { run: async () => sync(tf.tidy(() => f(x))), dispose: () => tf.dispose([x, bias]) };
   }
   if (c.kind === 'conv') {
     if (backend === 'wasm' && c.mode === 'fwd+bwd') return 'cannot (no Conv2DBackpropFilter kernel)';
