@@ -164,6 +164,11 @@ describe('reductions over any axes', () => {
         [5, 6, 7, 90],
         [1, 3],
       ], // [K][A][C][S]
+      [[700, 3, 10], [1]], // many small [A][C] blocks (K split over the threads)
+      [
+        [300, 5, 4, 3],
+        [1, 3],
+      ],
       [
         [5, 6, 7, 90],
         [0, 2],

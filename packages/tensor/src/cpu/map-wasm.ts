@@ -9,7 +9,7 @@
 // split over the threads the same way, with the calling thread's bits.
 import { broadcastShapes, broadcastStrides, collapseDims, contiguousStrides, sizeOf } from '../shape.js';
 import type { Tensor } from '../tensor.js';
-import { buf, emptyUnfilled } from './backend.js';
+import { buf, emptyUnfilled, readContiguous } from './backend.js';
 import { THREADED_MAPS } from './expressions.js';
 import { output, stage } from './heap.js';
 import { activeThreads, runParallel, splitRange } from './threads.js';
@@ -50,10 +50,8 @@ function eligible(t: Tensor): boolean {
   return t.dtype === 'float32' && t.isContiguous;
 }
 
-/** The elements of a contiguous float32 tensor. */
-function data(t: Tensor): Float32Array {
-  return (buf(t) as Float32Array).subarray(t.offset, t.offset + t.size);
-}
+/** The elements of a contiguous float32 tensor (a view). */
+const data = (t: Tensor) => readContiguous(t) as Float32Array;
 
 /**
  * Stages `inputs` in WebAssembly memory (resident ones stay where they are), runs

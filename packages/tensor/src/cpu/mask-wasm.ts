@@ -6,7 +6,7 @@
 // (leakyRelu, clamp, max, maximum) and masks in user code.
 import { broadcastShapes, sizeOf } from '../shape.js';
 import type { Tensor } from '../tensor.js';
-import { buf, emptyUnfilled } from './backend.js';
+import { buf, emptyUnfilled, readContiguous } from './backend.js';
 import { output, stage } from './heap.js';
 import { activeThreads, runParallel, splitRange } from './threads.js';
 import { FN } from './worker-source.js';
@@ -25,8 +25,7 @@ type Data = Float32Array | Uint8Array;
 
 /** The elements of a contiguous tensor of `dtype`; undefined for any other tensor. */
 function elements(t: Tensor, dtype: 'float32' | 'bool'): Data | undefined {
-  if (t.dtype !== dtype || !t.isContiguous) return undefined;
-  return (buf(t) as Data).subarray(t.offset, t.offset + t.size);
+  return t.dtype === dtype && t.isContiguous ? (readContiguous(t) as Data) : undefined;
 }
 
 /**

@@ -12,10 +12,10 @@
 // loop's results, NaN and the sign of a zero included (see the kernels' comments).
 import { reducedShape, sizeOf } from '../shape.js';
 import type { Tensor } from '../tensor.js';
-import { buf, empty } from './backend.js';
+import { buf, empty, readContiguous } from './backend.js';
 import { stage } from './heap.js';
 import { activeThreads, runParallel, splitRange } from './threads.js';
-import { FN, MAX_ITEMS } from './worker-source.js';
+import { FN } from './worker-source.js';
 
 /** Below this many elements the JavaScript loop is as fast. */
 const MIN = { sum: 1 << 14, max: 1 << 11, min: 1 << 11, arg: 1 << 11 };
@@ -27,8 +27,9 @@ const OPS = { sum: 0, max: 1, min: 2 } as const;
 
 /** The contiguous float32 elements of x when a kernel may take it (else undefined). */
 function floats(x: Tensor, min: number): Float32Array | undefined {
-  if (x.dtype !== 'float32' || !x.isContiguous || x.size < min) return undefined;
-  return (buf(x) as Float32Array).subarray(x.offset, x.offset + x.size);
+  return x.dtype === 'float32' && x.isContiguous && x.size >= min
+    ? (readContiguous(x) as Float32Array)
+    : undefined;
 }
 
 /** `op(x, axes)` for contiguous float32 x where it pays; undefined otherwise. */
@@ -62,8 +63,6 @@ export function wasmReduce(
   const whole = C === 1 && K === 1;
   const [a, c, s] = whole ? [1, Math.ceil(n / CHUNK), CHUNK] : [A, C, S];
   const parts = n < PARALLEL_MIN ? 1 : 2 * activeThreads();
-  const cParts = Math.ceil(parts / K);
-  if (K * Math.min(cParts, c) > MAX_ITEMS) return undefined;
   // The input, then K * c float64 results (reduceLeading's last vector may read past C: into them).
   const { bytes, f32 } = stage([xs, 2 * K * c]);
   const [xB, outB] = bytes;
@@ -71,31 +70,22 @@ export function wasmReduce(
   if (whole) {
     const full = Math.floor(n / CHUNK);
     for (const [c0, c1] of splitRange(full, parts))
-      if (c1 > c0) items.push([FN.reduceOuterInner, code, xB, outB, 1, full, CHUNK, c0, c1]);
+      if (c1 > c0) items.push([FN.reduceOuterInner, code, xB, outB, 0, 1, 1, full, CHUNK, c0, c1]);
     // The tail: one channel of its own, starting where the full chunks end.
+    const tail = n - full * CHUNK;
     if (full < c)
-      items.push([
-        FN.reduceOuterInner,
-        code,
-        xB + full * CHUNK * 4,
-        outB + 8 * full,
-        1,
-        1,
-        n - full * CHUNK,
-        0,
-        1,
-      ]);
+      items.push([FN.reduceOuterInner, code, xB + 4 * full * CHUNK, outB + 8 * full, 0, 1, 1, 1, tail, 0, 1]);
   } else {
-    for (let k = 0; k < K; k++) {
-      const [xk, ok] = [xB + 4 * k * a * c * s, outB + 8 * k * c];
+    // Split the leading block where it is large enough, else the channels.
+    const [kParts, cParts] = K >= parts ? [parts, 1] : [1, parts];
+    for (const [k0, k1] of splitRange(K, kParts))
       for (const [c0, c1] of splitRange(c, cParts, s === 1 ? 4 : 1))
-        if (c1 > c0)
+        if (c1 > c0 && k1 > k0)
           items.push(
             s === 1
-              ? [FN.reduceLeading, code, xk, ok, a, c, c0, c1]
-              : [FN.reduceOuterInner, code, xk, ok, a, c, s, c0, c1],
+              ? [FN.reduceLeading, code, xB, outB, k0, k1, a, c, c0, c1]
+              : [FN.reduceOuterInner, code, xB, outB, k0, k1, a, c, s, c0, c1],
           );
-    }
   }
   runParallel(items);
   const results = new Float64Array(f32.buffer, outB, K * c);

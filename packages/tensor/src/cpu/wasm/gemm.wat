@@ -1588,8 +1588,33 @@
       (f64.store (local.get $out) (f64.promote_f32 (f32.reinterpret_i32
         (i32.xor (i32.reinterpret_f32 (local.get $m)) (local.get $flipBits))))))))
 
+;; For k in [k0, k1): the reduction of the k-th [A][C][S] block (A C S floats apart; its results
+;; C f64s apart), channels [c0, c1): a kept leading block of axes ([K][A][C][S]: max over the
+;; channels of NCHW) in one call, however small each block.
+(func (export "reduceOuterInner") (param $op i32) (param $x i32) (param $out i32) (param $k0 i32) (param $k1 i32)
+    (param $A i32) (param $C i32) (param $S i32) (param $c0 i32) (param $c1 i32)
+  (block $done (loop $l
+    (br_if $done (i32.ge_s (local.get $k0) (local.get $k1)))
+    (call $reduceBlock (local.get $op)
+      (i32.add (local.get $x) (i32.shl (i32.mul (local.get $k0) (i32.mul (local.get $A) (i32.mul (local.get $C) (local.get $S)))) (i32.const 2)))
+      (i32.add (local.get $out) (i32.shl (i32.mul (local.get $k0) (local.get $C)) (i32.const 3)))
+      (local.get $A) (local.get $C) (local.get $S) (local.get $c0) (local.get $c1))
+    (local.set $k0 (i32.add (local.get $k0) (i32.const 1)))
+    (br $l))))
+
+(func (export "reduceLeading") (param $op i32) (param $x i32) (param $out i32) (param $k0 i32) (param $k1 i32)
+    (param $A i32) (param $C i32) (param $c0 i32) (param $c1 i32)
+  (block $done (loop $l
+    (br_if $done (i32.ge_s (local.get $k0) (local.get $k1)))
+    (call $reduceLeadingBlock (local.get $op)
+      (i32.add (local.get $x) (i32.shl (i32.mul (local.get $k0) (i32.mul (local.get $A) (local.get $C))) (i32.const 2)))
+      (i32.add (local.get $out) (i32.shl (i32.mul (local.get $k0) (local.get $C)) (i32.const 3)))
+      (local.get $A) (local.get $C) (local.get $c0) (local.get $c1))
+    (local.set $k0 (i32.add (local.get $k0) (i32.const 1)))
+    (br $l))))
+
 ;; out[c] (an f64) for c in [c0, c1).
-(func (export "reduceOuterInner") (param $op i32) (param $x i32) (param $out i32) (param $A i32) (param $C i32) (param $S i32) (param $c0 i32) (param $c1 i32)
+(func $reduceBlock (param $op i32) (param $x i32) (param $out i32) (param $A i32) (param $C i32) (param $S i32) (param $c0 i32) (param $c1 i32)
   (local $a i32) (local $p i32) (local $acc f64) (local $stepA i32) (local $m f32) (local $flipBits i32) (local $flip v128)
   (local.set $stepA (i32.shl (i32.mul (local.get $C) (local.get $S)) (i32.const 2)))
   (local.set $flipBits (select (i32.const 0x80000000) (i32.const 0) (i32.eq (local.get $op) (i32.const 2))))
@@ -1627,7 +1652,7 @@
 ;; The same with S = 1: out[c] = x[0][c] + x[1][c] + ... in this order (the JavaScript loop's),
 ;; or their max or min, four channels per step (in two f64x2 lanes pairs for sums), for c in
 ;; [c0, c1). Loads past C only reach lanes that are not stored.
-(func (export "reduceLeading") (param $op i32) (param $x i32) (param $out i32) (param $A i32) (param $C i32) (param $c0 i32) (param $c1 i32)
+(func $reduceLeadingBlock (param $op i32) (param $x i32) (param $out i32) (param $A i32) (param $C i32) (param $c0 i32) (param $c1 i32)
   (local $a i32) (local $p i32) (local $v v128) (local $lo v128) (local $hi v128) (local $o i32) (local $row i32)
   (local $flipBits i32) (local $flip v128)
   (local.set $row (i32.shl (local.get $C) (i32.const 2)))
