@@ -191,6 +191,7 @@ const cases: [string, () => Tensor][] = [
     () => max(randomTensor([16, 12, 30, 30], 'float32', 53), 1),
   ],
   ['min over the last axis', () => min(randomTensor([600, 301], 'float32', 54), -1)],
+  ['max over the middle axis of many small blocks', () => max(randomTensor([3000, 7, 10], 'float32', 64), 1)],
   ['argmax over the last axis', () => argmax(randomTensor([600, 301], 'float32', 55), -1)],
   ['argmin over channels of NCHW', () => argmin(randomTensor([16, 12, 30, 30], 'float32', 56), 1)],
   [
