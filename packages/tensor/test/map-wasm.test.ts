@@ -68,6 +68,7 @@ describe('WebAssembly elementwise maps', () => {
       for (const f of [sp.add, sp.sub, sp.mul, sp.div, sp.maximum, sp.minimum]) {
         expectSame(f as (...t: Tensor[]) => Tensor, [a, b]);
         expectSame(f as (...t: Tensor[]) => Tensor, [a, scalar]);
+        expectSame(f as (...t: Tensor[]) => Tensor, [scalar, a]);
       }
       const geluTanh = (t: Tensor) => sp.gelu(t, { approximate: 'tanh' });
       for (const f of [
@@ -153,7 +154,7 @@ describe('WebAssembly elementwise maps', () => {
           { shape, dtype: 'float32' },
         );
       // [R][D] op [D], [N][C][S] op [C] (a bias [C,1]), and a 4-D bias [C,1,1]; both orders
-      // (add, mul, maximum and minimum swap their operands; sub and div then take the loops).
+      // (the kernels take the full-size operand first: sub and div then as b - a and b / a).
       for (const [a, b] of [
         [big([600, 256], 3), small([256], 4)],
         [big([8, 12, 1600], 5), small([12, 1], 6)],

@@ -76,8 +76,11 @@ function run(
   return out;
 }
 
-/** Ops whose operands may swap (same bits either way), so the full-size one comes first. */
-const COMMUTATIVE = new Set(['add', 'mul', 'maximum', 'minimum']);
+/**
+ * The op with its operands swapped (the same bits), so the full-size one comes first: b - a and
+ * b / a have kernels of their own.
+ */
+const SWAPPED: Record<string, number> = { add: 0, mul: 2, maximum: 4, minimum: 5, sub: 7, div: 8 };
 
 /**
  * `op(a, b)` in WebAssembly where it pays: both contiguous float32, a large enough, and b the
@@ -86,9 +89,9 @@ const COMMUTATIVE = new Set(['add', 'mul', 'maximum', 'minimum']);
  * caller runs the JavaScript loop).
  */
 export function wasmBinary(op: string, a: Tensor, b: Tensor): Tensor | undefined {
-  const code = BINARY[op];
+  let code = BINARY[op];
   if (code === undefined || !eligible(a) || !eligible(b)) return undefined;
-  if (b.size > a.size && COMMUTATIVE.has(op)) [a, b] = [b, a];
+  if (b.size > a.size) [a, b, code] = [b, a, SWAPPED[op]];
   if (a.size < MIN) return undefined;
   const shape = broadcastShapes(op, a.shape, b.shape);
   if (sizeOf(shape) !== a.size) return undefined;

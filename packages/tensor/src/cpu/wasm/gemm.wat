@@ -1219,7 +1219,8 @@
 ;; out[i] = op(a[i], b[i]) for n > 0 vectors; bStep 16 walks b, 0 repeats its first vector (a
 ;; scalar the caller splat). op: 0 add, 1 sub, 2 mul, 3 div, 4 maximum, 5 minimum, 6 clamp (b: the
 ;; low bound's vector, then the high one's; bStep 0): min(max(a, lo), hi) in float32 equals the
-;; JavaScript loop's Math.min(Math.max(x, lo), hi) rounded once, as rounding is monotonic.
+;; JavaScript loop's Math.min(Math.max(x, lo), hi) rounded once, as rounding is monotonic; 7 b - a,
+;; 8 b / a (sub and div whose first operand is the scalar or the broadcast one).
 (func $mapBinary (export "mapBinary") (param $op i32) (param $a i32) (param $b i32) (param $out i32) (param $n i32) (param $bStep i32)
   (local $end i32)
   (local.set $end (i32.add (local.get $out) (i32.shl (local.get $n) (i32.const 4))))
@@ -1272,6 +1273,24 @@
     (then
       (loop $l
         (v128.store (local.get $out) (f32x4.min (v128.load (local.get $a)) (v128.load (local.get $b))))
+        (local.set $a (i32.add (local.get $a) (i32.const 16)))
+        (local.set $b (i32.add (local.get $b) (local.get $bStep)))
+        (local.set $out (i32.add (local.get $out) (i32.const 16)))
+        (br_if $l (i32.lt_u (local.get $out) (local.get $end))))
+      (return)))
+  (if (i32.eq (local.get $op) (i32.const 7))
+    (then
+      (loop $l
+        (v128.store (local.get $out) (f32x4.sub (v128.load (local.get $b)) (v128.load (local.get $a))))
+        (local.set $a (i32.add (local.get $a) (i32.const 16)))
+        (local.set $b (i32.add (local.get $b) (local.get $bStep)))
+        (local.set $out (i32.add (local.get $out) (i32.const 16)))
+        (br_if $l (i32.lt_u (local.get $out) (local.get $end))))
+      (return)))
+  (if (i32.eq (local.get $op) (i32.const 8))
+    (then
+      (loop $l
+        (v128.store (local.get $out) (f32x4.div (v128.load (local.get $b)) (v128.load (local.get $a))))
         (local.set $a (i32.add (local.get $a) (i32.const 16)))
         (local.set $b (i32.add (local.get $b) (local.get $bStep)))
         (local.set $out (i32.add (local.get $out) (i32.const 16)))
