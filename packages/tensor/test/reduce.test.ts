@@ -186,6 +186,22 @@ describe('reductions over any axes', () => {
       }
   });
 
+  it("large float32 products (WebAssembly) give the JavaScript loop's bits", () => {
+    // Values near 1, so that products keep many bits and any change of order would show; the
+    // float64 tensor takes the JavaScript loop, whose float64 products round once to float32.
+    const v = values(randomTensor([11, 7, 909], 'float64', 31)).map((r) => 1 + r / 64);
+    const x = tensor(v, { shape: [11, 7, 909], dtype: 'float32' });
+    const x64 = sp.cast(x, 'float64');
+    for (const axes of [[0, 1, 2], [0, 2], [0], [2], [1], [0, 1], [1, 2]]) {
+      const got = values(sp.prod(x, axes));
+      const want = values(sp.prod(x64, axes)).map(Math.fround);
+      expect(
+        got.every((g, i) => Object.is(g, want[i])),
+        `prod over ${axes}`,
+      ).toBe(true);
+    }
+  });
+
   it("large float32 argmax and argmin (WebAssembly) give the JavaScript loop's indices", () => {
     // Few distinct values (many ties: the first wins), zeros of both signs and a NaN now and then
     // (the first NaN wins).

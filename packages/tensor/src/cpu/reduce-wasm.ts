@@ -1,15 +1,16 @@
 // Large float32 reductions in WebAssembly (wasm/gemm.wat: reduceOuterInner, reduceLeading,
 // argReduce), split over the worker threads.
 //
-// sum, max and min where the kept axes are one block between reduced ones ([A][C][S] reduced over
-// A and S: whole reductions, bias gradients, reductions over the batch or the last axis). The sum
-// kernel sums 1M floats in about 0.45 ms; copying them in costs as much again, so on one thread a
-// sum gains little over the JavaScript loop (1.2-1.4 against 1.4-2.0 ms), more on the threads and
-// over a leading axis (0.09 against 0.16 ms for [512,120]). Sums accumulate in float64 like the
-// JavaScript loop but add runs in another order (four accumulators), so last bits may differ from
-// it, never between thread counts: every channel, and every fixed chunk of a whole reduction, is
-// reduced by one call. max and min (and argmax, argmin along one axis) give exactly the JavaScript
-// loop's results, NaN and the sign of a zero included (see the kernels' comments).
+// sum, prod, max and min where the kept axes are one block between reduced ones, or two blocks the
+// first of which leads ([K][A][C][S] reduced over A and S: whole reductions, bias gradients,
+// reductions over the batch, the channels or the last axis). The sum kernel sums 1M floats in
+// about 0.45 ms; copying them in costs as much again, so on one thread a sum gains little over
+// the JavaScript loop (1.2-1.4 against 1.4-2.0 ms), more on the threads and over a leading axis
+// (0.09 against 0.16 ms for [512,120]). Sums accumulate in float64 like the JavaScript loop but
+// add runs in another order (four accumulators), so last bits may differ from it, never between
+// thread counts: every channel, and every fixed chunk of a whole reduction, is reduced by one
+// call. prod, max and min (and argmax, argmin along one axis) give exactly the JavaScript loop's
+// results, NaN and the sign of a zero included (see the kernels' comments).
 import { reducedShape, sizeOf } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { buf, empty, readContiguous } from './backend.js';
@@ -18,12 +19,12 @@ import { activeThreads, runParallel, splitRange } from './threads.js';
 import { FN } from './worker-source.js';
 
 /** Below this many elements the JavaScript loop is as fast. */
-const MIN = { sum: 1 << 14, max: 1 << 11, min: 1 << 11, arg: 1 << 11 };
+const MIN = { sum: 1 << 14, prod: 1 << 14, max: 1 << 11, min: 1 << 11, arg: 1 << 11 };
 /** From this many elements the work is split over the threads. */
 const PARALLEL_MIN = 1 << 16;
 /** A whole reduction goes in chunks of this many elements (fixed, so the bits do not depend on threads). */
 const CHUNK = 1 << 16;
-const OPS = { sum: 0, max: 1, min: 2 } as const;
+const OPS = { sum: 0, max: 1, min: 2, prod: 3 } as const;
 
 /** The contiguous float32 elements of x when a kernel may take it (else undefined). */
 function floats(x: Tensor, min: number): Float32Array | undefined {
@@ -59,8 +60,11 @@ export function wasmReduce(
   const S = sizeOf(x.shape.slice(j));
   const n = x.size;
   const code = OPS[op];
-  // A whole reduction is one of fixed chunks: [1][chunks][CHUNK] plus the tail as one more channel.
+  // A whole reduction is one of fixed chunks: [1][chunks][CHUNK] plus the tail as one more
+  // channel. Not for products: chunks would change their rounding, and one chain of float64
+  // multiplications runs no faster here than in the JavaScript loop.
   const whole = C === 1 && K === 1;
+  if (whole && op === 'prod') return undefined;
   const [a, c, s] = whole ? [1, Math.ceil(n / CHUNK), CHUNK] : [A, C, S];
   const parts = n < PARALLEL_MIN ? 1 : 2 * activeThreads();
   // The input, then K * c float64 results (reduceLeading's last vector may read past C: into them).

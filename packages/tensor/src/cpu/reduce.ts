@@ -28,7 +28,7 @@ const REDUCERS: Record<
 
 for (const [op, r] of Object.entries(REDUCERS) as [keyof typeof REDUCERS, (typeof REDUCERS)['sum']][]) {
   registerKernel(op, 'cpu', ([x], { axes, keepDim }) => {
-    const fast = op === 'sum' || op === 'max' || op === 'min' ? wasmReduce(op, x, axes, keepDim) : undefined;
+    const fast = op === 'all' || op === 'any' ? undefined : wasmReduce(op, x, axes, keepDim);
     if (fast) return fast;
     const kept = reducedShape(x.shape, axes, true);
     const acc = new Float64Array(sizeOf(kept)).fill(r.init);

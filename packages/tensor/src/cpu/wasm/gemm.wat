@@ -1539,7 +1539,7 @@
 
 ;; ---- float32 reductions: sums (float64 accumulators), max and min, argmax and argmin ------------
 ;; Reductions of contiguous [A][C][S] data over its first and last axes, one channel c per output,
-;; op 0 sum, 1 max, 2 min. A channel's result is made by one call in a fixed order (runs of S, then
+;; op 0 sum, 1 max, 2 min, 3 prod (in the JavaScript loop's order: the same bits). A channel's result is made by one call in a fixed order (runs of S, then
 ;; over a in turn), so any split of the channels over threads gives the same bits. Max and min
 ;; give the JavaScript loop's (reduce.ts) results exactly: NaN propagates, and where the result is
 ;; a zero its sign is the first zero's in memory order (the loop keeps the first of equal values),
@@ -1632,27 +1632,42 @@
     (local.set $k0 (i32.add (local.get $k0) (i32.const 1)))
     (br $l))))
 
+;; acc times p[0], p[1], ... p[len - 1] in turn, in float64: the JavaScript loop's order and bits.
+(func $prodRun (param $p i32) (param $len i32) (param $acc f64) (result f64)
+  (local $end i32)
+  (local.set $end (i32.add (local.get $p) (i32.shl (local.get $len) (i32.const 2))))
+  (block $done (loop $l
+    (br_if $done (i32.ge_u (local.get $p) (local.get $end)))
+    (local.set $acc (f64.mul (local.get $acc) (f64.promote_f32 (f32.load (local.get $p)))))
+    (local.set $p (i32.add (local.get $p) (i32.const 4)))
+    (br $l)))
+  (local.get $acc))
+
 ;; out[c] (an f64) for c in [c0, c1).
 (func $reduceBlock (param $op i32) (param $x i32) (param $out i32) (param $A i32) (param $C i32) (param $S i32) (param $c0 i32) (param $c1 i32)
   (local $a i32) (local $p i32) (local $acc f64) (local $stepA i32) (local $m f32) (local $flipBits i32) (local $flip v128)
+  (local $extreme i32)
+  (local.set $extreme (i32.or (i32.eq (local.get $op) (i32.const 1)) (i32.eq (local.get $op) (i32.const 2))))
   (local.set $stepA (i32.shl (i32.mul (local.get $C) (local.get $S)) (i32.const 2)))
   (local.set $flipBits (select (i32.const 0x80000000) (i32.const 0) (i32.eq (local.get $op) (i32.const 2))))
   (local.set $flip (i32x4.splat (local.get $flipBits)))
   (block $cdone (loop $cloop
     (br_if $cdone (i32.ge_s (local.get $c0) (local.get $c1)))
-    (local.set $acc (f64.const 0))
+    (local.set $acc (select (f64.const 1) (f64.const 0) (i32.eq (local.get $op) (i32.const 3))))
     (local.set $m (f32.const -inf))
     (local.set $p (i32.add (local.get $x) (i32.shl (i32.mul (local.get $c0) (local.get $S)) (i32.const 2))))
     (local.set $a (i32.const 0))
     (block $adone (loop $aloop
       (br_if $adone (i32.ge_s (local.get $a) (local.get $A)))
-      (if (local.get $op)
+      (if (local.get $extreme)
         (then (local.set $m (f32.max (local.get $m) (call $maxRun (local.get $p) (local.get $S) (local.get $flip)))))
-        (else (local.set $acc (f64.add (local.get $acc) (call $sumRun (local.get $p) (local.get $S))))))
+        (else (if (local.get $op)
+          (then (local.set $acc (call $prodRun (local.get $p) (local.get $S) (local.get $acc))))
+          (else (local.set $acc (f64.add (local.get $acc) (call $sumRun (local.get $p) (local.get $S))))))))
       (local.set $p (i32.add (local.get $p) (local.get $stepA)))
       (local.set $a (i32.add (local.get $a) (i32.const 1)))
       (br $aloop)))
-    (if (local.get $op)
+    (if (local.get $extreme)
       (then (call $storeExtreme (i32.add (local.get $out) (i32.shl (local.get $c0) (i32.const 3))) (local.get $m) (local.get $flipBits)
         (i32.add (local.get $x) (i32.shl (i32.mul (local.get $c0) (local.get $S)) (i32.const 2)))
         (local.get $A) (local.get $stepA) (local.get $S) (i32.const 4)))
@@ -1683,7 +1698,7 @@
     (local.set $hi (v128.const i64x2 0 0))
     (local.set $p (i32.add (local.get $x) (i32.shl (local.get $c0) (i32.const 2))))
     (local.set $a (i32.const 0))
-    (if (local.get $op)
+    (if (i32.or (i32.eq (local.get $op) (i32.const 1)) (i32.eq (local.get $op) (i32.const 2)))
       (then
         (local.set $lo (v128.const i32x4 0xff800000 0xff800000 0xff800000 0xff800000))
         (block $mdone (loop $mloop
@@ -1705,14 +1720,28 @@
         (call $storeLeadingLane (local.get $out) (local.get $x) (local.get $A) (local.get $C) (i32.add (local.get $c0) (i32.const 3)) (local.get $c1)
           (f32x4.extract_lane 3 (local.get $lo)) (local.get $flipBits)))
       (else
-        (block $adone (loop $aloop
-          (br_if $adone (i32.ge_s (local.get $a) (local.get $A)))
-          (local.set $v (v128.load (local.get $p)))
-          (local.set $lo (f64x2.add (local.get $lo) (f64x2.promote_low_f32x4 (local.get $v))))
-          (local.set $hi (f64x2.add (local.get $hi) (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v)))))
-          (local.set $p (i32.add (local.get $p) (local.get $row)))
-          (local.set $a (i32.add (local.get $a) (i32.const 1)))
-          (br $aloop)))
+        (if (i32.eq (local.get $op) (i32.const 3))
+          (then
+            ;; Products: each lane multiplies its channel's values in turn, as the loop does.
+            (local.set $lo (v128.const f64x2 1 1))
+            (local.set $hi (v128.const f64x2 1 1))
+            (block $pdone (loop $ploop
+              (br_if $pdone (i32.ge_s (local.get $a) (local.get $A)))
+              (local.set $v (v128.load (local.get $p)))
+              (local.set $lo (f64x2.mul (local.get $lo) (f64x2.promote_low_f32x4 (local.get $v))))
+              (local.set $hi (f64x2.mul (local.get $hi) (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v)))))
+              (local.set $p (i32.add (local.get $p) (local.get $row)))
+              (local.set $a (i32.add (local.get $a) (i32.const 1)))
+              (br $ploop))))
+          (else
+            (block $adone (loop $aloop
+              (br_if $adone (i32.ge_s (local.get $a) (local.get $A)))
+              (local.set $v (v128.load (local.get $p)))
+              (local.set $lo (f64x2.add (local.get $lo) (f64x2.promote_low_f32x4 (local.get $v))))
+              (local.set $hi (f64x2.add (local.get $hi) (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v)))))
+              (local.set $p (i32.add (local.get $p) (local.get $row)))
+              (local.set $a (i32.add (local.get $a) (i32.const 1)))
+              (br $aloop)))))
         (local.set $o (i32.add (local.get $out) (i32.shl (local.get $c0) (i32.const 3))))
         (f64.store (local.get $o) (f64x2.extract_lane 0 (local.get $lo)))
         (if (i32.lt_s (i32.add (local.get $c0) (i32.const 1)) (local.get $c1))
