@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { setResidentLimit } from '../src/cpu/heap.js';
 import * as sp from '../src/index.js';
 import {
   bernoulli,
@@ -47,6 +48,79 @@ describe('the CPU kernels make the words of threefry2x32 (WebAssembly SIMD, on t
           expect(got[i]).toBe((w[0] >>> 8) * 5.9604644775390625e-8);
         }
       }
+    }
+  });
+});
+
+describe('rand, bernoulli and randint of float32 / int32 map the words in WebAssembly', () => {
+  it("give the JavaScript maps' values for every element, resident or not, on 1 and 3 threads", async () => {
+    const n = 140_003; // three chunks, the last not whole vectors
+    const seed = 77;
+    const words = (offset: number) => {
+      const g = new Generator(seed);
+      g.setState({ seed, offset });
+      const [k0, k1] = g.key;
+      const w = [0, 0];
+      return {
+        g,
+        w0: Array.from({ length: n }, (_, i) => {
+          threefry2x32(k0, k1, (offset + i) >>> 0, Math.floor((offset + i) / 2 ** 32) >>> 0, w);
+          return w[0];
+        }),
+      };
+    };
+    const { w0 } = words(123);
+    const fresh = () => words(123).g;
+    const cases: [string, () => sp.Tensor, (w: number) => number][] = [
+      ['rand', () => rand([n], { generator: fresh() }), (w) => (w >>> 8) * 5.9604644775390625e-8],
+      // p at and just above a drawn value (u < p must hold exactly there), and edges.
+      ...[
+        0,
+        1,
+        0.3,
+        0.5,
+        1 - 2 ** -25,
+        2 ** -24,
+        2 ** -26,
+        ((w0[5] >>> 8) + 0.5) / 2 ** 24,
+        (w0[5] >>> 8) / 2 ** 24,
+      ].map(
+        (p) =>
+          [
+            `bernoulli ${p}`,
+            () => bernoulli(p, { shape: [n], generator: fresh() }),
+            (w: number) => +((w >>> 8) * 5.9604644775390625e-8 < p),
+          ] as [string, () => sp.Tensor, (w: number) => number],
+      ),
+      ...[
+        [-5, 7],
+        [-(2 ** 31), 2 ** 31 - 1],
+        [3, 4],
+      ].map(
+        ([low, high]) =>
+          [
+            `randint ${low} ${high}`,
+            () => randint(low, high, [n], { generator: fresh() }),
+            (w: number) => low + (w % (high - low)),
+          ] as [string, () => sp.Tensor, (w: number) => number],
+      ),
+    ];
+    try {
+      for (const threads of [1, 3])
+        for (const limit of [256 * 2 ** 20, 0]) {
+          sp.setNumThreads(threads);
+          await sp.threadsReady();
+          setResidentLimit(limit);
+          for (const [name, make, map] of cases) {
+            const got = values(make());
+            let bad = 0;
+            for (let i = 0; i < n; i++) if (got[i] !== map(w0[i])) bad++;
+            expect(bad, `${name}, ${threads} threads, resident limit ${limit}`).toBe(0);
+          }
+        }
+    } finally {
+      setResidentLimit(256 * 2 ** 20);
+      sp.setNumThreads(1);
     }
   });
 });

@@ -38,6 +38,7 @@ export interface WasmKernels {
   mapCompare: (...args: number[]) => void;
   mapWhere: (...args: number[]) => void;
   mapLogical: (...args: number[]) => void;
+  randomMap: (...args: number[]) => void;
 }
 
 /** The compiled module, its memory and this thread's instance. */

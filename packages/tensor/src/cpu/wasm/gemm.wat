@@ -532,6 +532,37 @@
     (local.set $i (i32.add (local.get $i) (i32.const 4)))
     (br $l))))
 
+;; Values from n elements' Threefry words (w0, w1 of each element in turn, as threefry writes
+;; them; n a multiple of 4), the maps of src/cpu/random.ts on w0 with the same results:
+;; kind 0: rand, float32 (w0 >>> 8) * 2^-24, exact in float32; kind 1: bernoulli, float32 1 or 0
+;; where u < p, i.e. (w0 >>> 8) < a = ceil(p * 2^24) (the caller's exact threshold); kind 2:
+;; randint, int32 b + w0 % a (a the span as an unsigned word; wrapping adds give the exact sum, which
+;; fits). Four elements a step for kinds 0 and 1 (no SIMD division for 2).
+(func (export "randomMap") (param $kind i32) (param $w i32) (param $out i32) (param $n i32) (param $a i32) (param $b i32)
+  (local $end i32) (local $k v128)
+  (local.set $end (i32.add (local.get $out) (i32.shl (local.get $n) (i32.const 2))))
+  (if (i32.eq (local.get $kind) (i32.const 2))
+    (then
+      (block $done (loop $l
+        (br_if $done (i32.ge_u (local.get $out) (local.get $end)))
+        (i32.store (local.get $out) (i32.add (local.get $b) (i32.rem_u (i32.load (local.get $w)) (local.get $a))))
+        (local.set $w (i32.add (local.get $w) (i32.const 8)))
+        (local.set $out (i32.add (local.get $out) (i32.const 4)))
+        (br $l)))
+      (return)))
+  (block $done (loop $l
+    (br_if $done (i32.ge_u (local.get $out) (local.get $end)))
+    ;; w0 of four elements: words 0 and 2 of each of two vectors.
+    (local.set $k (i32x4.shr_u (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27
+      (v128.load (local.get $w)) (v128.load offset=16 (local.get $w))) (i32.const 8)))
+    (v128.store (local.get $out)
+      (if (result v128) (local.get $kind)
+        (then (v128.and (i32x4.lt_s (local.get $k) (i32x4.splat (local.get $a))) (v128.const f32x4 1 1 1 1)))
+        (else (f32x4.mul (f32x4.convert_i32x4_u (local.get $k)) (v128.const f32x4 0x1p-24 0x1p-24 0x1p-24 0x1p-24)))))
+    (local.set $w (i32.add (local.get $w) (i32.const 32)))
+    (local.set $out (i32.add (local.get $out) (i32.const 16)))
+    (br $l))))
+
 ;; ---- batch norm (training mode) on [N, C, S] float32, channels [c0, c1) per call ----------------
 ;; The same float64 arithmetic, in the same order, as the JavaScript kernels of @softpool/layers
 ;; (nn/cpu/batchNorm.ts), so both give the same bits: sums over each run of S values use four
