@@ -11,6 +11,7 @@ import {
   tensor,
   threefry2x32,
 } from '../src/index.js';
+import { normalFromWords } from '../src/random.js';
 import { values } from './helpers.js';
 
 describe('Threefry-2x32-20', () => {
@@ -52,57 +53,53 @@ describe('the CPU kernels make the words of threefry2x32 (WebAssembly SIMD, on t
   });
 });
 
-describe('rand, bernoulli and randint of float32 / int32 map the words in WebAssembly', () => {
+describe('rand, bernoulli, randint and randn map their words on the threads', () => {
   it("give the JavaScript maps' values for every element, resident or not, on 1 and 3 threads", async () => {
     const n = 140_003; // three chunks, the last not whole vectors
-    const seed = 77;
-    const words = (offset: number) => {
+    const [seed, offset] = [77, 123];
+    const fresh = () => {
       const g = new Generator(seed);
       g.setState({ seed, offset });
-      const [k0, k1] = g.key;
-      const w = [0, 0];
-      return {
-        g,
-        w0: Array.from({ length: n }, (_, i) => {
-          threefry2x32(k0, k1, (offset + i) >>> 0, Math.floor((offset + i) / 2 ** 32) >>> 0, w);
-          return w[0];
-        }),
-      };
+      return g;
     };
-    const { w0 } = words(123);
-    const fresh = () => words(123).g;
-    const cases: [string, () => sp.Tensor, (w: number) => number][] = [
-      ['rand', () => rand([n], { generator: fresh() }), (w) => (w >>> 8) * 5.9604644775390625e-8],
+    const [k0, k1] = fresh().key;
+    const w = [0, 0];
+    const words = Array.from({ length: n }, (_, i) => {
+      threefry2x32(k0, k1, (offset + i) >>> 0, Math.floor((offset + i) / 2 ** 32) >>> 0, w);
+      return [w[0], w[1]];
+    });
+    const k = (i: number) => words[i][0] >>> 8;
+    type Case = [string, () => sp.Tensor, (i: number) => number];
+    const cases: Case[] = [
+      ['rand', () => rand([n], { generator: fresh() }), (i) => k(i) * 5.9604644775390625e-8],
+      [
+        'randn',
+        () => randn([n], { generator: fresh() }),
+        (i) => Math.fround(normalFromWords(words[i][0], words[i][1])),
+      ],
+      [
+        'randn float64',
+        () => randn([n], { generator: fresh(), dtype: 'float64' }),
+        (i) => normalFromWords(words[i][0], words[i][1]),
+      ],
       // p at and just above a drawn value (u < p must hold exactly there), and edges.
-      ...[
-        0,
-        1,
-        0.3,
-        0.5,
-        1 - 2 ** -25,
-        2 ** -24,
-        2 ** -26,
-        ((w0[5] >>> 8) + 0.5) / 2 ** 24,
-        (w0[5] >>> 8) / 2 ** 24,
-      ].map(
-        (p) =>
-          [
-            `bernoulli ${p}`,
-            () => bernoulli(p, { shape: [n], generator: fresh() }),
-            (w: number) => +((w >>> 8) * 5.9604644775390625e-8 < p),
-          ] as [string, () => sp.Tensor, (w: number) => number],
+      ...[0, 1, 0.3, 0.5, 1 - 2 ** -25, 2 ** -24, 2 ** -26, (k(5) + 0.5) / 2 ** 24, k(5) / 2 ** 24].map(
+        (p): Case => [
+          `bernoulli ${p}`,
+          () => bernoulli(p, { shape: [n], generator: fresh() }),
+          (i) => +(k(i) * 5.9604644775390625e-8 < p),
+        ],
       ),
       ...[
         [-5, 7],
         [-(2 ** 31), 2 ** 31 - 1],
         [3, 4],
       ].map(
-        ([low, high]) =>
-          [
-            `randint ${low} ${high}`,
-            () => randint(low, high, [n], { generator: fresh() }),
-            (w: number) => low + (w % (high - low)),
-          ] as [string, () => sp.Tensor, (w: number) => number],
+        ([low, high]): Case => [
+          `randint ${low} ${high}`,
+          () => randint(low, high, [n], { generator: fresh() }),
+          (i) => low + (words[i][0] % (high - low)),
+        ],
       ),
     ];
     try {
@@ -114,7 +111,7 @@ describe('rand, bernoulli and randint of float32 / int32 map the words in WebAss
           for (const [name, make, map] of cases) {
             const got = values(make());
             let bad = 0;
-            for (let i = 0; i < n; i++) if (got[i] !== map(w0[i])) bad++;
+            for (let i = 0; i < n; i++) if (!Object.is(got[i], map(i))) bad++;
             expect(bad, `${name}, ${threads} threads, resident limit ${limit}`).toBe(0);
           }
         }

@@ -2,7 +2,7 @@
 
 import { registerKernel } from '../kernels.js';
 import type { RandomAttrs } from '../ops/random.js';
-import { normalFromWords, uniform24, uniform53 } from '../random.js';
+import { uniform24, uniform53 } from '../random.js';
 import { broadcastOperand, buf, emptyUnfilled } from './backend.js';
 import { mapStrided } from './codegen.js';
 import { residentAddress } from './heap.js';
@@ -70,30 +70,30 @@ function forEachWords(
 }
 
 /**
- * Fills `o` (float32 or int32) with the WebAssembly `randomMap` of `kind` (its comment says which)
- * over each element's words, made and mapped by the same item on the threads: the values of the
- * JavaScript maps below, without their pass over all the words on the calling thread (2-4x as
- * fast). Writes in place where `o` is resident, else through scratch.
+ * Fills `o` with values made from each element's words by `map(w, out, count)`, calls that the
+ * same item runs after making the words, on the threads: `randomMap` (WebAssembly) or `randnJs`.
+ * They give the values of the JavaScript maps below, without their pass over all the words on
+ * the calling thread (2-4x as fast). Writes in place where `o` is resident, else through scratch.
  */
-function fillRandom(attrs: RandomAttrs, o: Float32Array | Int32Array, kind: number, a = 0, b = 0): void {
+function fillRandom(
+  attrs: RandomAttrs,
+  o: Float32Array | Int32Array | Float64Array,
+  map: (w: number, out: number, count: number) => number[],
+): void {
   const n = o.length;
-  const at = residentAddress(o);
+  const size = o.BYTES_PER_ELEMENT;
+  const at = o instanceof Float64Array ? undefined : residentAddress(o);
   for (let start = 0; start < n; start += CHUNK) {
     const count = Math.min(CHUNK, n - start);
     const padded = Math.ceil(count / 4) * 4;
-    const { i32 } = reserve(2 * padded + (at === undefined ? padded : 0));
+    const { i32 } = reserve(2 * padded + (at === undefined ? (padded * size) / 4 : 0));
     // Resident storage is padded to whole vectors: the last chunk may write its last one whole.
-    const out = at === undefined ? 8 * padded : at + 4 * start;
-    runParallel(
-      wordItems(attrs, start, padded, (s0, s1) => [FN.randomMap, kind, 8 * s0, out + 4 * s0, s1 - s0, a, b]),
-    );
-    if (at === undefined)
-      o.set(
-        o instanceof Float32Array
-          ? new Float32Array(i32.buffer, out, count)
-          : new Int32Array(i32.buffer, out, count),
-        start,
-      );
+    const out = at === undefined ? 8 * padded : at + size * start;
+    runParallel(wordItems(attrs, start, padded, (s0, s1) => map(8 * s0, out + size * s0, s1 - s0)));
+    if (at === undefined) {
+      const View = o.constructor as Float32ArrayConstructor;
+      o.set(new View(i32.buffer, out, count), start);
+    }
   }
 }
 
@@ -101,7 +101,7 @@ registerKernel('rand', 'cpu', (_, a) => {
   const out = emptyUnfilled(a.shape, a.dtype);
   const o = buf(out);
   if (o instanceof Float32Array) {
-    fillRandom(a, o, 0);
+    fillRandom(a, o, (w, at, n) => [FN.randomMap, 0, w, at, n, 0, 0]);
     return out;
   }
   const f64 = a.dtype === 'float64';
@@ -114,10 +114,11 @@ registerKernel('rand', 'cpu', (_, a) => {
 
 registerKernel('randn', 'cpu', (_, a) => {
   const out = emptyUnfilled(a.shape, a.dtype);
-  const o = buf(out);
-  forEachWords(a, o.length, (w, start, count) => {
-    for (let j = 0; j < count; j++) o[start + j] = normalFromWords(w[2 * j], w[2 * j + 1]);
-  });
+  // Box-Muller costs 40-50 ns an element in JavaScript: the threads run it (randnJs) once the
+  // words are made (with one thread the caller runs the same loop).
+  const o = buf(out) as Float32Array | Float64Array;
+  const f64 = o instanceof Float64Array ? 1 : 0;
+  fillRandom(a, o, (w, at, n) => [FN.randnJs, w, at, n, f64]);
   return out;
 });
 
@@ -126,7 +127,7 @@ registerKernel('randint', 'cpu', (_, a) => {
   const o = buf(out);
   const span = a.high - a.low;
   if (o instanceof Int32Array && span <= 0xffffffff) {
-    fillRandom(a, o, 2, span | 0, a.low);
+    fillRandom(a, o, (w, at, n) => [FN.randomMap, 2, w, at, n, span | 0, a.low]);
     return out;
   }
   forEachWords(a, o.length, (w, start, count) => {
@@ -142,7 +143,8 @@ registerKernel('bernoulli', 'cpu', (inputs, a) => {
     const p = a.p!;
     if (o instanceof Float32Array) {
       // u < p for u = k * 2^-24 with k an integer: k < p * 2^24 (exact), i.e. k < ceil(p * 2^24).
-      fillRandom(a, o, 1, Math.min(Math.max(Math.ceil(p * 16777216), 0), 16777216));
+      const threshold = Math.min(Math.max(Math.ceil(p * 16777216), 0), 16777216);
+      fillRandom(a, o, (w, at, n) => [FN.randomMap, 1, w, at, n, threshold, 0]);
       return out;
     }
     forEachWords(a, o.length, (w, start, count) => {

@@ -6,6 +6,7 @@
 // for any thread count. Workers start asynchronously: until they are up, the calling thread
 // simply claims every item itself.
 import { ArgumentError, BackendError } from '../errors.js';
+import { normalFromWords } from '../random.js';
 import { helperSource, THREADED_MAPS } from './expressions.js';
 import { softmaxBlock } from './softmax-block.js';
 import { wasmState, winogradAllowed } from './wasm.js';
@@ -16,6 +17,7 @@ import {
   FN_NAMES,
   MAX_ITEMS,
   mapJsSource,
+  randnSource,
   SLOT,
   softmaxBlockSource,
   workerSource,
@@ -215,6 +217,7 @@ function startPool(size: number): Pool {
     jsHelpers: helperSource(),
     jsMaps: THREADED_MAPS,
     softmaxBlock: softmaxBlock.toString(),
+    normal: normalFromWords.toString(),
   };
   const onReady = () => {
     if (++p.ready === size) resolveReady();
@@ -356,6 +359,7 @@ export function runParallel(items: number[][]): void {
     const { memory } = wasmState();
     kernels[FN.mapJs] = new Function(`return ${mapJsSource}`)()(memory, helperSource(), THREADED_MAPS);
     kernels[FN.softmaxBlock] = new Function(`return ${softmaxBlockSource}`)()(memory, softmaxBlock);
+    kernels[FN.randnJs] = new Function(`return ${randnSource}`)()(memory, normalFromWords);
   }
   const fns = kernels;
   const p = items.length > 1 ? currentPool() : undefined;

@@ -2,7 +2,7 @@
 // own, so it works the same from the sources, the ESM and CJS builds and a browser bundle. A
 // worker instantiates the kernels on the shared memory, then claims work items until told to
 // stop. It only ever runs kernels with integer arguments (WebAssembly exports, and the JavaScript
-// loops of mapJs and softmaxBlock): it never dispatches ops, so no parallel call can wait on another (no nested
+// loops of mapJs, softmaxBlock and randnJs): it never dispatches ops, so no parallel call can wait on another (no nested
 // parallelism, no deadlock).
 //
 // Control words (Int32Array over a SharedArrayBuffer), see threads.ts:
@@ -57,10 +57,11 @@ export const FN = {
   mapWhere: 32,
   mapLogical: 33,
   randomMap: 34,
+  randnJs: 35,
 } as const;
 export const ARITY = [
   8, 16, 6, 6, 0, 0, 13, 15, 18, 6, 20, 17, 11, 6, 6, 4, 4, 10, 9, 7, 6, 14, 13, 10, 20, 3, 8, 9, 7, 9, 10, 6,
-  7, 6, 6,
+  7, 6, 6, 4,
 ];
 /** The export names, indexed by their numbers in `FN`. */
 export const FN_NAMES = Object.keys(FN);
@@ -101,6 +102,17 @@ export const mapJsSource = `(memory, helpers, maps) => {
 export const softmaxBlockSource = `(memory, block) => (code, x, o, n, inner, a0, a1, i0, i1) =>
   block(code, new Float32Array(memory.buffer, x), new Float32Array(memory.buffer, o), n, inner, a0, a1, i0, i1)`;
 
+/**
+ * Source of `(memory, normal) => kernel`: randn's map (src/random.ts: normalFromWords, Box-Muller
+ * with Math.log and Math.cos, whose bits only the engine's own Math gives) over the Threefry words
+ * of n elements at byte address w into float32 (f64 0) or float64 (f64 1) values at o.
+ */
+export const randnSource = `(memory, normal) => (w, o, n, f64) => {
+  const words = new Uint32Array(memory.buffer, w, 2 * n);
+  const out = f64 ? new Float64Array(memory.buffer, o, n) : new Float32Array(memory.buffer, o, n);
+  for (let j = 0; j < n; j++) out[j] = normal(words[2 * j], words[2 * j + 1]);
+}`;
+
 export const workerSource = `'use strict';
 const { NEXT, DONE, ERROR, STOP } = ${JSON.stringify(CONTROL)};
 const SLOT = ${SLOT};
@@ -117,6 +129,8 @@ function serve(init) {
   fns[${FN.mapJs}] = (${mapJsSource})(init.memory, init.jsHelpers, init.jsMaps);
   const block = new Function('__name', 'return ' + init.softmaxBlock)((f) => f);
   fns[${FN.softmaxBlock}] = (${softmaxBlockSource})(init.memory, block);
+  const normal = new Function('__name', 'return ' + init.normal)((f) => f);
+  fns[${FN.randnJs}] = (${randnSource})(init.memory, normal);
   fns[${FN.fail}] = () => { throw new Error('injected failure'); };
   fns[${FN.exit}] = () => { if (typeof process !== 'undefined') process.exit(1); else close(); };
   const ctl = new Int32Array(init.control);
