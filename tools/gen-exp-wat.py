@@ -226,14 +226,16 @@ def erf_f64(x, out, s):
         # small and middle ranges: w = x^2 or |x| - 1
         f"(local.set $hi{s} (v128.bitselect (f64x2.mul {x} {x}) (f64x2.sub {L('ax')} {c('ONE')}) {L('kf')}))",
         f"(local.set $lo{s} (f64x2.div {horner(L('hi'), (ERF['PP'], ERF['PA']), L('kf'))} (f64x2.add {c('ONE')} (f64x2.mul {L('hi')} {horner(L('hi'), (ERF['QQ'], ERF['QA']), L('kf'))}))))",
-        # tail: w = 1 / x^2, sets A below 1/0.35, B from there
+        # tail: w = 1 / x^2, sets A below 1/0.35, B from there; only where a lane needs it (its
+        # exp is most of erf's cost; every lane it does not compute is chosen from the others)
+        f"(if (v128.any_true (v128.and (f64x2.ge {L('ax')} {cst(ERF_BOUNDS['mid'])}) (f64x2.lt {L('ax')} {cst(ERF_BOUNDS['six'])}))) (then",
         f"(local.set $r{s} (f64x2.div {c('ONE')} (f64x2.mul {L('ax')} {L('ax')})))",
         f"(local.set $c{s} (f64x2.lt {L('ax')} {cst(ERF_BOUNDS['split'])}))",
         f"(local.set $t{s} (f64x2.div {horner(L('r'), (ERF['RA'], ERF['RB']), L('c'))} (f64x2.add {c('ONE')} (f64x2.mul {L('r')} {horner(L('r'), (ERF['SA'], ERF['SB']), L('c'))}))))",
         f"(local.set $y{s} (f64x2.add (f64x2.sub (f64x2.mul (f64x2.neg {L('ax')}) {L('ax')}) {cst(ERF_BOUNDS['c5625'])}) {L('t')}))",
     ] + exp_full(L('y'), 'ex' + s, s + 'x') + [
         # the tail's value, then the middle's, the small's, tiny, from 6, NaN
-        f"(local.set ${out} (v128.xor (f64x2.sub {c('ONE')} (f64x2.div {g('ex' + s)} {L('ax')})) {sign}))",
+        f"(local.set ${out} (v128.xor (f64x2.sub {c('ONE')} (f64x2.div {g('ex' + s)} {L('ax')})) {sign}))))",
         f"(local.set ${out} (v128.bitselect (v128.xor (f64x2.add {cst(ERF['ERX'])} {L('lo')}) {sign}) {g(out)} (f64x2.lt {L('ax')} {cst(ERF_BOUNDS['mid'])})))",
         f"(local.set ${out} (v128.bitselect (f64x2.add {x} (f64x2.mul {x} {L('lo')})) {g(out)} {L('kf')}))",
         f"(local.set ${out} (v128.bitselect (f64x2.add {x} (f64x2.mul {cst(ERF['EFX'])} {x})) {g(out)} (f64x2.lt {L('ax')} {cst(ERF_BOUNDS['tiny'])})))",
