@@ -45,29 +45,45 @@ function parallel(n: number, groups: number, call: (g0: number, g1: number) => n
   runParallel(splitRange(groups, parts).map(([g0, g1]) => call(g0, g1)));
 }
 
+/**
+ * `fn` (mapCompare: float32 inputs, mapLogical: bool bytes) with `code` over x and y (walked,
+ * or a splat vector) into a new bool tensor of `shape`, 16 elements to 16 bytes a step.
+ */
+function toBool(
+  fn: number,
+  code: number,
+  shape: readonly number[],
+  x: Data,
+  [y, walk]: [Data, number],
+): Tensor {
+  const n = x.length;
+  const out = emptyUnfilled(shape, 'bool');
+  const groups = Math.ceil(n / 16);
+  const step = 16 * x.BYTES_PER_ELEMENT; // input bytes a group
+  const { bytes, read } = stage([x, y, 4 * groups]);
+  const [aB, bB, oB] = bytes;
+  parallel(n, groups, (g0, g1) => [
+    fn,
+    code,
+    aB + step * g0,
+    bB + walk * step * g0,
+    oB + 16 * g0,
+    g1 - g0,
+    walk * step,
+  ]);
+  read(2, buf(out) as Uint8Array);
+  return out;
+}
+
 /** `op(a, b)` for a comparison of float32 tensors where it pays (b the same size or a scalar). */
 export function wasmCompare(op: string, a: Tensor, b: Tensor): Tensor | undefined {
   if (COMPARE[op] === undefined) return undefined;
   if (a.size === 1 && b.size > 1) [a, b, op] = [b, a, MIRROR[op]];
-  const n = a.size;
   const x = elements(a, 'float32');
-  const y = walkOrSplat(b, 'float32', n);
-  if (!x || !y || n < MIN || sizeOf(broadcastShapes(op, a.shape, b.shape)) !== n) return undefined;
-  const out = emptyUnfilled(broadcastShapes(op, a.shape, b.shape), 'bool');
-  const groups = Math.ceil(n / 16); // 16 floats to 16 bytes a step
-  const { bytes, read } = stage([x, y[0], 4 * groups]);
-  const [aB, bB, oB] = bytes;
-  parallel(n, groups, (g0, g1) => [
-    FN.mapCompare,
-    COMPARE[op],
-    aB + 64 * g0,
-    bB + y[1] * 64 * g0,
-    oB + 16 * g0,
-    g1 - g0,
-    64 * y[1],
-  ]);
-  read(2, buf(out) as Uint8Array);
-  return out;
+  const y = walkOrSplat(b, 'float32', a.size);
+  const shape = broadcastShapes(op, a.shape, b.shape);
+  if (!x || !y || a.size < MIN || sizeOf(shape) !== a.size) return undefined;
+  return toBool(FN.mapCompare, COMPARE[op], shape, x, y);
 }
 
 /** `where(c, a, b)` where it pays: c bool of the output's size, a and b float32, each that size or a scalar. */
@@ -100,24 +116,9 @@ export function wasmWhere(c: Tensor, a: Tensor, b: Tensor): Tensor | undefined {
 export function wasmLogical(op: string, a: Tensor, b?: Tensor): Tensor | undefined {
   if (LOGICAL[op] === undefined) return undefined;
   if (b && a.size === 1 && b.size > 1) [a, b] = [b, a]; // and, or: either order
-  const n = a.size;
   const x = elements(a, 'bool');
-  const y = b ? walkOrSplat(b, 'bool', n) : ([new Uint8Array(16), 0] as [Data, number]);
+  const y = b ? walkOrSplat(b, 'bool', a.size) : ([new Uint8Array(16), 0] as [Data, number]);
   const shape = b ? broadcastShapes(op, a.shape, b.shape) : a.shape;
-  if (!x || !y || n < MIN || sizeOf(shape) !== n) return undefined;
-  const out = emptyUnfilled(shape, 'bool');
-  const groups = Math.ceil(n / 16);
-  const { bytes, read } = stage([x, y[0], 4 * groups]);
-  const [aB, bB, oB] = bytes;
-  parallel(n, groups, (g0, g1) => [
-    FN.mapLogical,
-    LOGICAL[op],
-    aB + 16 * g0,
-    bB + y[1] * 16 * g0,
-    oB + 16 * g0,
-    g1 - g0,
-    16 * y[1],
-  ]);
-  read(2, buf(out) as Uint8Array);
-  return out;
+  if (!x || !y || a.size < MIN || sizeOf(shape) !== a.size) return undefined;
+  return toBool(FN.mapLogical, LOGICAL[op], shape, x, y);
 }
