@@ -1568,10 +1568,11 @@
     (local.set $out (i32.add (local.get $out) (i32.const 4)))
     (br $l))))
 
-;; ---- float32 reductions: sums (float64 accumulators), max and min, argmax and argmin ------------
+;; ---- float32 reductions: sums and products (float64), max and min, argmax and argmin --------------
 ;; Reductions of contiguous [A][C][S] data over its first and last axes, one channel c per output,
-;; op 0 sum, 1 max, 2 min, 3 prod (in the JavaScript loop's order: the same bits). A channel's result is made by one call in a fixed order (runs of S, then
-;; over a in turn), so any split of the channels over threads gives the same bits. Max and min
+;; op 0 sum, 1 max, 2 min, 3 prod (in the JavaScript loop's order: the same bits). A channel's
+;; result is made by one call in a fixed order (runs of S, then over a in turn), so any split of
+;; the channels over threads gives the same bits. Max and min
 ;; give the JavaScript loop's (reduce.ts) results exactly: NaN propagates, and where the result is
 ;; a zero its sign is the first zero's in memory order (the loop keeps the first of equal values),
 ;; found by a second look at the channel only then. min x is -max(-x): the values are flipped by
