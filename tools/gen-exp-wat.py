@@ -487,6 +487,115 @@ def softmax_rows():
 '''
 
 
+# Stores the lanes of $w below column i1 at $q (four, or the first i1 - i).
+COL_STORE = ('(if (i32.le_u (i32.add (local.get $i) (i32.const 4)) (local.get $i1)) '
+             '(then (v128.store (local.get $q) (local.get $w))) '
+             '(else (call $storeLanes (local.get $q) (local.get $w) (i32.sub (local.get $i1) (local.get $i)))))')
+
+
+def softmax_cols():
+    # exp(x - m) of four columns' values in row j (lanes past the block read other columns or
+    # what follows the input; they are neither summed nor stored).
+    diff = '\n'.join([
+        '          (local.set $v (v128.load (local.get $p)))',
+        halves(g('v'), 'xl', 'xh', 10),
+        '          (local.set $xl (f64x2.sub (local.get $xl) (local.get $ml)))',
+        '          (local.set $xh (f64x2.sub (local.get $xh) (local.get $mh)))',
+        exp4('xl', 'xh', 'el', 'eh', 10),
+    ])
+    sub_log = joined("(f64x2.sub (f64x2.sub (local.get $xl) (local.get $ml)) (local.get $sl))",
+                     "(f64x2.sub (f64x2.sub (local.get $xh) (local.get $mh)) (local.get $sh))")
+    ratio = joined("(f64x2.div (v128.load (i32.add (local.get $stats) (i32.shl (local.get $j) (i32.const 5)))) (local.get $sl))",
+                   "(f64x2.div (v128.load offset=16 (i32.add (local.get $stats) (i32.shl (local.get $j) (i32.const 5)))) (local.get $sh))")
+    return f''';; The softmax family along the middle axis of [outer][n][inner] floats at x (inner > 1), four
+;; columns a step, each lane the steps and order of softmax-block.ts down its own column (float64,
+;; exp as Math.exp, sums in axis order), so the same bits; rows a0 <= a < a1, columns i0 <= i < i1:
+;;   code 0: softmax into out, the four columns' e = exp(x - m) kept in float64 at stats (4 n);
+;;   code 2: each column's m and s: m at stats + 8 c, s at sOff + 8 c, for column c = a inner + i
+;;           (logSoftmax and logSumExp);
+;;   code 1: logSoftmax into out from stats holding m and log(s) so: (x - m) - log(s).
+;; Stores never pass column i1 (the next columns may be another thread's).
+(func (export "softmaxCols") (param $code i32) (param $x i32) (param $out i32) (param $n i32) (param $inner i32)
+    (param $stats i32) (param $sOff i32) (param $a0 i32) (param $a1 i32) (param $i0 i32) (param $i1 i32)
+  (local $a i32) (local $i i32) (local $j i32) (local $p i32) (local $q i32) (local $row i32) (local $c i32)
+  (local $v v128) (local $mv v128) (local $ml v128) (local $mh v128) (local $sl v128) (local $sh v128)
+  (local $xl v128) (local $xh v128) (local $el v128) (local $eh v128) (local $w v128)
+  {temps('_l')}
+  {temps('_h')}
+  (local.set $row (i32.shl (local.get $inner) (i32.const 2)))
+  (local.set $a (local.get $a0))
+  (loop $rows
+    (local.set $i (local.get $i0))
+    (loop $cols
+      (local.set $c (i32.add (i32.mul (local.get $a) (local.get $inner)) (local.get $i)))
+      (local.set $p (i32.add (local.get $x) (i32.shl (i32.add (i32.mul (i32.mul (local.get $a) (local.get $n)) (local.get $inner)) (local.get $i)) (i32.const 2))))
+      (local.set $q (i32.add (local.get $out) (i32.sub (local.get $p) (local.get $x))))
+      (local.set $j (i32.const 0))
+      (if (i32.eq (local.get $code) (i32.const 1))
+        (then
+          (local.set $ml (v128.load (i32.add (local.get $stats) (i32.shl (local.get $c) (i32.const 3)))))
+          (local.set $mh (v128.load offset=16 (i32.add (local.get $stats) (i32.shl (local.get $c) (i32.const 3)))))
+          (local.set $sl (v128.load (i32.add (local.get $sOff) (i32.shl (local.get $c) (i32.const 3)))))
+          (local.set $sh (v128.load offset=16 (i32.add (local.get $sOff) (i32.shl (local.get $c) (i32.const 3)))))
+          (loop $l
+            (local.set $v (v128.load (local.get $p)))
+{halves(g('v'), 'xl', 'xh', 12)}
+            (local.set $w {sub_log})
+            {COL_STORE}
+            (local.set $p (i32.add (local.get $p) (local.get $row)))
+            (local.set $q (i32.add (local.get $q) (local.get $row)))
+            (local.set $j (i32.add (local.get $j) (i32.const 1)))
+            (br_if $l (i32.lt_u (local.get $j) (local.get $n)))))
+        (else
+          ;; m: the column max (NaN wins; the sign of a zero never shows, as in rowMax)
+          (local.set $mv (v128.const i32x4 0xff800000 0xff800000 0xff800000 0xff800000))
+          (loop $l
+            (local.set $mv (f32x4.max (local.get $mv) (v128.load (local.get $p))))
+            (local.set $p (i32.add (local.get $p) (local.get $row)))
+            (local.set $j (i32.add (local.get $j) (i32.const 1)))
+            (br_if $l (i32.lt_u (local.get $j) (local.get $n))))
+{halves(g('mv'), 'ml', 'mh', 10)}
+          (local.set $p (i32.sub (local.get $p) (i32.mul (local.get $n) (local.get $row))))
+          (local.set $sl (v128.const i64x2 0 0))
+          (local.set $sh (v128.const i64x2 0 0))
+          (local.set $j (i32.const 0))
+          (loop $l
+{diff}
+            (local.set $sl (f64x2.add (local.get $sl) (local.get $el)))
+            (local.set $sh (f64x2.add (local.get $sh) (local.get $eh)))
+            (if (i32.eqz (local.get $code))
+              (then
+                (v128.store (i32.add (local.get $stats) (i32.shl (local.get $j) (i32.const 5))) (local.get $el))
+                (v128.store offset=16 (i32.add (local.get $stats) (i32.shl (local.get $j) (i32.const 5))) (local.get $eh))))
+            (local.set $p (i32.add (local.get $p) (local.get $row)))
+            (local.set $j (i32.add (local.get $j) (i32.const 1)))
+            (br_if $l (i32.lt_u (local.get $j) (local.get $n))))
+          (if (i32.eq (local.get $code) (i32.const 2))
+            (then
+              (call $storeColumnStats (i32.add (local.get $stats) (i32.shl (local.get $c) (i32.const 3))) (local.get $ml) (local.get $mh) (i32.sub (local.get $i1) (local.get $i)))
+              (call $storeColumnStats (i32.add (local.get $sOff) (i32.shl (local.get $c) (i32.const 3))) (local.get $sl) (local.get $sh) (i32.sub (local.get $i1) (local.get $i))))
+            (else
+              (local.set $j (i32.const 0))
+              (loop $l
+                (local.set $w {ratio})
+                {COL_STORE}
+                (local.set $q (i32.add (local.get $q) (local.get $row)))
+                (local.set $j (i32.add (local.get $j) (i32.const 1)))
+                (br_if $l (i32.lt_u (local.get $j) (local.get $n))))))))
+      (local.set $i (i32.add (local.get $i) (i32.const 4)))
+      (br_if $cols (i32.lt_u (local.get $i) (local.get $i1))))
+    (local.set $a (i32.add (local.get $a) (i32.const 1)))
+    (br_if $rows (i32.lt_u (local.get $a) (local.get $a1)))))
+
+;; The first `left` (1 to 4) float64 lanes of lo, hi at p.
+(func $storeColumnStats (param $p i32) (param $lo v128) (param $hi v128) (param $left i32)
+  (f64.store (local.get $p) (f64x2.extract_lane 0 (local.get $lo)))
+  (if (i32.ge_u (local.get $left) (i32.const 2)) (then (f64.store offset=8 (local.get $p) (f64x2.extract_lane 1 (local.get $lo)))))
+  (if (i32.ge_u (local.get $left) (i32.const 3)) (then (f64.store offset=16 (local.get $p) (f64x2.extract_lane 0 (local.get $hi)))))
+  (if (i32.ge_u (local.get $left) (i32.const 4)) (then (f64.store offset=24 (local.get $p) (f64x2.extract_lane 1 (local.get $hi))))))
+'''
+
+
 HELPERS = ''';; The maximum of n > 0 floats at p: a NaN if there is one, else the largest value. (The JavaScript
 ;; loop keeps the first met of -0 and +0, f32x4.max either; the sign never shows: a row holding
 ;; both has s >= 2, so log(s) > 0 in logSoftmax's (x - m) - log(s) and logSumExp's m + log(s).)
@@ -521,7 +630,7 @@ HELPERS = ''';; The maximum of n > 0 floats at p: a NaN if there is one, else th
 
 
 def generate():
-    return '\n'.join([BEGIN, HELPERS, map_exp(), softmax_rows(), END])
+    return '\n'.join([BEGIN, HELPERS, map_exp(), softmax_rows(), softmax_cols(), END])
 
 
 def main():

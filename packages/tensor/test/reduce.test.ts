@@ -381,6 +381,42 @@ describe('softmax family', () => {
     }
   });
 
+  it("float32 columns (a middle axis) in WebAssembly give the JavaScript loop's bits", () => {
+    // Columns of n values, inner of them side by side (whole vectors of four and partial ones):
+    // a NaN, +inf, a column of -inf only, and maxima of 0 met as -0 or +0 first.
+    for (const [n, inner] of [
+      [1, 5],
+      [3, 2],
+      [7, 4],
+      [33, 9],
+      [5, 130],
+    ]) {
+      const outer = Math.max(2, Math.ceil(2048 / (n * inner)));
+      const v = values(randomTensor([outer, n, inner], 'float32', n + inner));
+      const at = (a: number, j: number, i: number) => (a * n + j) * inner + i;
+      v[at(0, n - 1, 0)] = Number.NaN;
+      v[at(0, 0, 1)] = Number.POSITIVE_INFINITY;
+      for (let j = 0; j < n; j++) {
+        v[at(1, j, 0)] = Number.NEGATIVE_INFINITY;
+        v[at(1, j, 1)] = -5;
+      }
+      v[at(1, 0, 1)] = -0;
+      v[at(1, n - 1, 1)] = 0;
+      const x = tensor(v, { shape: [outer, n, inner], dtype: 'float32' });
+      const xs = Float32Array.from(v);
+      for (const op of ['softmax', 'logSoftmax', 'logSumExp'] as const) {
+        const got = (
+          op === 'softmax' ? sp.softmax(x, 1) : op === 'logSoftmax' ? sp.logSoftmax(x, 1) : sp.logSumExp(x, 1)
+        ).dataSync();
+        const want = new Float32Array(op === 'logSumExp' ? outer * inner : v.length);
+        softmaxBlock(SOFTMAX_CODES[op], xs, want, n, inner, 0, outer, 0, inner);
+        let bad = 0;
+        for (let i = 0; i < want.length; i++) if (!Object.is(got[i], want[i])) bad++;
+        expect(bad, `${op}, columns of ${n}, ${inner} wide`).toBe(0);
+      }
+    }
+  });
+
   describe('on the threads', () => {
     afterAll(() => setNumThreads(1));
     // Rows of the last axis and columns of the others, large enough to be split; some rows

@@ -102,8 +102,9 @@ function softmaxFamily(op: SoftmaxOp, x: Tensor, axis: number, keepDim: boolean)
   const out = empty(op === 'logSumExp' ? reducedShape(x.shape, [axis], keepDim) : x.shape, x.dtype);
   const o = buf(out) as Float32Array | Float64Array;
   const float32 = x.dtype === 'float32';
-  if (float32 && inner === 1 && x.size >= SOFTMAX_WASM_MIN) {
-    softmaxRows(op, xs as Float32Array, o as Float32Array, n, outer);
+  if (float32 && x.size >= SOFTMAX_WASM_MIN) {
+    if (inner === 1) softmaxRows(op, xs as Float32Array, o as Float32Array, n, outer);
+    else softmaxCols(op, xs as Float32Array, o as Float32Array, n, outer, inner);
     return out;
   }
   const parts = float32 && x.size >= SOFTMAX_THREADED_MIN ? 2 * activeThreads() : 1;
@@ -151,6 +152,73 @@ function softmaxRows(op: SoftmaxOp, xs: Float32Array, o: Float32Array, n: number
       const [m, s] = [stats[2 * r], stats[2 * r + 1]];
       if (op === 'logSoftmax') stats[2 * r + 1] = Math.log(s);
       else o[r] = m === Number.POSITIVE_INFINITY || m === Number.NEGATIVE_INFINITY ? m : m + Math.log(s);
+    }
+    if (op === 'logSumExp') return;
+    pass(1);
+  }
+  read(1, o);
+}
+
+/**
+ * `op` along the middle axis of [outer][n][inner] floats in WebAssembly (softmaxCols: four
+ * columns a step, each lane the loop down its column), rows and columns split over the threads;
+ * the logs as in softmaxRows.
+ */
+function softmaxCols(
+  op: SoftmaxOp,
+  xs: Float32Array,
+  o: Float32Array,
+  n: number,
+  outer: number,
+  inner: number,
+): void {
+  const parts = xs.length >= SOFTMAX_THREADED_MIN ? 2 * activeThreads() : 1;
+  const aParts = Math.min(outer, parts);
+  const iParts = Math.min(Math.ceil(inner / 4), Math.ceil(parts / aParts));
+  const blocks: [number, number, number, number][] = [];
+  for (const [a0, a1] of splitRange(outer, aParts))
+    for (const [i0, i1] of splitRange(inner, iParts, 4))
+      if (a1 > a0 && i1 > i0) blocks.push([a0, a1, i0, i1]);
+  const columns = outer * inner;
+  // Entries: the input, the output (logSumExp writes its own here), and float64 scratch: each
+  // block's exponentials (4 n of them) for softmax, else every column's m, then every s (and
+  // room for 3 more: the last block's lanes past the columns load there).
+  const { bytes, f32, read } = stage([
+    xs,
+    op === 'logSumExp' ? undefined : output(o),
+    op === 'softmax' ? 8 * n * blocks.length : 4 * columns + 6,
+  ]);
+  const [xB, oB, sB] = bytes;
+  const sOff = sB + 8 * columns;
+  const pass = (code: number) =>
+    runParallel(
+      blocks.map(([a0, a1, i0, i1], k) => [
+        FN.softmaxCols,
+        code,
+        xB,
+        oB,
+        n,
+        inner,
+        op === 'softmax' ? sB + 32 * n * k : sB,
+        sOff,
+        a0,
+        a1,
+        i0,
+        i1,
+      ]),
+    );
+  if (op === 'softmax') pass(0);
+  else {
+    pass(2);
+    const m = new Float64Array(f32.buffer, sB, columns);
+    const s = new Float64Array(f32.buffer, sOff, columns);
+    for (let c = 0; c < columns; c++) {
+      if (op === 'logSoftmax') s[c] = Math.log(s[c]);
+      else
+        o[c] =
+          m[c] === Number.POSITIVE_INFINITY || m[c] === Number.NEGATIVE_INFINITY
+            ? m[c]
+            : m[c] + Math.log(s[c]);
     }
     if (op === 'logSumExp') return;
     pass(1);

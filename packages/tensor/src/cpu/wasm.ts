@@ -39,6 +39,7 @@ export interface WasmKernels {
   mapWhere: (...args: number[]) => void;
   mapLogical: (...args: number[]) => void;
   randomMap: (...args: number[]) => void;
+  softmaxCols: (...args: number[]) => void;
 }
 
 /** The compiled module, its memory and this thread's instance. */
