@@ -124,6 +124,10 @@ function softmaxFamily(op: SoftmaxOp, x: Tensor, axis: number, keepDim: boolean)
   return out;
 }
 
+/** m + log(s), or m where m is infinite (its limit), as softmax-block.ts. */
+const logSumExpOf = (m: number, s: number) =>
+  m === Number.POSITIVE_INFINITY || m === Number.NEGATIVE_INFINITY ? m : m + Math.log(s);
+
 /**
  * `op` over `rows` rows of n floats in WebAssembly, rows split over the threads. softmax is one
  * pass of the kernel; logSoftmax and logSumExp take each row's max and sum from it, their logs
@@ -151,7 +155,7 @@ function softmaxRows(op: SoftmaxOp, xs: Float32Array, o: Float32Array, n: number
     for (let r = 0; r < rows; r++) {
       const [m, s] = [stats[2 * r], stats[2 * r + 1]];
       if (op === 'logSoftmax') stats[2 * r + 1] = Math.log(s);
-      else o[r] = m === Number.POSITIVE_INFINITY || m === Number.NEGATIVE_INFINITY ? m : m + Math.log(s);
+      else o[r] = logSumExpOf(m, s);
     }
     if (op === 'logSumExp') return;
     pass(1);
@@ -214,11 +218,7 @@ function softmaxCols(
     const s = new Float64Array(f32.buffer, sOff, columns);
     for (let c = 0; c < columns; c++) {
       if (op === 'logSoftmax') s[c] = Math.log(s[c]);
-      else
-        o[c] =
-          m[c] === Number.POSITIVE_INFINITY || m[c] === Number.NEGATIVE_INFINITY
-            ? m[c]
-            : m[c] + Math.log(s[c]);
+      else o[c] = logSumExpOf(m[c], s[c]);
     }
     if (op === 'logSumExp') return;
     pass(1);
