@@ -117,14 +117,15 @@ function broadcastRuns(code: number, shape: number[], a: Tensor, b: Tensor): Ten
   const bs = strides[1];
   const last = cs.length - 1;
   const zeroBefore = (d: number) => bs.slice(0, d).every((s) => s === 0);
-  let bData = data(b);
+  const bv = data(b);
+  let bData = bv;
   let [period, bRun, bStep] = [1, 0, 16];
   if (!(bs[last] === 1 && zeroBefore(last))) {
     if (!(last >= 1 && bs[last] === 0 && bs[last - 1] === 1 && zeroBefore(last - 1))) return undefined;
     // Channels: each of b's values splat in a vector, which its runs repeat.
     [period, bRun, bStep] = [b.size, 16, 0];
     bData = new Float32Array(4 * b.size);
-    for (let c = 0; c < b.size; c++) bData.fill(data(b)[c], 4 * c, 4 * c + 4);
+    for (let c = 0; c < b.size; c++) bData.fill(bv[c], 4 * c, 4 * c + 4);
   }
   if (cs[last] % 4 !== 0) return undefined; // runs of whole vectors only
   const n = cs[last] / 4;
