@@ -1963,30 +1963,12 @@
     (br $l))))
 
 ;; ---- From here to END: written by tools/gen-exp-wat.py ----
-;; The maximum of n > 0 floats at p: a NaN if there is one, else the largest value. (The JavaScript
-;; loop keeps the first met of -0 and +0, f32x4.max either; the sign never shows: a row holding
-;; both has s >= 2, so log(s) > 0 in logSoftmax's (x - m) - log(s) and logSumExp's m + log(s).)
+;; The maximum of n > 0 floats at p: a NaN if there is one, else the largest value ($maxRun, by
+;; the reductions). (The JavaScript loop keeps the first met of -0 and +0, $maxRun either; the sign
+;; never shows: a row holding both has s >= 2, so log(s) > 0 in logSoftmax's (x - m) - log(s) and
+;; logSumExp's m + log(s).)
 (func $rowMax (param $p i32) (param $n i32) (result f64)
-  (local $m v128) (local $i i32) (local $r f64) (local $v f64)
-  (local.set $m (v128.const i32x4 0xff800000 0xff800000 0xff800000 0xff800000))
-  (block $whole
-    (loop $l
-      (br_if $whole (i32.gt_u (i32.add (local.get $i) (i32.const 4)) (local.get $n)))
-      (local.set $m (f32x4.max (local.get $m) (v128.load (i32.add (local.get $p) (i32.shl (local.get $i) (i32.const 2))))))
-      (local.set $i (i32.add (local.get $i) (i32.const 4)))
-      (br $l)))
-  (local.set $m (f32x4.max (local.get $m) (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $m) (local.get $m))))
-  (local.set $m (f32x4.max (local.get $m) (i8x16.shuffle 4 5 6 7 0 1 2 3 4 5 6 7 0 1 2 3 (local.get $m) (local.get $m))))
-  (local.set $r (f64.promote_f32 (f32x4.extract_lane 0 (local.get $m))))
-  (block $done
-    (loop $l
-      (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
-      (local.set $v (f64.promote_f32 (f32.load (i32.add (local.get $p) (i32.shl (local.get $i) (i32.const 2))))))
-      (if (i32.or (f64.gt (local.get $v) (local.get $r)) (f64.ne (local.get $v) (local.get $v)))
-        (then (local.set $r (local.get $v))))
-      (local.set $i (i32.add (local.get $i) (i32.const 1)))
-      (br $l)))
-  (local.get $r))
+  (f64.promote_f32 (call $maxRun (local.get $p) (local.get $n) (v128.const i32x4 0 0 0 0))))
 
 ;; Stores the first left (1 to 3) floats of v at p: a row's last vector.
 (func $storeLanes (param $p i32) (param $v v128) (param $left i32)
@@ -2768,12 +2750,17 @@
             (br_if $l (i32.lt_u (local.get $j) (local.get $n)))))
         (else
           ;; m: the column max (NaN wins; the sign of a zero never shows, as in rowMax)
+          ;; (pmax, one x86 instruction, with NaN seen apart: f32x4.max takes several)
           (local.set $mv (v128.const i32x4 0xff800000 0xff800000 0xff800000 0xff800000))
+          (local.set $sl (v128.const i64x2 0 0))
           (loop $l
-            (local.set $mv (f32x4.max (local.get $mv) (v128.load (local.get $p))))
+            (local.set $v (v128.load (local.get $p)))
+            (local.set $mv (f32x4.pmax (local.get $mv) (local.get $v)))
+            (local.set $sl (v128.or (local.get $sl) (f32x4.ne (local.get $v) (local.get $v))))
             (local.set $p (i32.add (local.get $p) (local.get $row)))
             (local.set $j (i32.add (local.get $j) (i32.const 1)))
             (br_if $l (i32.lt_u (local.get $j) (local.get $n))))
+          (local.set $mv (v128.bitselect (v128.const i32x4 0x7fc00000 0x7fc00000 0x7fc00000 0x7fc00000) (local.get $mv) (local.get $sl)))
           (local.set $ml (f64x2.promote_low_f32x4 (local.get $mv)))
           (local.set $mh (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $mv) (local.get $mv))))
           (local.set $p (i32.sub (local.get $p) (i32.mul (local.get $n) (local.get $row))))
