@@ -128,6 +128,62 @@ describe('WebAssembly elementwise maps', () => {
       sameBits(sp.logicalNot(m), sp.logicalNot(strided(m)));
     });
 
+    it(`contiguous copies of strided views are bit for bit on ${threads} thread(s)`, async () => {
+      setNumThreads(threads);
+      expect(await threadsReady()).toBe(threads);
+      // Random 32-bit patterns: NaNs among them (the JavaScript loop may quiet a signalling
+      // NaN, the kernel moves bits, so floats compare as values, NaN equal to NaN).
+      const bits = (n: number, seed: number) =>
+        new Int32Array(Float64Array.from(randomValues(n, seed, -1, 1), (v) => Math.floor(v * 2 ** 31)));
+      const f32 = (shape: number[], seed: number) => {
+        const w = bits(
+          shape.reduce((p, d) => p * d, 1),
+          seed,
+        );
+        return tensor(new Float32Array(w.buffer), { shape, dtype: 'float32' });
+      };
+      const i32 = (shape: number[], seed: number) =>
+        tensor(
+          bits(
+            shape.reduce((p, d) => p * d, 1),
+            seed,
+          ),
+          { shape, dtype: 'int32' },
+        );
+      const views: [string, Tensor][] = [
+        ['transpose(1, 2)', f32([5, 6, 7, 100], 1).transpose(1, 2)],
+        ['attention heads', sp.permute(f32([3, 50, 4, 33], 2), [0, 2, 1, 3])],
+        ['2-D transpose', f32([300, 201], 3).T],
+        [
+          'steps',
+          sp.slice(f32([40, 60, 60], 4), [
+            [0, 40, 2],
+            [1, 60],
+            [0, 60, 2],
+          ]),
+        ],
+        ['expand', sp.expand(f32([1, 301], 5), [70, 301])],
+        ['int32 transpose', i32([130, 3, 47], 6).transpose(0, 2)],
+        ['five dims (the loops)', sp.permute(f32([3, 4, 5, 6, 50], 7), [4, 0, 3, 1, 2])],
+      ];
+      for (const [name, v] of views) {
+        expect(v.isContiguous, name).toBe(false);
+        const got = sp.contiguous(v).dataSync();
+        // The reference walks the view's strides over its storage, element by element.
+        const src = v.storage.handle as Float32Array | Int32Array;
+        let bad = 0;
+        for (let k = 0; k < v.size; k++) {
+          let [rest, at] = [k, v.offset];
+          for (let d = v.rank - 1; d >= 0; d--) {
+            at += (rest % v.shape[d]) * v.strides[d];
+            rest = Math.floor(rest / v.shape[d]);
+          }
+          if (!Object.is(got[k], src[at])) bad++;
+        }
+        expect(bad, name).toBe(0);
+      }
+    });
+
     it(`broadcast rows and channels agree with the JavaScript loops on ${threads} thread(s)`, async () => {
       setNumThreads(threads);
       expect(await threadsReady()).toBe(threads);

@@ -14,6 +14,7 @@ import {
   bernoulli,
   cast,
   clamp,
+  contiguous,
   conv1d,
   conv2d,
   conv3d,
@@ -195,6 +196,10 @@ const cases: [string, () => Tensor][] = [
     () => max(randomTensor([16, 12, 30, 30], 'float32', 53), 1),
   ],
   ['min over the last axis', () => min(randomTensor([600, 301], 'float32', 54), -1)],
+  [
+    'contiguous copy of a transposed view',
+    () => contiguous(randomTensor([16, 30, 40, 33], 'float32', 66).transpose(1, 2)),
+  ],
   ['randn (Box-Muller in JavaScript on the threads)', () => randn([300001], { generator: new Generator(5) })],
   [
     'bernoulli (words mapped on the threads)',

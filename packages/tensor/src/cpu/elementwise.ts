@@ -10,7 +10,7 @@ import { broadcastOperand, buf, emptyUnfilled, operand } from './backend.js';
 import { mapStrided } from './codegen.js';
 import { BINARY, BINARY_INT, HELPERS, UNARY, UNARY_INT } from './expressions.js';
 import { cpuFill } from './heap.js';
-import { threadedMap, wasmBinary, wasmClamp, wasmReluBackward, wasmUnary } from './map-wasm.js';
+import { threadedMap, wasmBinary, wasmClamp, wasmGather, wasmReluBackward, wasmUnary } from './map-wasm.js';
 import { wasmCompare, wasmLogical, wasmWhere } from './mask-wasm.js';
 
 const BOOL_OUT = new Set<string>([...COMPARISON_OPS, ...LOGICAL_OPS, 'logicalNot']);
@@ -121,7 +121,7 @@ registerKernel('cast', 'cpu', ([x], { dtype }) =>
   mapNew(dtype === 'bool' ? '+(x1 !== 0)' : 'x1', [x], dtype),
 );
 
-registerKernel('contiguous', 'cpu', ([x]) => mapNew('x1', [x], x.dtype));
+registerKernel('contiguous', 'cpu', ([x]) => wasmGather(x) ?? mapNew('x1', [x], x.dtype));
 
 registerKernel('full', 'cpu', (_, { shape, value, dtype }) => {
   const out = emptyUnfilled(shape, dtype);

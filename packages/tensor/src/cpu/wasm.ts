@@ -40,6 +40,7 @@ export interface WasmKernels {
   mapLogical: (...args: number[]) => void;
   randomMap: (...args: number[]) => void;
   softmaxCols: (...args: number[]) => void;
+  gather4: (...args: number[]) => void;
 }
 
 /** The compiled module, its memory and this thread's instance. */

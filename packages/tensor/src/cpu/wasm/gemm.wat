@@ -563,6 +563,46 @@
     (local.set $out (i32.add (local.get $out) (i32.const 16)))
     (br $l))))
 
+;; Copies a strided view of 32-bit elements (floats or ints, bit for bit) into contiguous order:
+;; shape [n0][n1][n2][n3] (n0 given by the range), element strides s0..s3 from src; rows a of
+;; dim 0 in [r0, r1), written from dst + 4 r0 n1 n2 n3. Unit-stride runs go four a vector.
+(func (export "gather4") (param $src i32) (param $dst i32) (param $n1 i32) (param $n2 i32) (param $n3 i32)
+    (param $s0 i32) (param $s1 i32) (param $s2 i32) (param $s3 i32) (param $r0 i32) (param $r1 i32)
+  (local $b i32) (local $c i32) (local $p i32) (local $end i32) (local $o i32) (local $step i32)
+  (local.set $o (i32.add (local.get $dst) (i32.shl (i32.mul (local.get $r0) (i32.mul (local.get $n1) (i32.mul (local.get $n2) (local.get $n3)))) (i32.const 2))))
+  (local.set $step (i32.shl (local.get $s3) (i32.const 2)))
+  (block $adone (loop $aloop
+    (br_if $adone (i32.ge_s (local.get $r0) (local.get $r1)))
+    (local.set $b (i32.const 0))
+    (block $bdone (loop $bloop
+      (br_if $bdone (i32.ge_s (local.get $b) (local.get $n1)))
+      (local.set $c (i32.const 0))
+      (block $cdone (loop $cloop
+        (br_if $cdone (i32.ge_s (local.get $c) (local.get $n2)))
+        (local.set $p (i32.add (local.get $src) (i32.shl (i32.add (i32.add
+          (i32.mul (local.get $r0) (local.get $s0)) (i32.mul (local.get $b) (local.get $s1))) (i32.mul (local.get $c) (local.get $s2))) (i32.const 2))))
+        (local.set $end (i32.add (local.get $o) (i32.shl (local.get $n3) (i32.const 2))))
+        (if (i32.eq (local.get $s3) (i32.const 1))
+          (then
+            (block $vdone (loop $vloop
+              (br_if $vdone (i32.gt_s (i32.add (local.get $o) (i32.const 16)) (local.get $end)))
+              (v128.store (local.get $o) (v128.load (local.get $p)))
+              (local.set $p (i32.add (local.get $p) (i32.const 16)))
+              (local.set $o (i32.add (local.get $o) (i32.const 16)))
+              (br $vloop)))))
+        (block $ddone (loop $dloop
+          (br_if $ddone (i32.ge_u (local.get $o) (local.get $end)))
+          (i32.store (local.get $o) (i32.load (local.get $p)))
+          (local.set $p (i32.add (local.get $p) (local.get $step)))
+          (local.set $o (i32.add (local.get $o) (i32.const 4)))
+          (br $dloop)))
+        (local.set $c (i32.add (local.get $c) (i32.const 1)))
+        (br $cloop)))
+      (local.set $b (i32.add (local.get $b) (i32.const 1)))
+      (br $bloop)))
+    (local.set $r0 (i32.add (local.get $r0) (i32.const 1)))
+    (br $aloop))))
+
 ;; ---- batch norm (training mode) on [N, C, S] float32, channels [c0, c1) per call ----------------
 ;; The same float64 arithmetic, in the same order, as the JavaScript kernels of @softpool/layers
 ;; (nn/cpu/batchNorm.ts), so both give the same bits: sums over each run of S values use four
