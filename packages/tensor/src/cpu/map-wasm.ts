@@ -181,6 +181,21 @@ export function wasmClamp(x: Tensor, lo: number, hi: number): Tensor | undefined
   ]);
 }
 
+/** From this many elements strided views are copied by gather4 (and so can take the kernels). */
+export const GATHER_MIN = MIN;
+/** Test hook: off, strided views keep the JavaScript loops (the references the tests compare with). */
+export const gatherInternals = { enabled: true };
+
+/** Whether `op` has a kernel here for large contiguous float32 inputs (with the threads it needs). */
+export function hasWasmPath(op: string): boolean {
+  return (
+    BINARY[op] !== undefined ||
+    UNARY[op] !== undefined ||
+    op === 'clamp' ||
+    (THREADED[op] !== undefined && activeThreads() >= 2)
+  );
+}
+
 /** The 32-bit elements of a float32 or int32 array, as floats (bit for bit) for `stage`. */
 const asFloats = (a: Float32Array | Int32Array) =>
   a instanceof Float32Array ? a : new Float32Array(a.buffer, a.byteOffset, a.length);
@@ -193,7 +208,8 @@ const asFloats = (a: Float32Array | Int32Array) =>
  * about 3 ns an element.
  */
 export function wasmGather(x: Tensor): Tensor | undefined {
-  if ((x.dtype !== 'float32' && x.dtype !== 'int32') || x.isContiguous || x.size < MIN) return undefined;
+  if (!gatherInternals.enabled || (x.dtype !== 'float32' && x.dtype !== 'int32')) return undefined;
+  if (x.isContiguous || x.size < GATHER_MIN) return undefined;
   const { shape, strides } = collapseDims(x.shape, [x.strides]);
   if (shape.length > 4) return undefined;
   const storage = asFloats(buf(x) as Float32Array | Int32Array);

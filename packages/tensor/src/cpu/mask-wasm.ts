@@ -16,6 +16,10 @@ const COMPARE: Record<string, number> = { gt: 0, ge: 1, lt: 2, le: 3, eq: 4, ne:
 const MIRROR: Record<string, string> = { gt: 'lt', ge: 'le', lt: 'gt', le: 'ge', eq: 'eq', ne: 'ne' };
 const LOGICAL: Record<string, number> = { logicalAnd: 0, logicalOr: 1, logicalNot: 2 };
 
+/** Whether `op` has a kernel here (comparisons of float32 tensors, where, the logical ops). */
+export const hasMaskPath = (op: string) =>
+  COMPARE[op] !== undefined || LOGICAL[op] !== undefined || op === 'where';
+
 /** Below this many elements the JavaScript loops win: no copies, no call into WebAssembly. */
 const MIN = 1 << 14;
 /** From this many elements a call is split over the threads. */
