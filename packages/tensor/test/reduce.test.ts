@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
+import { gatherInternals } from '../src/cpu/map-wasm.js';
 import { SOFTMAX_CODES, softmaxBlock } from '../src/cpu/softmax-block.js';
 import { threadInternals } from '../src/cpu/threads.js';
 import * as sp from '../src/index.js';
@@ -415,6 +416,34 @@ describe('softmax family', () => {
         expect(bad, `${op}, columns of ${n}, ${inner} wide`).toBe(0);
       }
     }
+  });
+
+  it('strided float32 views: the softmax family and argmax over gather4 copies give the same results', () => {
+    const v = values(randomTensor([24, 40, 70], 'float32', 41));
+    v[7] = Number.NaN;
+    v.fill(Number.NEGATIVE_INFINITY, 100, 140);
+    const x = tensor(v, { shape: [24, 40, 70], dtype: 'float32' }).transpose(0, 2); // [70, 40, 24]
+    const run = () =>
+      [0, 1, 2].flatMap((axis) => [
+        sp.softmax(x, axis).dataSync(),
+        sp.logSoftmax(x, axis).dataSync(),
+        sp.logSumExp(x, axis).dataSync(),
+        sp.argmax(x, axis).dataSync(),
+        sp.argmin(x, axis).dataSync(),
+      ]);
+    const fast = run();
+    gatherInternals.enabled = false;
+    let slow: ReturnType<typeof run>;
+    try {
+      slow = run();
+    } finally {
+      gatherInternals.enabled = true;
+    }
+    fast.forEach((r, k) => {
+      let bad = 0;
+      for (let i = 0; i < r.length; i++) if (!Object.is(r[i], slow[k][i])) bad++;
+      expect(bad, `result ${k}`).toBe(0);
+    });
   });
 
   describe('on the threads', () => {

@@ -7,6 +7,7 @@ import type { Tensor } from '../tensor.js';
 import { buf, empty, operand, readContiguous } from './backend.js';
 import { reduceStrided } from './codegen.js';
 import { output, stage } from './heap.js';
+import { wasmGather } from './map-wasm.js';
 import { wasmArgReduce, wasmReduce } from './reduce-wasm.js';
 import { SOFTMAX_CODES, softmaxBlock } from './softmax-block.js';
 import { activeThreads, runParallel, splitRange } from './threads.js';
@@ -42,7 +43,7 @@ for (const [op, r] of Object.entries(REDUCERS) as [keyof typeof REDUCERS, (typeo
 
 /** Index of the first max (min) along one axis; NaN wins, as in PyTorch. */
 function argReduce(x: Tensor, axes: number[], keepDim: boolean, greater: boolean): Tensor {
-  const fast = x.rank > 0 ? wasmArgReduce(x, axes[0], keepDim, greater) : undefined;
+  const fast = x.rank > 0 ? onCopy(x, (t) => wasmArgReduce(t, axes[0], keepDim, greater)) : undefined;
   if (fast) return fast;
   const out = empty(reducedShape(x.shape, axes, keepDim), 'int32');
   const o = buf(out);
@@ -87,13 +88,30 @@ const SOFTMAX_THREADED_MIN = 1 << 14;
 const SOFTMAX_WASM_MIN = 1 << 10;
 
 /**
+ * `f(x)`, or `f` of a contiguous copy of a large strided float32 view (gather4, rather than the
+ * JavaScript walks of readContiguous and argReduce), released after.
+ */
+function onCopy<T>(x: Tensor, f: (t: Tensor) => T): T {
+  const copy = x.dtype === 'float32' ? wasmGather(x) : undefined;
+  try {
+    return f(copy ?? x);
+  } finally {
+    copy?.dispose();
+  }
+}
+
+/**
  * The three softmax-family kernels over axis `axis`, as a contiguous [outer, n, inner] layout:
- * float32 rows of the last axis in WebAssembly (softmaxRows in gemm.wat), the rest in
- * softmax-block.ts. Both compute the same steps in the same order (exp as Math.exp), so they
- * give the same bits; large float32 inputs split rows (and columns) over the threads, each part
- * computed exactly as one thread would.
+ * float32 in WebAssembly (gemm.wat: softmaxRows over the last axis, softmaxCols four columns a
+ * step over the others), float64 and small inputs in softmax-block.ts. Both compute the same
+ * steps in the same order (exp as Math.exp), so they give the same bits; large float32 inputs
+ * split rows (and columns) over the threads, each part computed exactly as one thread would.
  */
 function softmaxFamily(op: SoftmaxOp, x: Tensor, axis: number, keepDim: boolean): Tensor {
+  return onCopy(x, (t) => softmaxOf(op, t, axis, keepDim));
+}
+
+function softmaxOf(op: SoftmaxOp, x: Tensor, axis: number, keepDim: boolean): Tensor {
   const xs = readContiguous(x);
   const n = x.shape[axis];
   const inner = sizeOf(x.shape.slice(axis + 1));
