@@ -399,6 +399,18 @@ def map_exp():
 '''
 
 
+def exp_minus(load, ml, mh):
+    """el, eh = exp(v - m) of the four floats `load` reads, in float64 halves xl, xh less the
+    locals ml, mh (the softmax rows' and columns' middle step)."""
+    return '\n'.join([
+        f'          (local.set $v {load})',
+        halves(g('v'), 'xl', 'xh', 10),
+        f'          (local.set $xl (f64x2.sub (local.get $xl) (local.get ${ml})))',
+        f'          (local.set $xh (f64x2.sub (local.get $xh) (local.get ${mh})))',
+        exp4('xl', 'xh', 'el', 'eh', 10),
+    ])
+
+
 # Stores w at out row q's vector j: whole, or the lanes left in the row.
 STORE = ('(if (i32.le_u (i32.add (local.get $j) (i32.const 4)) (local.get $n)) '
          '(then (v128.store (i32.add (local.get $q) (i32.shl (local.get $j) (i32.const 2))) (local.get $w))) '
@@ -408,13 +420,7 @@ STORE = ('(if (i32.le_u (i32.add (local.get $j) (i32.const 4)) (local.get $n)) '
 def softmax_rows():
     # exp(x - m) of the row's vector at p + 4 j (lanes past the row read what follows it: the
     # next row, or the staged stretch's padding; they are neither summed nor stored).
-    diff = '\n'.join([
-        '          (local.set $v (v128.load (i32.add (local.get $p) (i32.shl (local.get $j) (i32.const 2)))))',
-        halves(g('v'), 'xl', 'xh', 10),
-        '          (local.set $xl (f64x2.sub (local.get $xl) (local.get $mv)))',
-        '          (local.set $xh (f64x2.sub (local.get $xh) (local.get $mv)))',
-        exp4('xl', 'xh', 'el', 'eh', 10),
-    ])
+    diff = exp_minus('(v128.load (i32.add (local.get $p) (i32.shl (local.get $j) (i32.const 2))))', 'mv', 'mv')
     add = lambda lane: (f'          (if (i32.lt_u (i32.add (local.get $j) (i32.const {lane})) (local.get $n)) '
                         f'(then (local.set $s (f64.add (local.get $s) (f64x2.extract_lane {lane % 2} '
                         f'(local.get ${"el" if lane < 2 else "eh"}))))))')
@@ -496,13 +502,7 @@ COL_STORE = ('(if (i32.le_u (i32.add (local.get $i) (i32.const 4)) (local.get $i
 def softmax_cols():
     # exp(x - m) of four columns' values in row j (lanes past the block read other columns or
     # what follows the input; they are neither summed nor stored).
-    diff = '\n'.join([
-        '          (local.set $v (v128.load (local.get $p)))',
-        halves(g('v'), 'xl', 'xh', 10),
-        '          (local.set $xl (f64x2.sub (local.get $xl) (local.get $ml)))',
-        '          (local.set $xh (f64x2.sub (local.get $xh) (local.get $mh)))',
-        exp4('xl', 'xh', 'el', 'eh', 10),
-    ])
+    diff = exp_minus('(v128.load (local.get $p))', 'ml', 'mh')
     sub_log = joined("(f64x2.sub (f64x2.sub (local.get $xl) (local.get $ml)) (local.get $sl))",
                      "(f64x2.sub (f64x2.sub (local.get $xh) (local.get $mh)) (local.get $sh))")
     ratio = joined("(f64x2.div (v128.load (i32.add (local.get $stats) (i32.shl (local.get $j) (i32.const 5)))) (local.get $sl))",
