@@ -11,7 +11,6 @@ import { mapStrided } from './codegen.js';
 import { BINARY, BINARY_INT, HELPERS, UNARY, UNARY_INT } from './expressions.js';
 import { cpuFill } from './heap.js';
 import {
-  GATHER_MIN,
   hasWasmPath,
   threadedMap,
   wasmBinary,
@@ -19,6 +18,7 @@ import {
   wasmGather,
   wasmReluBackward,
   wasmUnary,
+  withCopies,
 } from './map-wasm.js';
 import { hasMaskPath, wasmCompare, wasmLogical, wasmWhere } from './mask-wasm.js';
 
@@ -87,13 +87,9 @@ registerKernel('reluBackward', 'cpu', ([g, x]) => {
   return mapNew('x2 <= 0 ? 0 : x1', [g, x], g.dtype);
 });
 
-/** A large strided float32 view, which the WebAssembly and threaded paths take only as a copy. */
-const strided = (t: Tensor) => t.dtype === 'float32' && !t.isContiguous && t.size >= GATHER_MIN;
-
 /**
  * `fast(inputs)`, the WebAssembly or threaded path of `op`; where it declines and an input is a
- * large strided float32 view, it runs on contiguous copies of those (gather4, about 0.5 ns an
- * element against 3-20 for the strided JavaScript loop), released after.
+ * large strided float32 view, it runs again on contiguous copies of those (withCopies).
  */
 function onContiguous(
   op: string,
@@ -101,13 +97,8 @@ function onContiguous(
   fast: (xs: Tensor[]) => Tensor | undefined,
 ): Tensor | undefined {
   const direct = fast(inputs);
-  if (direct || !(hasWasmPath(op) || hasMaskPath(op)) || !inputs.some(strided)) return direct;
-  const copies = inputs.map((t) => (strided(t) ? wasmGather(t) : undefined));
-  try {
-    return copies.some(Boolean) ? fast(inputs.map((t, i) => copies[i] ?? t)) : undefined;
-  } finally {
-    for (const c of copies) c?.dispose();
-  }
+  if (direct || !(hasWasmPath(op) || hasMaskPath(op)) || inputs.every((t) => t.isContiguous)) return direct;
+  return withCopies(inputs, (xs) => (xs.some((x, i) => x !== inputs[i]) ? fast(xs) : undefined));
 }
 
 for (const op of UNARY_OPS) {
@@ -116,11 +107,13 @@ for (const op of UNARY_OPS) {
     const { negativeSlope, approximate } = attrs as { negativeSlope?: number; approximate?: string };
     const param = Number(negativeSlope ?? (approximate === 'tanh' ? 1 : 0));
     const wasmOp = op === 'gelu' && approximate === 'tanh' ? 'geluTanh' : op;
-    const fast = onContiguous(wasmOp, [x], ([y]) => wasmUnary(wasmOp, y) ?? wasmLogical(op, y));
+    const fast = onContiguous(
+      wasmOp,
+      [x],
+      ([y]) => wasmUnary(wasmOp, y) ?? wasmLogical(op, y) ?? threadedMap(op, [y], param),
+    );
     if (fast) return fast;
     if (op === 'relu' && x.dtype === 'float32' && x.isContiguous) return reluFloat32(x);
-    const threaded = onContiguous(op, [x], ([y]) => threadedMap(op, [y], param));
-    if (threaded) return threaded;
     const expr = (x.dtype === 'int32' && UNARY_INT[op]) || UNARY[op];
     return mapNew(expr, [x], BOOL_OUT.has(op) ? 'bool' : x.dtype, [param]);
   });

@@ -46,6 +46,11 @@ const COSTLY_PARALLEL_MIN = 1 << 15;
 const THREADED_MIN = 1 << 14;
 const THREADED: Record<string, number> = Object.fromEntries(THREADED_MAPS.map(([op], i) => [op, i]));
 
+/** The elements (a view) of a contiguous tensor of `dtype`; undefined for any other tensor. */
+export function elementsOf<T extends Float32Array | Uint8Array>(t: Tensor, dtype: 'float32' | 'bool') {
+  return t.dtype === dtype && t.isContiguous ? (readContiguous(t) as T) : undefined;
+}
+
 function eligible(t: Tensor): boolean {
   return t.dtype === 'float32' && t.isContiguous;
 }
@@ -181,8 +186,6 @@ export function wasmClamp(x: Tensor, lo: number, hi: number): Tensor | undefined
   ]);
 }
 
-/** From this many elements strided views are copied by gather4 (and so can take the kernels). */
-export const GATHER_MIN = MIN;
 /** Test hook: off, strided views keep the JavaScript loops (the references the tests compare with). */
 export const gatherInternals = { enabled: true };
 
@@ -194,6 +197,19 @@ export function hasWasmPath(op: string): boolean {
     op === 'clamp' ||
     (THREADED[op] !== undefined && activeThreads() >= 2)
   );
+}
+
+/**
+ * `f(inputs)` with each large strided float32 view among them replaced by its contiguous copy
+ * (gather4: about 0.5 ns an element, the strided JavaScript loops 3-20), released after.
+ */
+export function withCopies<T>(inputs: Tensor[], f: (xs: Tensor[]) => T): T {
+  const copies = inputs.map((t) => (t.dtype === 'float32' ? wasmGather(t) : undefined));
+  try {
+    return f(inputs.map((t, i) => copies[i] ?? t));
+  } finally {
+    for (const c of copies) c?.dispose();
+  }
 }
 
 /** The 32-bit elements of a float32 or int32 array, as floats (bit for bit) for `stage`. */
@@ -209,7 +225,7 @@ const asFloats = (a: Float32Array | Int32Array) =>
  */
 export function wasmGather(x: Tensor): Tensor | undefined {
   if (!gatherInternals.enabled || (x.dtype !== 'float32' && x.dtype !== 'int32')) return undefined;
-  if (x.isContiguous || x.size < GATHER_MIN) return undefined;
+  if (x.isContiguous || x.size < MIN) return undefined;
   const { shape, strides } = collapseDims(x.shape, [x.strides]);
   if (shape.length > 4) return undefined;
   const storage = asFloats(buf(x) as Float32Array | Int32Array);

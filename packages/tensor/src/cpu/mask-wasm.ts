@@ -6,8 +6,9 @@
 // (leakyRelu, clamp, max, maximum) and masks in user code.
 import { broadcastShapes, sizeOf } from '../shape.js';
 import type { Tensor } from '../tensor.js';
-import { buf, emptyUnfilled, readContiguous } from './backend.js';
+import { buf, emptyUnfilled } from './backend.js';
 import { output, stage } from './heap.js';
+import { elementsOf } from './map-wasm.js';
 import { activeThreads, runParallel, splitRange } from './threads.js';
 import { FN } from './worker-source.js';
 
@@ -27,17 +28,12 @@ const PARALLEL_MIN = 1 << 17;
 
 type Data = Float32Array | Uint8Array;
 
-/** The elements of a contiguous tensor of `dtype`; undefined for any other tensor. */
-function elements(t: Tensor, dtype: 'float32' | 'bool'): Data | undefined {
-  return t.dtype === dtype && t.isContiguous ? (readContiguous(t) as Data) : undefined;
-}
-
 /**
  * An operand for a kernel that walks `size` elements: its elements and step 1, or a one-element
  * tensor as a 16-byte vector of its value and step 0; undefined if neither.
  */
 function walkOrSplat(t: Tensor, dtype: 'float32' | 'bool', size: number): [Data, number] | undefined {
-  const d = elements(t, dtype);
+  const d = elementsOf<Data>(t, dtype);
   if (!d || (d.length !== size && d.length !== 1)) return undefined;
   if (d.length === size) return [d, 1];
   return [dtype === 'bool' ? new Uint8Array(16).fill(d[0]) : new Float32Array(4).fill(d[0]), 0];
@@ -83,7 +79,7 @@ function toBool(
 export function wasmCompare(op: string, a: Tensor, b: Tensor): Tensor | undefined {
   if (COMPARE[op] === undefined) return undefined;
   if (a.size === 1 && b.size > 1) [a, b, op] = [b, a, MIRROR[op]];
-  const x = elements(a, 'float32');
+  const x = elementsOf<Data>(a, 'float32');
   const y = walkOrSplat(b, 'float32', a.size);
   const shape = broadcastShapes(op, a.shape, b.shape);
   if (!x || !y || a.size < MIN || sizeOf(shape) !== a.size) return undefined;
@@ -93,12 +89,12 @@ export function wasmCompare(op: string, a: Tensor, b: Tensor): Tensor | undefine
 /** `where(c, a, b)` where it pays: c bool of the output's size, a and b float32, each that size or a scalar. */
 export function wasmWhere(c: Tensor, a: Tensor, b: Tensor): Tensor | undefined {
   const n = c.size;
-  const cond = elements(c, 'bool');
+  const cond = elementsOf<Data>(c, 'bool');
   const x = walkOrSplat(a, 'float32', n);
   const y = walkOrSplat(b, 'float32', n);
-  if (!cond || !x || !y || n < MIN || sizeOf(broadcastShapes('where', c.shape, a.shape, b.shape)) !== n)
-    return undefined;
-  const out = emptyUnfilled(broadcastShapes('where', c.shape, a.shape, b.shape), 'float32');
+  const shape = broadcastShapes('where', c.shape, a.shape, b.shape);
+  if (!cond || !x || !y || n < MIN || sizeOf(shape) !== n) return undefined;
+  const out = emptyUnfilled(shape, 'float32');
   const o = buf(out) as Float32Array;
   const { bytes, read } = stage([cond, x[0], y[0], output(o)]);
   const [cB, aB, bB, oB] = bytes;
@@ -120,7 +116,7 @@ export function wasmWhere(c: Tensor, a: Tensor, b: Tensor): Tensor | undefined {
 export function wasmLogical(op: string, a: Tensor, b?: Tensor): Tensor | undefined {
   if (LOGICAL[op] === undefined) return undefined;
   if (b && a.size === 1 && b.size > 1) [a, b] = [b, a]; // and, or: either order
-  const x = elements(a, 'bool');
+  const x = elementsOf<Data>(a, 'bool');
   const y = b ? walkOrSplat(b, 'bool', a.size) : ([new Uint8Array(16), 0] as [Data, number]);
   const shape = b ? broadcastShapes(op, a.shape, b.shape) : a.shape;
   if (!x || !y || a.size < MIN || sizeOf(shape) !== a.size) return undefined;

@@ -13,8 +13,9 @@
 // results, NaN and the sign of a zero included (see the kernels' comments).
 import { reducedShape, sizeOf } from '../shape.js';
 import type { Tensor } from '../tensor.js';
-import { buf, empty, readContiguous } from './backend.js';
+import { buf, empty } from './backend.js';
 import { stage } from './heap.js';
+import { elementsOf } from './map-wasm.js';
 import { activeThreads, runParallel, splitRange } from './threads.js';
 import { FN } from './worker-source.js';
 
@@ -27,11 +28,8 @@ const CHUNK = 1 << 16;
 const OPS = { sum: 0, max: 1, min: 2, prod: 3 } as const;
 
 /** The contiguous float32 elements of x when a kernel may take it (else undefined). */
-function floats(x: Tensor, min: number): Float32Array | undefined {
-  return x.dtype === 'float32' && x.isContiguous && x.size >= min
-    ? (readContiguous(x) as Float32Array)
-    : undefined;
-}
+const floats = (x: Tensor, min: number) =>
+  x.size >= min ? elementsOf<Float32Array>(x, 'float32') : undefined;
 
 /** `op(x, axes)` for contiguous float32 x where it pays; undefined otherwise. */
 export function wasmReduce(

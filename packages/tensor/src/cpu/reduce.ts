@@ -7,7 +7,7 @@ import type { Tensor } from '../tensor.js';
 import { buf, empty, operand, readContiguous } from './backend.js';
 import { reduceStrided } from './codegen.js';
 import { output, stage } from './heap.js';
-import { wasmGather } from './map-wasm.js';
+import { withCopies } from './map-wasm.js';
 import { wasmArgReduce, wasmReduce } from './reduce-wasm.js';
 import { SOFTMAX_CODES, softmaxBlock } from './softmax-block.js';
 import { activeThreads, runParallel, splitRange } from './threads.js';
@@ -87,18 +87,8 @@ const SOFTMAX_THREADED_MIN = 1 << 14;
 /** From this many elements float32 rows (the last axis) go to WebAssembly: 2-5x the JavaScript loop. */
 const SOFTMAX_WASM_MIN = 1 << 10;
 
-/**
- * `f(x)`, or `f` of a contiguous copy of a large strided float32 view (gather4, rather than the
- * JavaScript walks of readContiguous and argReduce), released after.
- */
-function onCopy<T>(x: Tensor, f: (t: Tensor) => T): T {
-  const copy = x.dtype === 'float32' ? wasmGather(x) : undefined;
-  try {
-    return f(copy ?? x);
-  } finally {
-    copy?.dispose();
-  }
-}
+/** `f(x)`, x a contiguous copy where it is a large strided float32 view (withCopies). */
+const onCopy = <T>(x: Tensor, f: (t: Tensor) => T): T => withCopies([x], ([t]) => f(t));
 
 /**
  * The three softmax-family kernels over axis `axis`, as a contiguous [outer, n, inner] layout:
