@@ -3,7 +3,7 @@
 // handle: output rows that are not whole vectors of 4, channel counts that are not whole blocks
 // of 8, padding on one side only or wider than the kernel, 1x1 and whole-input kernels, 1-D.
 import { describe, expect, it } from 'vitest';
-import { useDirect } from '../src/cpu/conv-direct.js';
+import { useDirect, useDirectWeightGrad } from '../src/cpu/conv-direct.js';
 import { type ConvOptions, conv2d, convBackwardWeight, type Tensor, tensor } from '../src/index.js';
 import type { ConvAttrs } from '../src/ops/conv.js';
 import { expectConvMatchesFloat64, randomTensor, values } from './helpers.js';
@@ -35,9 +35,26 @@ describe('direct convolution (float32, stride 1, few channels)', () => {
     expect(useDirect([1, 2, 8, 8], [4, 2, 3, 3], { ...attrs(2), dilation: [1, 2] })).toBe(false);
     expect(useDirect([1, 2, 8, 8], [4, 1, 3, 3], { ...attrs(2), groups: 2 })).toBe(false);
     expect(useDirect([1, 2, 4, 4, 4], [4, 2, 3, 3, 3], attrs(3))).toBe(false);
+    // The weight gradient takes the direct kernel for any channel counts.
+    expect(useDirectWeightGrad([1, 40, 8, 8], attrs(2))).toBe(true);
+    expect(useDirectWeightGrad([1, 2, 8, 8], { ...attrs(2), stride: [2, 1] })).toBe(false);
+    expect(useDirectWeightGrad([1, 2, 4, 4, 4], attrs(3))).toBe(false);
   });
 
   it('forward, input and weight gradients match the float64 path', () => expectConvMatchesFloat64(cases, 70));
+
+  it('weight gradients with many channels match the float64 path', () =>
+    // Rows of (input channel, tap) fill groups of four across channels; several blocks of 8
+    // output channels, one of them partial; 3x3 with 32 input channels (below Winograd's 64).
+    expectConvMatchesFloat64(
+      [
+        { x: [2, 33, 6, 9], w: [41, 33, 3, 3], opts: { padding: 1 } },
+        { x: [3, 7, 5, 11], w: [36, 7, 5, 5], opts: { padding: [2, 1] } },
+        { x: [2, 6, 17], w: [35, 6, 3], opts: {} },
+        { x: [2, 13, 4, 4], w: [33, 13, 1, 1], opts: {} },
+      ],
+      90,
+    ));
 
   it('a non-finite input reaches only the outputs whose windows hold it', () => {
     // The last column of a row: the vector lanes past the output row must not spread it.

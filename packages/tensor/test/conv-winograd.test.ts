@@ -34,13 +34,16 @@ const cases: { x: number[]; w: number[]; opts: ConvOptions }[] = [
   { x: [2, 16, 12, 17], w: [16, 16, 3, 3], opts: { padding: 'same' } },
   // Wide rows and many channels: the forward runs its tile rows in several cache-sized blocks.
   { x: [2, 64, 9, 64], w: [64, 64, 3, 3], opts: { padding: 1 } },
+  // 64+ input channels: the weight gradient's Winograd path, on odd sizes and part panels.
+  { x: [2, 65, 7, 9], w: [20, 65, 3, 3], opts: { padding: [0, 2] } },
+  { x: [1, 68, 5, 6], w: [17, 68, 3, 3], opts: {} },
 ];
 
 describe('Winograd convolution (float32, 3x3, stride 1, 16+ channels)', () => {
   it('takes these shapes, and not small, strided, dilated, grouped or other kernels', () => {
     expect(useWinograd([2, 16, 8, 8], [16, 16, 3, 3], attrs([1, 1]))).toBe(true);
-    expect(useWinogradWeightGrad([2, 32, 8, 8], [16, 32, 3, 3], attrs([1, 1]))).toBe(true);
-    expect(useWinogradWeightGrad([2, 16, 8, 8], [16, 16, 3, 3], attrs([1, 1]))).toBe(false);
+    expect(useWinogradWeightGrad([2, 64, 8, 8], [16, 64, 3, 3], attrs([1, 1]))).toBe(true);
+    expect(useWinogradWeightGrad([2, 32, 8, 8], [16, 32, 3, 3], attrs([1, 1]))).toBe(false);
     expect(useWinograd([2, 8, 8, 8], [16, 8, 3, 3], attrs([1, 1]))).toBe(false);
     expect(useWinograd([2, 16, 8, 8], [8, 16, 3, 3], attrs([1, 1]))).toBe(false);
     expect(useWinograd([2, 16, 8, 8], [16, 16, 5, 5], attrs([1, 1]))).toBe(false);

@@ -101,12 +101,22 @@ const cases: [string, () => Tensor][] = [
       ),
   ],
   [
-    'conv weight gradient (Winograd)',
+    'conv weight gradient (Winograd: 64+ input channels)',
     () =>
       convBackwardWeight(
-        randomTensor([4, 36, 30, 26], 'float32', 47),
-        randomTensor([4, 20, 30, 26], 'float32', 48),
-        [20, 36, 3, 3],
+        randomTensor([4, 68, 18, 14], 'float32', 47),
+        randomTensor([4, 20, 18, 14], 'float32', 48),
+        [20, 68, 3, 3],
+        { padding: 1 },
+      ),
+  ],
+  [
+    'conv weight gradient (direct: rows of channels and taps, 40 output channels)',
+    () =>
+      convBackwardWeight(
+        randomTensor([4, 36, 30, 26], 'float32', 49),
+        randomTensor([4, 40, 30, 26], 'float32', 50),
+        [40, 36, 3, 3],
         { padding: 1 },
       ),
   ],

@@ -3,9 +3,9 @@
 // a time, where the im2col path (conv.ts) copies every input value once per tap into gemm panels.
 // With few channels that copying is most of the work (LeNet-5: 6 and 16 output channels).
 // Inputs are staged in WebAssembly memory with their rows padded (see the kernels' comment), the
-// outputs are written in their final layout; calls split by images (forward) or by input channel
-// and taps (weight gradient), each output made by one call, so results do not depend on the
-// thread count.
+// outputs are written in their final layout; calls split by images (forward) or by ranges of
+// (input channel, tap) rows (weight gradient), each output made by one call, so results do not
+// depend on the thread count.
 import type { ConvAttrs } from '../ops/conv.js';
 import type { Tensor } from '../tensor.js';
 import { buf, empty, emptyUnfilled, readContiguous, writeContiguous } from './backend.js';
@@ -68,18 +68,31 @@ function geometry(xShape: readonly number[], wShape: readonly number[], a: ConvA
   };
 }
 
-/**
- * Whether a float32 convolution takes the direct kernels: their shape (stride 1, no dilation, one
- * group, 1-D or 2-D) and few output channels, where they beat the im2col path (docs/benchmarks.md).
- */
-export function useDirect(xShape: readonly number[], wShape: readonly number[], a: ConvAttrs): boolean {
+/** Whether the direct kernels can compute a convolution: stride 1, no dilation, one group, 1-D or 2-D. */
+function directShape(xShape: readonly number[], a: ConvAttrs): boolean {
   return (
     (xShape.length === 3 || xShape.length === 4) &&
     a.groups === 1 &&
     a.stride.every((s) => s === 1) &&
-    a.dilation.every((d) => d === 1) &&
-    wShape[0] <= 32
+    a.dilation.every((d) => d === 1)
   );
+}
+
+/**
+ * Whether a float32 convolution takes the direct kernels: their shape and few output channels,
+ * where they beat the im2col path (docs/benchmarks.md).
+ */
+export function useDirect(xShape: readonly number[], wShape: readonly number[], a: ConvAttrs): boolean {
+  return directShape(xShape, a) && wShape[0] <= 32;
+}
+
+/**
+ * Whether a float32 weight gradient takes the direct kernel: any channel counts, as it beat the
+ * convolution over the batch (conv.ts) on every shape measured, 1.5-2.5x (docs/benchmarks.md);
+ * the Winograd path, where it applies, is tried first.
+ */
+export function useDirectWeightGrad(xShape: readonly number[], a: ConvAttrs): boolean {
+  return directShape(xShape, a);
 }
 
 /** What padRows needs to know of a staged input: its rows, and the padded rows it becomes. */
@@ -207,7 +220,6 @@ export function convDirectWeightGrad(
   const { N, Cin, Cout, KH, KW, OH, OW, Hp, Wp } = g;
   const blocks = Math.ceil(Cout / CB);
   const KV = KH * KW;
-  const groups = Math.ceil(KV / 4);
   const S = OH * OW;
   const xWords = N * Cin * Hp * Wp;
   const dyAt = xWords;
@@ -215,7 +227,7 @@ export function convDirectWeightGrad(
   const dwAt = dyAt + dyWords;
   // float64 totals, 64 words per tap group (8-byte aligned), zeroed below.
   const accAt = dwAt + Cout * Cin * KV + ((dwAt + Cout * Cin * KV) & 1);
-  const tmp = accAt + blocks * Cin * groups * 64;
+  const tmp = accAt + blocks * Math.ceil((Cin * KV) / 4) * 64;
   const { f32 } = reserve(tmp + Math.max(x.size, dy.size));
   stageInput(f32, 0, tmp, x, g, N * Cin);
   const dySrc = readable(dy, f32, tmp); // read once, by interleave8
@@ -233,39 +245,45 @@ export function convDirectWeightGrad(
       S,
     ]),
   );
-  const xImg = Cin * Hp * Wp * 4;
+  const xPlane = Hp * Wp * 4;
   const dyImg = blocks * S * 32;
-  // Images per chunk: about 64 KiB of dY and x, so a chunk stays in cache across the tap groups.
-  const chunk = Math.max(1, Math.floor((64 << 10) / (S * 32 + Hp * Wp * 4)));
-  // Items: (block, input channel, a range of tap groups), enough of them to share out.
-  const groupParts = Math.min(groups, Math.ceil((4 * threads) / (blocks * Cin)));
+  // Rows r = (ci, tap) in groups of four; items: (block, a range of groups), a few per thread, so
+  // each item streams its block of dY once while all its groups use it.
+  const R = Cin * KV;
+  const groups = Math.ceil(R / 4);
+  const parts = Math.min(groups, Math.ceil((4 * threads) / blocks));
   const items: number[][] = [];
   let acc = accAt * 4;
   for (let b = 0; b < blocks; b++)
-    for (let ci = 0; ci < Cin; ci++)
-      for (const [g0, g1] of splitRange(groups, groupParts)) {
-        items.push([
-          FN.convDirectWgrad,
-          ci * Hp * Wp * 4,
-          dyAt * 4 + b * S * 32,
-          (dwAt + (b * CB * Cin + ci) * KV) * 4,
-          acc,
-          Math.min(CB, Cout - b * CB),
-          g0,
-          g1,
-          KW,
-          KV,
-          Wp,
-          OH,
-          OW,
-          N,
-          chunk,
-          xImg,
-          dyImg,
-          Cin * KV * 4,
-        ]);
-        acc += (g1 - g0) * 256;
-      }
+    for (const [g0, g1] of splitRange(groups, parts)) {
+      // Images per chunk: about 64 KiB of dY and of the input planes the rows read, so a chunk
+      // stays in cache while every group visits it.
+      const planes = Math.floor((Math.min(4 * g1, R) - 1) / KV) - Math.floor((4 * g0) / KV) + 1;
+      const chunk = Math.max(1, Math.floor((64 << 10) / (S * 32 + planes * xPlane)));
+      items.push([
+        FN.convDirectWgrad,
+        0,
+        dyAt * 4 + b * S * 32,
+        (dwAt + b * CB * R) * 4,
+        acc,
+        Math.min(CB, Cout - b * CB),
+        g0,
+        g1,
+        KW,
+        KV,
+        R,
+        Wp,
+        xPlane,
+        OH,
+        OW,
+        N,
+        chunk,
+        Cin * xPlane,
+        dyImg,
+        R * 4,
+      ]);
+      acc += (g1 - g0) * 256;
+    }
   runParallel(items);
   const dw = empty(weightShape, 'float32');
   buf(dw).set(f32.subarray(dwAt, dwAt + Cout * Cin * KV));

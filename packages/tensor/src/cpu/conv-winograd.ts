@@ -88,15 +88,16 @@ export function useWinograd(xShape: readonly number[], wShape: readonly number[]
 }
 
 /**
- * Whether the weight gradient takes the Winograd path: as `useWinograd`, with at least 32 input
- * channels (its transforms cover both x and dY; with 16 the other paths were as fast or faster).
+ * Whether the weight gradient takes the Winograd path: as `useWinograd`, with at least 64 input
+ * channels (its transforms cover both x and dY; with 32 or fewer the direct kernel was as fast or
+ * faster).
  */
 export function useWinogradWeightGrad(
   xShape: readonly number[],
   wShape: readonly number[],
   a: ConvAttrs,
 ): boolean {
-  return useWinograd(xShape, wShape, a) && xShape[1] >= 32;
+  return useWinograd(xShape, wShape, a) && xShape[1] >= 64;
 }
 
 /**

@@ -15,7 +15,7 @@ import type { Tensor } from '../tensor.js';
 import { makeView } from '../tensor.js';
 import { buf, empty, readContiguous } from './backend.js';
 import { mapStrided } from './codegen.js';
-import { convDirectForward, convDirectWeightGrad, useDirect } from './conv-direct.js';
+import { convDirectForward, convDirectWeightGrad, useDirect, useDirectWeightGrad } from './conv-direct.js';
 import { type Geo, geometry, strides5, Windows } from './conv-windows.js';
 import {
   convWinogradForward,
@@ -307,7 +307,7 @@ registerKernel('convBackwardWeight', 'cpu', ([x, dy], attrs) => {
     if (dw) return dw;
   }
   if (x.dtype === 'float32')
-    return useDirect(x.shape, attrs.weightShape, attrs)
+    return useDirectWeightGrad(x.shape, attrs)
       ? convDirectWeightGrad(x, dy, attrs.weightShape, attrs)
       : weightGradAsConv(x, dy, attrs);
   const wShape = attrs.weightShape;

@@ -1156,19 +1156,31 @@
     (local.set $n0 (i32.add (local.get $n0) (i32.const 1)))
     (br $nloop))))
 
-;; The weight gradient of convDirect for one input channel and one block of 8 output channels:
-;; dw[c][t] = sum over images, oy, ox of dy[img][oy][ox][c] * x[img][oy + ky][ox + kx], for taps
-;; t = ky*KW + kx in groups [g0, g1) of four (t = 4g + j; past the last tap the last one is
-;; repeated and not stored). x is staged as above with the top padding rows included (no rows to
-;; skip), dy interleaved by interleave8 (its images dyImg bytes apart), dw rows dwRow bytes apart.
-;; Per position: eight channels (two vectors) times four taps' broadcast inputs, eight
+;; Byte offset, from an image's first staged row, of the input that row r = ci*KV + ky*KW + kx of
+;; the weight gradient multiplies at output position (0, 0); rows past R repeat row R - 1.
+(func $wgradTap (param $r i32) (param $R i32) (param $KV i32) (param $KW i32) (param $Wp i32) (param $xPlane i32) (result i32)
+  (local $t i32)
+  (if (i32.ge_s (local.get $r) (local.get $R)) (then (local.set $r (i32.sub (local.get $R) (i32.const 1)))))
+  (local.set $t (i32.rem_u (local.get $r) (local.get $KV)))
+  (i32.add (i32.mul (i32.div_u (local.get $r) (local.get $KV)) (local.get $xPlane))
+    (i32.shl (i32.add (i32.mul (i32.div_u (local.get $t) (local.get $KW)) (local.get $Wp)) (i32.rem_u (local.get $t) (local.get $KW))) (i32.const 2))))
+
+;; The weight gradient of convDirect for one block of 8 output channels:
+;; dw[c][r] = sum over images, oy, ox of dy[img][oy][ox][c] * x[img][ci][oy + ky][ox + kx], for rows
+;; r = ci*KV + ky*KW + kx (im2col's rows: input channel, then tap) in groups [g0, g1) of four
+;; (r = 4g + j; past the last row R - 1 it is repeated and not stored), so a 3x3 kernel's nine taps
+;; per channel fill whole groups across channels instead of wasting a quarter of each third group.
+;; x is staged as above with the top padding rows included (no rows to skip; planes xPlane bytes
+;; apart), dy interleaved by interleave8 (its images dyImg bytes apart), dw rows dwRow bytes apart.
+;; Per position: eight channels (two vectors) times four rows' broadcast inputs, eight
 ;; multiply-adds for six loads. Each image's sums are added into float64 totals in `acc` (256
 ;; bytes per group, zeroed by the caller), so long sums over many images lose no more than one
-;; image's worth of float32 rounding. Images go in chunks of `chunk` so a chunk of dy stays in
-;; cache while every tap group visits it.
+;; image's worth of float32 rounding; every total takes its images and positions in order,
+;; however rows are grouped or split. Images go in chunks of `chunk` so a chunk of dy stays in
+;; cache while every group visits it.
 (func (export "convDirectWgrad")
   (param $x i32) (param $dy i32) (param $dw i32) (param $acc i32) (param $nc i32) (param $g0 i32) (param $g1 i32)
-  (param $KW i32) (param $KV i32) (param $Wp i32) (param $OH i32) (param $OW i32)
+  (param $KW i32) (param $KV i32) (param $R i32) (param $Wp i32) (param $xPlane i32) (param $OH i32) (param $OW i32)
   (param $images i32) (param $chunk i32) (param $xImg i32) (param $dyImg i32) (param $dwRow i32)
   (local $n0 i32) (local $n1 i32) (local $n i32) (local $g i32) (local $t i32) (local $oy i32)
   (local $o0 i32) (local $o1 i32) (local $o2 i32) (local $o3 i32)
@@ -1181,22 +1193,11 @@
     (local.set $g (local.get $g0))
     (block $gdone (loop $gloop
       (br_if $gdone (i32.ge_s (local.get $g) (local.get $g1)))
-      (local.set $t (i32.add (i32.shl (local.get $g) (i32.const 2)) (i32.const 0)))
-      (if (i32.ge_s (local.get $t) (local.get $KV)) (then (local.set $t (i32.sub (local.get $KV) (i32.const 1)))))
-      (local.set $o0 (i32.shl (i32.add (i32.mul (i32.div_u (local.get $t) (local.get $KW)) (local.get $Wp))
-        (i32.rem_u (local.get $t) (local.get $KW))) (i32.const 2)))
-      (local.set $t (i32.add (i32.shl (local.get $g) (i32.const 2)) (i32.const 1)))
-      (if (i32.ge_s (local.get $t) (local.get $KV)) (then (local.set $t (i32.sub (local.get $KV) (i32.const 1)))))
-      (local.set $o1 (i32.shl (i32.add (i32.mul (i32.div_u (local.get $t) (local.get $KW)) (local.get $Wp))
-        (i32.rem_u (local.get $t) (local.get $KW))) (i32.const 2)))
-      (local.set $t (i32.add (i32.shl (local.get $g) (i32.const 2)) (i32.const 2)))
-      (if (i32.ge_s (local.get $t) (local.get $KV)) (then (local.set $t (i32.sub (local.get $KV) (i32.const 1)))))
-      (local.set $o2 (i32.shl (i32.add (i32.mul (i32.div_u (local.get $t) (local.get $KW)) (local.get $Wp))
-        (i32.rem_u (local.get $t) (local.get $KW))) (i32.const 2)))
-      (local.set $t (i32.add (i32.shl (local.get $g) (i32.const 2)) (i32.const 3)))
-      (if (i32.ge_s (local.get $t) (local.get $KV)) (then (local.set $t (i32.sub (local.get $KV) (i32.const 1)))))
-      (local.set $o3 (i32.shl (i32.add (i32.mul (i32.div_u (local.get $t) (local.get $KW)) (local.get $Wp))
-        (i32.rem_u (local.get $t) (local.get $KW))) (i32.const 2)))
+      (local.set $t (i32.shl (local.get $g) (i32.const 2)))
+      (local.set $o0 (call $wgradTap (local.get $t) (local.get $R) (local.get $KV) (local.get $KW) (local.get $Wp) (local.get $xPlane)))
+      (local.set $o1 (call $wgradTap (i32.add (local.get $t) (i32.const 1)) (local.get $R) (local.get $KV) (local.get $KW) (local.get $Wp) (local.get $xPlane)))
+      (local.set $o2 (call $wgradTap (i32.add (local.get $t) (i32.const 2)) (local.get $R) (local.get $KV) (local.get $KW) (local.get $Wp) (local.get $xPlane)))
+      (local.set $o3 (call $wgradTap (i32.add (local.get $t) (i32.const 3)) (local.get $R) (local.get $KV) (local.get $KW) (local.get $Wp) (local.get $xPlane)))
       (local.set $ap (i32.add (local.get $acc) (i32.shl (i32.sub (local.get $g) (local.get $g0)) (i32.const 8))))
       (local.set $n (local.get $n0))
       (block $ndone (loop $nloop
@@ -1259,14 +1260,14 @@
       (br $gloop)))
     (local.set $n0 (local.get $n1))
     (br $chloop)))
-  ;; dw[c][t]: lane c % 4 of vector 2j + c / 4 of the group's accumulators, for taps t < KV
+  ;; dw[c][r]: lane c % 4 of vector 2j + c / 4 of the group's accumulators, for rows r < R
   (local.set $g (local.get $g0))
   (block $sdone (loop $sloop
     (br_if $sdone (i32.ge_s (local.get $g) (local.get $g1)))
     (local.set $ap (i32.add (local.get $acc) (i32.shl (i32.sub (local.get $g) (local.get $g0)) (i32.const 8))))
     (local.set $t (i32.shl (local.get $g) (i32.const 2)))
     (block $tdone (loop $tloop
-      (br_if $tdone (i32.or (i32.ge_s (local.get $t) (local.get $KV)) (i32.ge_s (local.get $t) (i32.shl (i32.add (local.get $g) (i32.const 1)) (i32.const 2)))))
+      (br_if $tdone (i32.or (i32.ge_s (local.get $t) (local.get $R)) (i32.ge_s (local.get $t) (i32.shl (i32.add (local.get $g) (i32.const 1)) (i32.const 2)))))
       (local.set $out (i32.add (local.get $dw) (i32.shl (local.get $t) (i32.const 2))))
       (local.set $c (i32.const 0))
       (block $cdone (loop $cloop
