@@ -114,13 +114,14 @@ def runner(case):
         return lambda: fn(x)
     if kind == "conv":
         x = torch.randn(case["input"])
-        w = 0.1 * torch.randn(case["filters"], case["input"][1], case["k"], case["k"])
+        groups = case["input"][1] if case.get("depthwise") else 1
+        w = 0.1 * torch.randn(case["filters"], case["input"][1] // groups, case["k"], case["k"])
         if case["mode"] == "fwd":
-            return lambda: F.conv2d(x, w, padding=1)
+            return lambda: F.conv2d(x, w, padding=1, groups=groups)
 
         def conv_fwd_bwd():
             wi, xi = w.detach().requires_grad_(), x.detach().requires_grad_()
-            F.conv2d(xi, wi, padding=1).sum().backward()
+            F.conv2d(xi, wi, padding=1, groups=groups).sum().backward()
             return wi.grad.sum() + xi.grad.sum()
 
         return conv_fwd_bwd

@@ -31,6 +31,8 @@ export interface ConvCase {
   filters: number;
   k: number;
   mode: Mode;
+  /** One filter per input channel (groups = channels, weight [C, 1, k, k]), as in MobileNets. */
+  depthwise?: boolean;
 }
 export interface TrainCase {
   kind: 'train';
@@ -111,6 +113,17 @@ export function allCases(smoke: boolean): Case[] {
       filters: smoke ? 4 : 64,
       k: 3,
       mode,
+    });
+  const dw = smoke ? [2, 4, 8, 8] : [16, 64, 32, 32];
+  for (const mode of ['fwd', 'fwd+bwd'] as const)
+    cases.push({
+      kind: 'conv',
+      id: `conv2d depthwise [${dw.join(',')}] 3x3 ${mode}`,
+      input: dw,
+      filters: dw[1],
+      k: 3,
+      mode,
+      depthwise: true,
     });
   // Smoke runs keep to LeNet: the VGG step of tfjs-cpu alone takes seconds.
   for (const model of smoke ? (['lenet5'] as const) : (['lenet5', 'vgg'] as const)) {

@@ -72,14 +72,16 @@ export async function oursRunner(c: Case, backend: string): Promise<Runner> {
     }
     case 'conv': {
       const x = sp.randn(c.input, on);
-      const w = sp.mul(sp.randn([c.filters, c.input[1], c.k, c.k], on), 0.1);
+      const groups = c.depthwise ? c.input[1] : 1;
+      const w = sp.mul(sp.randn([c.filters, c.input[1] / groups, c.k, c.k], on), 0.1);
+      const opts = { padding: 1, groups };
       return {
         run: async () => {
           const out = sp.scope(() => {
-            if (c.mode === 'fwd') return sp.conv2d(x, w, { padding: 1 });
+            if (c.mode === 'fwd') return sp.conv2d(x, w, opts);
             const wi = sp.detach(w).requiresGrad_();
             const xi = sp.detach(x).requiresGrad_();
-            sp.sum(sp.conv2d(xi, wi, { padding: 1 })).backward();
+            sp.sum(sp.conv2d(xi, wi, opts)).backward();
             const g = sp.add(sp.sum(wi.grad!), sp.sum(xi.grad!));
             // Leaves' gradients outlive scopes: dispose them, as an optimizer's zeroGrad does.
             wi.grad!.dispose();

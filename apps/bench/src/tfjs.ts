@@ -106,10 +106,12 @@ export function peerRunner(c: Case, peer: Peer): Runner | string {
     return { run: async () => sync(tf.tidy(() => f(x))), dispose: () => tf.dispose([x, bias]) };
   }
   if (c.kind === 'conv') {
-    if (backend === 'wasm' && c.mode === 'fwd+bwd') return 'cannot (no Conv2DBackpropFilter kernel)';
+    if (backend === 'wasm' && c.mode === 'fwd+bwd')
+      return `cannot (no ${c.depthwise ? 'DepthwiseConv2dNativeBackpropFilter' : 'Conv2DBackpropFilter'} kernel)`;
     const x = tf.randomNormal(nhwc(c.input));
-    const w = tf.mul(tf.randomNormal([c.k, c.k, c.input[1], c.filters]), 0.1);
-    const conv = (xx: TF, ww: TF) => tf.conv2d(xx, ww, 1, 'same');
+    const w = tf.mul(tf.randomNormal([c.k, c.k, c.input[1], c.depthwise ? 1 : c.filters]), 0.1);
+    const conv = (xx: TF, ww: TF) =>
+      c.depthwise ? tf.depthwiseConv2d(xx, ww, 1, 'same') : tf.conv2d(xx, ww, 1, 'same');
     const grads = tf.grads((xx: TF, ww: TF) => tf.sum(conv(xx, ww)));
     return {
       run: async () => {

@@ -121,6 +121,36 @@ const cases: [string, () => Tensor][] = [
       ),
   ],
   [
+    'depthwise conv2d, stride 2',
+    () =>
+      conv2d(
+        randomTensor([4, 24, 30, 26], 'float32', 51),
+        randomTensor([24, 1, 3, 3], 'float32', 52),
+        randomTensor([24], 'float32', 53),
+        { padding: 1, stride: 2, groups: 24 },
+      ),
+  ],
+  [
+    'depthwise weight gradient',
+    () =>
+      convBackwardWeight(
+        randomTensor([4, 24, 30, 26], 'float32', 54),
+        randomTensor([4, 24, 30, 26], 'float32', 55),
+        [24, 1, 3, 3],
+        { padding: 1, groups: 24 },
+      ),
+  ],
+  [
+    'depthwise input gradient, stride 2',
+    () =>
+      convBackwardInput(
+        randomTensor([4, 24, 15, 13], 'float32', 56),
+        randomTensor([24, 1, 3, 3], 'float32', 57),
+        [4, 24, 30, 26],
+        { padding: 1, stride: 2, groups: 24 },
+      ),
+  ],
+  [
     'conv2d stride 2, dilation 2, groups 2',
     () =>
       conv2d(

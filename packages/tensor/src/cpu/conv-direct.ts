@@ -102,7 +102,7 @@ export type RowPadding = Pick<StagedConv, 'H' | 'W' | 'Hp' | 'Wp' | 'padT' | 'pa
  * The byte address kernels read `t`'s elements from: where its storage lives when resident
  * (heap.ts), else a copy written at word `tmp`.
  */
-function readable(t: Tensor, f32: Float32Array, tmp: number): number {
+export function readable(t: Tensor, f32: Float32Array, tmp: number): number {
   const at = residentInput(t);
   if (at !== undefined) return at;
   writeContiguous(t, f32, tmp);

@@ -13,8 +13,9 @@ import type { ConvAttrs } from '../ops/conv.js';
 import { sizeOf } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { makeView } from '../tensor.js';
-import { buf, empty, readContiguous } from './backend.js';
+import { buf, empty, operand, readContiguous } from './backend.js';
 import { mapStrided } from './codegen.js';
+import { convDepthwiseForward, convDepthwiseWeightGrad, useDepthwise } from './conv-depthwise.js';
 import { convDirectForward, convDirectWeightGrad, useDirect, useDirectWeightGrad } from './conv-direct.js';
 import { type Geo, geometry, strides5, Windows } from './conv-windows.js';
 import {
@@ -163,6 +164,8 @@ function outSpatial(xShape: readonly number[], wShape: readonly number[], a: Con
 
 /** The forward convolution (every dtype; float32 packs its im2col matrix in WebAssembly). */
 function convForward(x: Tensor, w: Tensor, bias: Tensor | undefined, attrs: ConvAttrs): Tensor {
+  if (x.dtype === 'float32' && useDepthwise(x.shape, w.shape, attrs))
+    return convDepthwiseForward(x, w, bias, attrs);
   if (x.dtype === 'float32' && useWinograd(x.shape, w.shape, attrs)) {
     const y = convWinogradForward(x, w, bias, attrs);
     if (y) return y;
@@ -250,13 +253,28 @@ function inputGradCol2im(dy: Tensor, w: Tensor, attrs: ConvAttrs & { inputShape:
 
 registerKernel('convBackwardInput', 'cpu', ([dy, w], attrs) => {
   if (dy.dtype === 'float32') {
-    const asConv =
-      attrs.stride.every((s) => s === 1) &&
-      attrs.padBefore.every(
-        (p, i) =>
-          p <= attrs.dilation[i] * (w.shape[2 + i] - 1) &&
-          attrs.padAfter[i] <= attrs.dilation[i] * (w.shape[2 + i] - 1),
+    const padsFit = attrs.padBefore.every(
+      (p, i) =>
+        p <= attrs.dilation[i] * (w.shape[2 + i] - 1) &&
+        attrs.padAfter[i] <= attrs.dilation[i] * (w.shape[2 + i] - 1),
+    );
+    // Depthwise with one output channel per input channel: the flipped weights are depthwise too,
+    // and a stride becomes dY spread out with zeros (cheap next to col2im's gemm per channel).
+    if (padsFit && w.shape[0] === attrs.groups && useDepthwise(attrs.inputShape, w.shape, attrs)) {
+      if (attrs.stride.every((s) => s === 1)) return inputGradAsConv(dy, w, attrs);
+      // As long as the output at stride 1: trailing zeros where the stride's floor left rows.
+      const spread = spreadByStride(
+        dy,
+        attrs.stride,
+        attrs.inputShape
+          .slice(2)
+          .map((len, i) => len + attrs.padBefore[i] + attrs.padAfter[i] - w.shape[2 + i] + 1),
       );
+      const dx = inputGradAsConv(spread, w, { ...attrs, stride: attrs.stride.map(() => 1) });
+      spread.dispose();
+      return dx;
+    }
+    const asConv = attrs.stride.every((s) => s === 1) && padsFit;
     // The convolution gathers Cout*KV values per input position, col2im scatters Cin*KV per
     // output position, each scattered value costing about three gathered ones: on the reference
     // machine col2im took 7.3 ms against 13.9 for LeNet's second layer (Cin 6, Cout 16) and 77
@@ -302,6 +320,8 @@ registerKernel('convBackwardInput', 'cpu', ([dy, w], attrs) => {
 });
 
 registerKernel('convBackwardWeight', 'cpu', ([x, dy], attrs) => {
+  if (x.dtype === 'float32' && useDepthwise(x.shape, attrs.weightShape, attrs))
+    return convDepthwiseWeightGrad(x, dy, attrs.weightShape, attrs);
   if (x.dtype === 'float32' && useWinogradWeightGrad(x.shape, attrs.weightShape, attrs)) {
     const dw = convWinogradWeightGrad(x, dy, attrs.weightShape, attrs);
     if (dw) return dw;
@@ -364,6 +384,23 @@ function swap01(t: Tensor): Tensor {
   );
   const out = cpuContiguous(view);
   view.dispose();
+  return out;
+}
+
+/**
+ * dY [N, C, ...] spread out to spatial sizes `sizes`: value j of a dim of stride s at j * s, zeros
+ * between and after.
+ */
+function spreadByStride(dy: Tensor, stride: readonly number[], sizes: readonly number[]): Tensor {
+  const out = empty([...dy.shape.slice(0, 2), ...sizes], dy.dtype);
+  const region = makeView(
+    out,
+    dy.shape,
+    out.strides.map((st, i) => (i < 2 ? st : st * stride[i - 2])),
+    0,
+  );
+  mapStrided('x1', operand(region), [operand(dy)], dy.shape);
+  region.dispose();
   return out;
 }
 

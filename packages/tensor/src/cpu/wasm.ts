@@ -18,6 +18,8 @@ export interface WasmKernels {
   threefry: (k0: number, k1: number, lo: number, hi: number, n: number, dst: number) => void;
   convDirect: (...args: number[]) => void;
   convDirectWgrad: (...args: number[]) => void;
+  dwConv: (...args: number[]) => void;
+  dwWgrad: (...args: number[]) => void;
   padRows: (...args: number[]) => void;
   interleave8: (...args: number[]) => void;
   mapBinary: (op: number, a: number, b: number, out: number, n: number, bStep: number) => void;

@@ -60,10 +60,12 @@ export const FN = {
   randnJs: 35,
   softmaxCols: 36,
   gather4: 37,
+  dwConv: 38,
+  dwWgrad: 39,
 } as const;
 export const ARITY = [
   8, 16, 6, 6, 0, 0, 13, 15, 18, 6, 20, 19, 11, 6, 6, 4, 4, 10, 9, 7, 6, 14, 13, 10, 20, 3, 8, 9, 7, 9, 10, 6,
-  7, 6, 6, 4, 11, 11,
+  7, 6, 6, 4, 11, 11, 17, 18,
 ];
 /** The export names, indexed by their numbers in `FN`. */
 export const FN_NAMES = Object.keys(FN);
