@@ -148,6 +148,32 @@ describe('conv1d/2d/3d forward', () => {
       'conv2d: in channels 3 and out channels 4 must be divisible by groups 2',
     );
   });
+
+  it('the backward ops check gradOutput against the forward shapes', () => {
+    // A wrong gradOutput must not reach the kernels, which would read past it.
+    const x = sp.zeros([2, 6, 8, 8]);
+    const w = sp.zeros([6, 1, 3, 3]);
+    const opts = { padding: 1, stride: 2, groups: 6 };
+    expect(() => convBackwardInput(sp.zeros([2, 6, 3, 8]), w, [2, 6, 8, 8], opts)).toThrow(
+      'convBackwardInput: gradOutput must be [2,6,4,4] for input [2,6,8,8] and weight [6,1,3,3], got [2,6,3,8]',
+    );
+    expect(() => convBackwardWeight(x, sp.zeros([2, 6, 4, 5]), [6, 1, 3, 3], opts)).toThrow(
+      'convBackwardWeight: gradOutput must be [2,6,4,4] for input [2,6,8,8] and weight [6,1,3,3], got [2,6,4,5]',
+    );
+    expect(() => convBackwardWeight(x, sp.zeros([2, 6, 4, 4]), [6, 2, 3, 3], opts)).toThrow(
+      'convBackwardWeight: weight [6,2,3,3] with groups 6 does not fit input [2,6,8,8]',
+    );
+    expect(() =>
+      convBackwardWeight(x, sp.zeros([2, 6, 4, 4], { dtype: 'float64' }), [6, 1, 3, 3], opts),
+    ).toThrow(
+      'convBackwardWeight: gradOutput and input need one float dtype (float32 or float64), got float64 and float32',
+    );
+    expect(() => convBackwardInput(sp.zeros([2, 6, 1, 1]), w, [2, 6, 1, 1], { groups: 6 })).toThrow(
+      /gradOutput must be the output of a kernel that fits the input/,
+    );
+    // Shapes that fit go through (zeros in, zeros out).
+    expect(convBackwardWeight(x, sp.zeros([2, 6, 4, 4]), [6, 1, 3, 3], opts).shape).toEqual([6, 1, 3, 3]);
+  });
 });
 
 describe('float32 im2col packing (wasm/gemm.wat im2col)', () => {

@@ -194,6 +194,47 @@ export function conv3d(
 }
 
 /**
+ * The checks of conv's front for a backward op: channels that fit the groups, a kernel that fits the
+ * padded input, and gradOutput shaped as the forward's output, of the same float dtype as `other`.
+ */
+function checkBackward(
+  op: string,
+  inputShape: readonly number[],
+  weightShape: readonly number[],
+  gradOutput: Tensor,
+  [otherName, other]: [string, Tensor],
+  attrs: ConvAttrs,
+): void {
+  if (!isFloat(gradOutput.dtype) || gradOutput.dtype !== other.dtype)
+    throw new DTypeError(
+      `${op}: gradOutput and ${otherName} need one float dtype (float32 or float64), got ${gradOutput.dtype} and ${other.dtype}`,
+    );
+  const [n, c] = inputShape;
+  const [cout, cinPerGroup] = weightShape;
+  if (c % attrs.groups !== 0 || cout % attrs.groups !== 0 || cinPerGroup * attrs.groups !== c)
+    throw new ShapeError(
+      `${op}: weight ${fmtShape(weightShape)} with groups ${attrs.groups} does not fit input ${fmtShape(inputShape)}`,
+    );
+  const out = inputShape
+    .slice(2)
+    .map((len, i) =>
+      convOutSize(
+        len,
+        weightShape[2 + i],
+        attrs.stride[i],
+        attrs.padBefore[i],
+        attrs.padAfter[i],
+        attrs.dilation[i],
+      ),
+    );
+  const want = [n, cout, ...out];
+  if (out.some((o) => o < 1) || want.some((d, i) => d !== gradOutput.shape[i]))
+    throw new ShapeError(
+      `${op}: gradOutput must be ${out.some((o) => o < 1) ? 'the output of a kernel that fits the input' : fmtShape(want)} for input ${fmtShape(inputShape)} and weight ${fmtShape(weightShape)}, got ${fmtShape(gradOutput.shape)}`,
+    );
+}
+
+/**
  * Gradient of a convolution with respect to its input: the transposed convolution of
  * `gradOutput` [N, Cout, ...] with `weight`, shaped like the forward input `inputShape`.
  */
@@ -213,6 +254,7 @@ export function convBackwardInput(
     );
   }
   const attrs = resolveConv('convBackwardInput', spatial, weight.shape.slice(2), options);
+  checkBackward('convBackwardInput', inputShape, weight.shape, gradOutput, ['weight', weight], attrs);
   return run('convBackwardInput', [gradOutput, weight], { ...attrs, inputShape: [...inputShape] });
 }
 
@@ -233,5 +275,6 @@ export function convBackwardWeight(
     );
   }
   const attrs = resolveConv('convBackwardWeight', spatial, weightShape.slice(2), options);
+  checkBackward('convBackwardWeight', input.shape, weightShape, gradOutput, ['input', input], attrs);
   return run('convBackwardWeight', [input, gradOutput], { ...attrs, weightShape: [...weightShape] });
 }
