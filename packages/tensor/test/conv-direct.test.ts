@@ -31,6 +31,10 @@ describe('direct convolution (float32, stride 1, few channels)', () => {
   it('takes these shapes, and not strided, dilated, grouped, 3-D or wide ones', () => {
     for (const c of cases) expect(useDirect(c.x, c.w, attrs(c.x.length - 2))).toBe(true);
     expect(useDirect([1, 2, 8, 8], [33, 2, 3, 3], attrs(2))).toBe(false);
+    // Many output channels: only kernels of 25+ taps.
+    expect(useDirect([1, 2, 8, 8], [33, 2, 5, 5], attrs(2))).toBe(true);
+    expect(useDirect([1, 2, 40], [33, 2, 25], attrs(1))).toBe(true);
+    expect(useDirect([1, 2, 40], [33, 2, 24], attrs(1))).toBe(false);
     expect(useDirect([1, 2, 8, 8], [4, 2, 3, 3], { ...attrs(2), stride: [2, 1] })).toBe(false);
     expect(useDirect([1, 2, 8, 8], [4, 2, 3, 3], { ...attrs(2), dilation: [1, 2] })).toBe(false);
     expect(useDirect([1, 2, 8, 8], [4, 1, 3, 3], { ...attrs(2), groups: 2 })).toBe(false);
@@ -43,15 +47,17 @@ describe('direct convolution (float32, stride 1, few channels)', () => {
 
   it('forward, input and weight gradients match the float64 path', () => expectConvMatchesFloat64(cases, 70));
 
-  it('weight gradients with many channels match the float64 path', () =>
-    // Rows of (input channel, tap) fill groups of four across channels; several blocks of 8
-    // output channels, one of them partial; 3x3 with 32 input channels (below Winograd's 64).
+  it('many output channels match the float64 path', () =>
+    // Weight gradients: rows of (input channel, tap) fill groups of four across channels; several
+    // blocks of 8 output channels, one of them partial; 3x3 with 32 input channels (below
+    // Winograd's 64). 5x5 and 1-D 25-tap kernels take the direct forward too.
     expectConvMatchesFloat64(
       [
         { x: [2, 33, 6, 9], w: [41, 33, 3, 3], opts: { padding: 1 } },
         { x: [3, 7, 5, 11], w: [36, 7, 5, 5], opts: { padding: [2, 1] } },
         { x: [2, 6, 17], w: [35, 6, 3], opts: {} },
         { x: [2, 13, 4, 4], w: [33, 13, 1, 1], opts: {} },
+        { x: [2, 3, 40], w: [34, 3, 25], opts: { padding: 12 } },
       ],
       90,
     ));

@@ -79,11 +79,13 @@ function directShape(xShape: readonly number[], a: ConvAttrs): boolean {
 }
 
 /**
- * Whether a float32 convolution takes the direct kernels: their shape and few output channels,
- * where they beat the im2col path (docs/benchmarks.md).
+ * Whether a float32 convolution takes the direct kernels: their shape, and few output channels or
+ * kernels of 25+ taps (5x5; 1-D 25), where they beat the im2col path (docs/benchmarks.md; with
+ * many channels 3x3 was even and 1x1 three times slower).
  */
 export function useDirect(xShape: readonly number[], wShape: readonly number[], a: ConvAttrs): boolean {
-  return directShape(xShape, a) && wShape[0] <= 32;
+  const taps = wShape.slice(2).reduce((p, k) => p * k, 1);
+  return directShape(xShape, a) && (wShape[0] <= 32 || taps >= 25);
 }
 
 /**

@@ -4,7 +4,8 @@
 //   input grad     cols_g = W_g^T @ dY_g, scattered back into dX (col2im)
 //   weight grad    dW_g   = dY_g [Og, N*OV] @ cols_g^T
 // Rows of cols are taps r = (c, kz, ky, kx); columns are output positions j = (n, oz, oy, ox).
-// Few channels at stride 1 take the direct kernels instead (conv-direct.ts), 3x3 kernels at stride 1
+// Few output channels or 25+ taps at stride 1 take the direct kernels instead (conv-direct.ts),
+// depthwise ones conv-depthwise.ts, 3x3 kernels at stride 1
 // with 16+ channels the Winograd path (conv-winograd.ts); the geometry and the JavaScript packer are
 // in conv-windows.ts.
 
