@@ -370,7 +370,7 @@ export const CASES: Case[] = [
       const o3 = { stride: [1, 2, 1], padding: 1, dilation: [2, 1, 1] };
       const x3 = u([2, 2, 6, 5, 4], 60);
       const w3 = u([3, 2, 2, 3, 2], 61);
-      const dy3 = u([2, 3, 4, 3, 5], 62);
+      const dy3 = u([2, 3, 6, 3, 5], 62);
       return [
         T.convBackwardInput(dy, w, x.shape, o),
         T.convBackwardWeight(x, dy, w.shape, o),
