@@ -72,7 +72,7 @@ function geometry(xShape: readonly number[], wShape: readonly number[], a: ConvA
 }
 
 /** Stages x at word 0 as padded planes; returns the word where the rest of the memory is free. */
-function stage(x: Tensor, g: Geo, extra: number): { f32: Float32Array; free: number } {
+function stagePlanes(x: Tensor, g: Geo, extra: number): { f32: Float32Array; free: number } {
   const xWords = g.N * g.C * g.Hp * g.Wp;
   const free = xWords + (xWords & 1);
   const { f32 } = reserve(Math.max(free + extra, xWords + x.size));
@@ -91,7 +91,7 @@ export function convDepthwiseForward(x: Tensor, w: Tensor, bias: Tensor | undefi
   const { N, Cout, OH, OW } = g;
   const KV = g.KH * g.KW;
   const yWords = N * Cout * OH * OW;
-  const { f32, free } = stage(x, g, Cout * KV + Cout + yWords);
+  const { f32, free } = stagePlanes(x, g, Cout * KV + Cout + yWords);
   const wAt = free;
   const bAt = wAt + Cout * KV;
   const yAt = bAt + Cout;
@@ -131,7 +131,7 @@ export function convDepthwiseWeightGrad(
   const work = dy.size * KV;
   const items = splitRange(Cout, work < PARALLEL_MIN ? 1 : 4 * activeThreads());
   // dY (when not resident), float64 totals (KV per item), dW.
-  const { f32, free } = stage(x, g, dy.size + 2 * KV * items.length + Cout * KV);
+  const { f32, free } = stagePlanes(x, g, dy.size + 2 * KV * items.length + Cout * KV);
   const dyAt = readable(dy, f32, free);
   const accAt = free + dy.size + ((free + dy.size) & 1);
   const dwAt = accAt + 2 * KV * items.length;

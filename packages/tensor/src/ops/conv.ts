@@ -107,6 +107,46 @@ function checkConv(
   }
 }
 
+/** The input's channels against the weight's and the groups. */
+function checkChannels(
+  op: string,
+  inputShape: readonly number[],
+  weightShape: readonly number[],
+  groups: number,
+): void {
+  const c = inputShape[1];
+  const [cout, cinPerGroup] = weightShape;
+  if (c % groups !== 0 || cout % groups !== 0) {
+    throw new ShapeError(
+      `${op}: in channels ${c} and out channels ${cout} must be divisible by groups ${groups}`,
+    );
+  }
+  if (cinPerGroup * groups !== c) {
+    throw new ShapeError(
+      `${op}: weight ${fmtShape(weightShape)} expects ${cinPerGroup * groups} input channels, input ${fmtShape(inputShape)} has ${c}`,
+    );
+  }
+}
+
+/** Each spatial dim's dilated kernel against the padded input. */
+function checkKernelFits(
+  op: string,
+  inputShape: readonly number[],
+  kernel: readonly number[],
+  a: ConvAttrs,
+): void {
+  kernel.forEach((k, i) => {
+    const len = inputShape[2 + i];
+    const span = a.dilation[i] * (k - 1) + 1;
+    if (len + a.padBefore[i] + a.padAfter[i] < span) {
+      throw new ShapeError(
+        `${op}: kernel size ${k} (dilated span ${span}) exceeds padded input size ` +
+          `${len + a.padBefore[i] + a.padAfter[i]} in spatial dim ${i} of ${fmtShape(inputShape)}`,
+      );
+    }
+  });
+}
+
 function conv(
   op: string,
   spatial: number,
@@ -130,29 +170,8 @@ function conv(
   const input = unbatched ? reshape(x, [1, ...x.shape]) : x;
   checkConv(op, spatial, input, weight, bias);
   const attrs = resolveConv(op, spatial, weight.shape.slice(2), options ?? {});
-  const [n, c] = input.shape;
-  const [cout, cinPerGroup] = weight.shape;
-  if (c % attrs.groups !== 0 || cout % attrs.groups !== 0) {
-    throw new ShapeError(
-      `${op}: in channels ${c} and out channels ${cout} must be divisible by groups ${attrs.groups}`,
-    );
-  }
-  if (cinPerGroup * attrs.groups !== c) {
-    throw new ShapeError(
-      `${op}: weight ${fmtShape(weight.shape)} expects ${cinPerGroup * attrs.groups} input channels, input ${fmtShape(input.shape)} has ${c}`,
-    );
-  }
-  for (let i = 0; i < spatial; i++) {
-    const len = input.shape[2 + i];
-    const span = attrs.dilation[i] * (weight.shape[2 + i] - 1) + 1;
-    if (len + attrs.padBefore[i] + attrs.padAfter[i] < span) {
-      throw new ShapeError(
-        `${op}: kernel size ${weight.shape[2 + i]} (dilated span ${span}) exceeds padded input size ` +
-          `${len + attrs.padBefore[i] + attrs.padAfter[i]} in spatial dim ${i} of ${fmtShape(input.shape)}`,
-      );
-    }
-  }
-  void n;
+  checkChannels(op, input.shape, weight.shape, attrs.groups);
+  checkKernelFits(op, input.shape, weight.shape.slice(2), attrs);
   const out = run('conv', bias ? [input, weight, bias] : [input, weight], attrs);
   return unbatched ? reshape(out, out.shape.slice(1)) : out;
 }
@@ -194,8 +213,8 @@ export function conv3d(
 }
 
 /**
- * The checks of conv's front for a backward op: channels that fit the groups, a kernel that fits the
- * padded input, and gradOutput shaped as the forward's output, of the same float dtype as `other`.
+ * The checks of conv's front for a backward op (channels that fit the groups, a kernel that fits the
+ * padded input), and gradOutput shaped as the forward's output, of the same float dtype as `other`.
  */
 function checkBackward(
   op: string,
@@ -209,12 +228,8 @@ function checkBackward(
     throw new DTypeError(
       `${op}: gradOutput and ${otherName} need one float dtype (float32 or float64), got ${gradOutput.dtype} and ${other.dtype}`,
     );
-  const [n, c] = inputShape;
-  const [cout, cinPerGroup] = weightShape;
-  if (c % attrs.groups !== 0 || cout % attrs.groups !== 0 || cinPerGroup * attrs.groups !== c)
-    throw new ShapeError(
-      `${op}: weight ${fmtShape(weightShape)} with groups ${attrs.groups} does not fit input ${fmtShape(inputShape)}`,
-    );
+  checkChannels(op, inputShape, weightShape, attrs.groups);
+  checkKernelFits(op, inputShape, weightShape.slice(2), attrs);
   const out = inputShape
     .slice(2)
     .map((len, i) =>
@@ -227,10 +242,10 @@ function checkBackward(
         attrs.dilation[i],
       ),
     );
-  const want = [n, cout, ...out];
-  if (out.some((o) => o < 1) || want.some((d, i) => d !== gradOutput.shape[i]))
+  const want = [inputShape[0], weightShape[0], ...out];
+  if (want.some((d, i) => d !== gradOutput.shape[i]))
     throw new ShapeError(
-      `${op}: gradOutput must be ${out.some((o) => o < 1) ? 'the output of a kernel that fits the input' : fmtShape(want)} for input ${fmtShape(inputShape)} and weight ${fmtShape(weightShape)}, got ${fmtShape(gradOutput.shape)}`,
+      `${op}: gradOutput must be ${fmtShape(want)} for input ${fmtShape(inputShape)} and weight ${fmtShape(weightShape)}, got ${fmtShape(gradOutput.shape)}`,
     );
 }
 

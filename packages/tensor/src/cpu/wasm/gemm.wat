@@ -1288,11 +1288,10 @@
 ;; the staged plane instead (padRows: [N][C][Hp][Wp], zeros around). Outputs are made four
 ;; positions at a time, by one call each, in a fixed order (bias, then taps row by row).
 
-;; Four inputs of a staged row for output positions ox..ox+3 at tap offset a (bytes): consecutive
-;; values when the stride sx is 1, else every sx-th.
+;; Four inputs of a staged row for output positions ox..ox+3 at tap offset a (bytes), every sx-th
+;; value: the strided case (with stride 1 the kernels load one vector instead).
 (func $dwLoad (param $a i32) (param $sx i32) (result v128)
   (local $v v128) (local $step i32)
-  (if (i32.eq (local.get $sx) (i32.const 1)) (then (return (v128.load (local.get $a)))))
   (local.set $step (i32.shl (local.get $sx) (i32.const 2)))
   (local.set $v (f32x4.splat (f32.load (local.get $a))))
   (local.set $a (i32.add (local.get $a) (local.get $step)))
