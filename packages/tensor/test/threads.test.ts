@@ -1,6 +1,7 @@
 // The CPU worker threads: every parallel kernel gives bit-identical results for 1-4 threads, bad
 // settings are refused, and a worker that fails or dies gives an error and the pool recovers.
 import { spawnSync } from 'node:child_process';
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { activeThreads, runParallel, threadInternals } from '../src/cpu/threads.js';
@@ -387,6 +388,16 @@ describe('CPU worker threads', () => {
       expect(worst).toBeLessThan(1e-2);
     }
   }, 60_000);
+
+  it('threads poll before blocking only when each has a core', async () => {
+    const cores = availableParallelism();
+    setNumThreads(Math.max(2, cores));
+    await threadsReady();
+    expect(threadInternals.spinUs()).toBe(cores >= 2 ? 300 : 0);
+    setNumThreads(cores + 1);
+    await threadsReady();
+    expect(threadInternals.spinUs()).toBe(0);
+  });
 
   it('refuses thread counts that are not integers from 1 to 256', () => {
     for (const bad of [0, -1, 1.5, Number.NaN, 257]) {

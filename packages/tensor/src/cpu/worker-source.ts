@@ -9,12 +9,13 @@
 //   NEXT  generation (8 bits) | item count (12 bits) | next unclaimed item (12 bits)
 //   DONE  items finished in this generation      ERROR  1 + the first item that threw
 //   STOP  nonzero: exit
+//   SPIN  microseconds a thread keeps polling before it blocks (threads.ts, SPIN_US)
 // An item is claimed by compare-and-swap on NEXT, so a worker that wakes late can never take an
 // item of a newer generation by mistake. Item i's calls are in the task table at i * SLOT:
 // a call count, then per call the export's number and its arguments (ARITY of them; numbers past
 // FN's are kernels of other packages' modules, registerCpuKernels in threads.ts).
 
-export const CONTROL = { NEXT: 0, DONE: 1, ERROR: 2, STOP: 3, WORDS: 4 } as const;
+export const CONTROL = { NEXT: 0, DONE: 1, ERROR: 2, STOP: 3, SPIN: 4, WORDS: 5 } as const;
 /** Int32 words per work item in the task table. */
 export const SLOT = 32;
 /**
@@ -118,7 +119,7 @@ export const randnSource = `(memory, normal) => (w, o, n, f64) => {
 }`;
 
 export const workerSource = `'use strict';
-const { NEXT, DONE, ERROR, STOP } = ${JSON.stringify(CONTROL)};
+const { NEXT, DONE, ERROR, STOP, SPIN } = ${JSON.stringify(CONTROL)};
 const SLOT = ${SLOT};
 function serve(init) {
   const env = { env: { memory: init.memory } };
@@ -145,7 +146,14 @@ function serve(init) {
     const v = Atomics.load(ctl, NEXT);
     const total = (v >>> 12) & 0xfff;
     const idx = v & 0xfff;
-    if (idx >= total) { Atomics.wait(ctl, NEXT, v); continue; }
+    if (idx >= total) {
+      // Poll a little before blocking: the next parallel call often comes within microseconds,
+      // and a blocked thread takes tens of them to wake.
+      const until = performance.now() + Atomics.load(ctl, SPIN) / 1000;
+      while (Atomics.load(ctl, NEXT) === v && !Atomics.load(ctl, STOP) && performance.now() < until) {}
+      if (Atomics.load(ctl, NEXT) === v) Atomics.wait(ctl, NEXT, v);
+      continue;
+    }
     if (Atomics.compareExchange(ctl, NEXT, v, v + 1) !== v) continue;
     try {
       let at = idx * SLOT;
