@@ -166,17 +166,19 @@ export function axisWindows(len: number, g: PoolGeometry, axis: number): AxisWin
   const out = outputLength(len, k, s, p, d, g.ceilMode);
   const start = new Int32Array(out + 1);
   const total = new Int32Array(out);
-  const idx: number[] = [];
+  // Typed from the start: a growing array took seconds for a 2^23-long axis.
+  const idx = new Int32Array(out * k);
+  let n = 0;
   for (let o = 0; o < out; o++) {
-    start[o] = idx.length;
+    start[o] = n;
     for (let t = 0; t < k; t++) {
       const x = o * s - p + t * d;
-      if (x >= 0 && x < len) idx.push(x);
+      if (x >= 0 && x < len) idx[n++] = x;
       if (x < len + p) total[o]++;
     }
   }
-  start[out] = idx.length;
-  return { out, start, idx: Int32Array.from(idx), total };
+  start[out] = n;
+  return { out, start, idx: n === idx.length ? idx : idx.slice(0, n), total };
 }
 
 /** The inverse: for input index i, the (output, tap position in that window) pairs covering it. */

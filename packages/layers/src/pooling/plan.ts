@@ -32,14 +32,17 @@ export function plan(shape: readonly number[], g: PoolGeometry): Plan {
   const outPlane = outSize[0] * outSize[1] * outSize[2];
   const count = new Int32Array(outPlane);
   const countWithPad = new Int32Array(outPlane);
+  const taps = win.map((w) => w.start.subarray(1).map((end, i) => end - w.start[i]));
   let o = 0;
   for (let oz = 0; oz < outSize[0]; oz++)
-    for (let oy = 0; oy < outSize[1]; oy++)
+    for (let oy = 0; oy < outSize[1]; oy++) {
+      const real = taps[0][oz] * taps[1][oy];
+      const all = win[0].total[oz] * win[1].total[oy];
       for (let ox = 0; ox < outSize[2]; ox++, o++) {
-        const n = (w: AxisWindows, i: number) => w.start[i + 1] - w.start[i];
-        count[o] = n(win[0], oz) * n(win[1], oy) * n(win[2], ox);
-        countWithPad[o] = win[0].total[oz] * win[1].total[oy] * win[2].total[ox];
+        count[o] = real * taps[2][ox];
+        countWithPad[o] = all * win[2].total[ox];
       }
+    }
   const p: Plan = {
     planes: shape[0] * shape[1],
     inSize,

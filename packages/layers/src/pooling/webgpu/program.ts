@@ -42,6 +42,12 @@ export function poolParams(
   g: PoolGeometry,
   scalars: number[],
 ): { words: number[]; outShape: number[]; planes: number; inPlane: number; outPlane: number } {
+  // Regular windows: the backward's float quotients are exact below 2^24. Checked before the
+  // plan, whose tables for such an input took seconds to build only to be refused.
+  if (!g.adaptive && shape.slice(2).some((len) => len + 2 * Math.max(...g.padding) >= 2 ** 24))
+    throw new BackendError(
+      `${op}: input ${JSON.stringify(shape)} has a spatial size of 2^24 or more, beyond the WebGPU pooling kernels; use the cpu backend`,
+    );
   const p = plan(shape, g);
   const header: number[] = [p.planes, p.inPlane, p.outPlane];
   const tables: number[] = [];
@@ -57,11 +63,6 @@ export function poolParams(
       }
     } else {
       entry.push(0, 0, 0, 0, 0); // regular windows need no tables
-      // the backward's float quotients are exact below 2^24
-      if (p.inSize[a] + 2 * Math.max(...g.padding) >= 2 ** 24)
-        throw new BackendError(
-          `${op}: input ${JSON.stringify(shape)} has a spatial size of 2^24 or more, beyond the WebGPU pooling kernels; use the cpu backend`,
-        );
     }
     header.push(...entry);
   }
