@@ -31,6 +31,7 @@ import {
   memory,
   min,
   mul,
+  ones,
   prod,
   randn,
   registerCpuKernels,
@@ -389,14 +390,39 @@ describe('CPU worker threads', () => {
     }
   }, 60_000);
 
-  it('threads poll before blocking only when each has a core', async () => {
+  it('threads poll before blocking only while no other thread wants a core', async () => {
     const cores = availableParallelism();
-    setNumThreads(Math.max(2, cores));
-    await threadsReady();
-    expect(threadInternals.spinUs()).toBe(cores >= 2 ? 300 : 0);
-    setNumThreads(cores + 1);
-    await threadsReady();
-    expect(threadInternals.spinUs()).toBe(0);
+    // /proc/loadavg's fourth field: runnable threads / all threads.
+    const loadOf = (runnable: number) => () => `0.52 0.58 0.59 ${runnable}/467 12345\n`;
+    const call = () => scope(() => void matmul(ones([256, 256]), ones([256, 256])).dataSync());
+    try {
+      setNumThreads(2);
+      await threadsReady();
+      for (const [runnable, spin] of [
+        [1, cores >= 2 ? 300 : 0],
+        [cores, cores >= 2 ? 300 : 0],
+        [cores + 1, 0],
+      ]) {
+        threadInternals.setLoadReader(loadOf(runnable));
+        call();
+        expect(threadInternals.spinUs(), `${runnable} runnable`).toBe(spin);
+      }
+      // More threads than cores never poll; nor where the load cannot be read.
+      setNumThreads(cores + 1);
+      await threadsReady();
+      threadInternals.setLoadReader(loadOf(1));
+      call();
+      expect(threadInternals.spinUs()).toBe(0);
+      setNumThreads(2);
+      await threadsReady();
+      threadInternals.setLoadReader(() => {
+        throw new Error('no /proc here');
+      });
+      expect(call).not.toThrow();
+      expect(threadInternals.spinUs()).toBe(0);
+    } finally {
+      threadInternals.setLoadReader(undefined);
+    }
   });
 
   it('refuses thread counts that are not integers from 1 to 256', () => {

@@ -45,11 +45,14 @@ const { NEXT, DONE, ERROR, STOP, SPIN } = CONTROL;
  * Microseconds a thread keeps polling for the next parallel call (a worker) or for the workers'
  * last items (the caller) before it blocks. A blocked thread took 20-40 us to wake on a 2-vCPU
  * VM, where a training step's parallel calls come tens of microseconds apart: with this, LeNet-5
- * and VGG-style steps on two threads took about 10 % less time (docs/benchmarks.md, tenth
- * sitting). Like OpenMP's spin before sleeping; off when there are more threads than cores,
- * where polling would take a core from a thread with work.
+ * and VGG-style steps on two threads took 4-5 % less time (medians; docs/benchmarks.md, tenth
+ * sitting). Like OpenMP's spin before sleeping, but only while a core is free for it (idleCores),
+ * and a thread polls only while its last wait was this short: polling where other processes
+ * wanted the cores (the test suite's) only took CPU time from them.
  */
 const SPIN_US = 300;
+/** Milliseconds between two looks at the machine's load (idleCores). */
+const LOAD_EVERY_MS = 50;
 /** A parallel call that sees no item finish for this long reports the pool as stuck. */
 let stallMs = 30_000;
 
@@ -59,6 +62,10 @@ let warned = false;
 /** Why worker threads cannot run in this process (one failed before it started), if so. */
 let unusable: string | undefined;
 let canWait: boolean | undefined;
+/** Whether the calling thread polls for the workers' last items: their last wait was that short. */
+let pollDone = true;
+let loadSeen = Number.NEGATIVE_INFINITY;
+let readLoad: (() => string) | null | undefined;
 /** Parallel calls made so far (tests check that a path really ran on the threads). */
 let batches = 0;
 
@@ -215,8 +222,8 @@ function startPool(size: number): Pool {
   const readyPromise = new Promise<void>((r) => {
     resolveReady = r;
   });
-  control[SPIN] = size + 1 <= machineThreads() ? SPIN_US : 0;
   const p: Pool = { size, workers: [], ready: 0, readyPromise, control, table, generation: 0 };
+  loadSeen = Number.NEGATIVE_INFINITY; // look at the load on its first call
   const init = {
     module,
     memory,
@@ -385,8 +392,35 @@ export function runParallel(items: number[][]): void {
     runBatch(p, fns, items.slice(start, start + MAX_ITEMS));
 }
 
+/**
+ * Whether no thread but the pool's own wants a core: Linux's count of runnable threads
+ * (/proc/loadavg, ours included: the caller, and workers polling) is at most the cores, and the
+ * pool has no more threads than cores. Where that cannot be read (other systems, browsers): no.
+ */
+function idleCores(size: number): boolean {
+  if (readLoad === undefined) {
+    const fs = isNode() ? nodeBuiltin<typeof import('node:fs')>('node:fs') : undefined;
+    readLoad = null;
+    try {
+      if (fs?.readFileSync('/proc/loadavg', 'utf8'))
+        readLoad = () => fs.readFileSync('/proc/loadavg', 'utf8');
+    } catch {}
+  }
+  if (!readLoad || size + 1 > machineThreads()) return false;
+  try {
+    return Number(readLoad().split(' ')[3]?.split('/')[0]) <= machineThreads();
+  } catch {
+    return false;
+  }
+}
+
 function runBatch(p: Pool, fns: Kernel[], items: number[][]): void {
   const { control: ctl, table } = p;
+  const now = performance.now();
+  if (now - loadSeen > LOAD_EVERY_MS) {
+    loadSeen = now;
+    Atomics.store(ctl, SPIN, idleCores(p.size) ? SPIN_US : 0);
+  }
   items.forEach((calls, i) => {
     if (1 + calls.length > SLOT)
       throw new BackendError(
@@ -419,8 +453,9 @@ function runBatch(p: Pool, fns: Kernel[], items: number[][]): void {
   }
   // Wait for the items the workers took (polling first, as they do); a pool where nothing
   // finishes for `stallMs` is stuck.
-  const until = performance.now() + Atomics.load(ctl, SPIN) / 1000;
-  while (Atomics.load(ctl, DONE) < total && performance.now() < until) {}
+  const budget = Atomics.load(ctl, SPIN) / 1000;
+  const t0 = performance.now();
+  if (pollDone) while (Atomics.load(ctl, DONE) < total && performance.now() - t0 < budget) {}
   let last = Atomics.load(ctl, DONE);
   let since = performance.now();
   while (last < total) {
@@ -438,6 +473,7 @@ function runBatch(p: Pool, fns: Kernel[], items: number[][]): void {
       );
     }
   }
+  pollDone = performance.now() - t0 < budget;
   const failed = Atomics.load(ctl, ERROR);
   if (failure || failed) {
     const why =
@@ -463,6 +499,11 @@ export const threadInternals = {
   },
   /** Parallel calls made so far that the workers could take part in. */
   batches: (): number => batches,
+  /** Replaces how /proc/loadavg is read (undefined: the file again); the next call looks. */
+  setLoadReader(read: (() => string) | undefined): void {
+    readLoad = read;
+    loadSeen = Number.NEGATIVE_INFINITY;
+  },
   /** How long the running pool's threads poll before blocking (SPIN_US, or 0), in microseconds. */
   spinUs: (): number | undefined => (pool ? Atomics.load(pool.control, SPIN) : undefined),
 };
