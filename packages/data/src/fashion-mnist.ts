@@ -100,7 +100,10 @@ export async function loadFashionMnist({ split, dir }: FashionMnistOptions): Pro
   if (split !== 'train' && split !== 'test')
     throw new ArgumentError(`fashion-mnist: split must be 'train' or 'test', got '${split}'`);
   if (dir) {
-    const [img, lab] = await Promise.all(FILES[split].map((n) => locate(dir, n)));
+    // One after the other, so a directory missing both files always names the images first
+    // (Promise.all rejects with whichever lookup fails first in time).
+    const img = await locate(dir, FILES[split][0]);
+    const lab = await locate(dir, FILES[split][1]);
     return fashionMnistFromIdx(await readFile(img), await readFile(lab), `fashion-mnist ${split} (${dir})`);
   }
   const { fileURLToPath } = await import('node:url');
