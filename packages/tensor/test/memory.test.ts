@@ -146,14 +146,25 @@ describe('the CPU cache of freed buffers', () => {
     expect(sp.cachedMemory()).toBe(0);
   });
 
-  it('respects its byte limit; a limit of 0 turns it off', () => {
+  it('respects its byte limit by evicting the buffers freed longest ago; a limit of 0 turns it off', () => {
     sp.emptyCache({ limit: 0 });
     sp.ones([100]).dispose();
     expect(sp.cachedMemory()).toBe(0);
     sp.emptyCache({ limit: 1000 });
-    sp.ones([200]).dispose(); // 800 bytes fit
-    sp.ones([100]).dispose(); // 400 more do not
-    expect(sp.cachedMemory()).toBe(800);
+    sp.ones([100]).dispose(); // 400 bytes
+    sp.ones([80]).dispose(); // 320
+    sp.ones([70]).dispose(); // 280: 1000 in all, the limit
+    expect(sp.cachedMemory()).toBe(1000);
+    sp.ones([75]).dispose(); // 300 more: the oldest (400) makes room
+    expect(sp.cachedMemory()).toBe(900);
+    const kept = sp.zeros([80]); // served from the cache
+    expect(sp.cachedMemory()).toBe(580);
+    const evicted = sp.zeros([100]); // a fresh array
+    expect(sp.cachedMemory()).toBe(580);
+    sp.ones([300]).dispose(); // 1200 bytes: larger than the limit, never cached
+    expect(sp.cachedMemory()).toBe(580);
+    kept.dispose();
+    evicted.dispose();
     expect(() => sp.emptyCache({ limit: -1 })).toThrow('emptyCache: limit must be >= 0 bytes, got -1');
     sp.emptyCache({ limit: 256 * 2 ** 20 });
   });
